@@ -1,0 +1,86 @@
+import type { Rng } from '../util/random.js';
+import type { TransitionBatch } from './learner.js';
+
+/**
+ * Uniform experience replay as a ring buffer over typed arrays: no object per
+ * transition, and sampling writes into a caller-owned preallocated batch.
+ */
+export class ReplayBuffer {
+  readonly capacity: number;
+  readonly observationSize: number;
+  private readonly states: Float32Array;
+  private readonly nextStates: Float32Array;
+  private readonly actions: Int32Array;
+  private readonly rewards: Float32Array;
+  private readonly terminals: Float32Array;
+  private nextIndex = 0;
+  private storedCount = 0;
+
+  constructor(capacity: number, observationSize: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`ReplayBuffer: capacity must be a positive integer, got ${capacity}`);
+    this.capacity = capacity;
+    this.observationSize = observationSize;
+    this.states = new Float32Array(capacity * observationSize);
+    this.nextStates = new Float32Array(capacity * observationSize);
+    this.actions = new Int32Array(capacity);
+    this.rewards = new Float32Array(capacity);
+    this.terminals = new Float32Array(capacity);
+  }
+
+  get size(): number {
+    return this.storedCount;
+  }
+
+  add(state: ArrayLike<number>, action: number, reward: number, nextState: ArrayLike<number>, terminal: boolean): void {
+    const i = this.nextIndex;
+    const offset = i * this.observationSize;
+    for (let k = 0; k < this.observationSize; k++) {
+      this.states[offset + k] = state[k]!;
+      this.nextStates[offset + k] = nextState[k]!;
+    }
+    this.actions[i] = action;
+    this.rewards[i] = reward;
+    this.terminals[i] = terminal ? 1 : 0;
+    this.nextIndex = (i + 1) % this.capacity;
+    if (this.storedCount < this.capacity) this.storedCount++;
+  }
+
+  /** A batch with preallocated arrays for `batchSize` transitions, to pass to sample(). */
+  allocateBatch(batchSize: number): TransitionBatch {
+    return {
+      size: batchSize,
+      states: new Float32Array(batchSize * this.observationSize),
+      actions: new Int32Array(batchSize),
+      rewards: new Float32Array(batchSize),
+      nextStates: new Float32Array(batchSize * this.observationSize),
+      terminals: new Float32Array(batchSize),
+    };
+  }
+
+  /** Fill `batch` with `batch.size` transitions drawn uniformly (with replacement). */
+  sample(rng: Rng, batch: TransitionBatch): TransitionBatch {
+    if (this.storedCount === 0) throw new Error('ReplayBuffer.sample: the buffer is empty');
+    const n = this.observationSize;
+    for (let b = 0; b < batch.size; b++) {
+      const i = rng.nextInt(this.storedCount);
+      batch.states.set(this.states.subarray(i * n, i * n + n), b * n);
+      batch.nextStates.set(this.nextStates.subarray(i * n, i * n + n), b * n);
+      batch.actions[b] = this.actions[i]!;
+      batch.rewards[b] = this.rewards[i]!;
+      batch.terminals[b] = this.terminals[i]!;
+    }
+    return batch;
+  }
+
+  /** `count` states drawn uniformly, row-major (the fixed Q-validation set). */
+  sampleStates(rng: Rng, count: number): Float32Array {
+    if (this.storedCount === 0) throw new Error('ReplayBuffer.sampleStates: the buffer is empty');
+    const n = this.observationSize;
+    const out = new Float32Array(count * n);
+    for (let b = 0; b < count; b++) {
+      const i = rng.nextInt(this.storedCount);
+      out.set(this.states.subarray(i * n, i * n + n), b * n);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The single-run CLI. Every RunConfig option becomes a flag (--learningRate or
+ * --learning-rate) generated from the config table, so the CLI cannot drift from it.
+ */
+import { promises as fs } from 'node:fs';
+import { createRequire } from 'node:module';
+import yargs, { type Options } from 'yargs';
+import { backendLine, backendPackage } from '../tf.js';
+import {
+  type RunConfig, type RunConfigKey, ConfigError, defaultRunConfig, fieldOf, resolveConfig, runConfigFields, runConfigKeys, suggestKey,
+} from './config.js';
+import { prepareRunDir, train } from './trainer.js';
+import { consoleOutput, type RunOutput } from './console.js';
+import { evaluatePolicy, loadPolicy, viewPolicy } from './playback.js';
+
+const require = createRequire(import.meta.url);
+export const packageVersion: string = (require('../../package.json') as { version: string }).version;
+
+/** Keys a run adds to its config.json; a config file may contain them and they are ignored. */
+export const RUN_INFO_KEYS = ['rlsweepVersion', 'backend', 'tfjsPackage', 'engineUsed', 'startedAt'] as const;
+
+const commandOptions = {
+  config: { type: 'string', description: 'JSON file of options (e.g. a sweep trial, or a run\'s config.json); flags override it', group: 'Input' },
+  overwrite: { type: 'boolean', description: 'Replace an existing run folder of the same name', group: 'Input' },
+  model: { type: 'string', description: 'A snapshot to use instead of training: its folder or model.json', group: 'Snapshot' },
+  view: { type: 'boolean', description: 'With --model: watch the policy play in the terminal', group: 'Snapshot' },
+  eval: { type: 'boolean', description: 'With --model: evaluate the policy (evalEpisodes or evalSteps) and print episode_return_avg', group: 'Snapshot' },
+  episodes: { type: 'number', description: 'With --view or --eval: episodes to play', group: 'Snapshot' },
+  fps: { type: 'number', description: 'With --view: frames per second (0 = as fast as possible)', default: 30, group: 'Snapshot' },
+} as const satisfies Record<string, Options>;
+
+function yargsOptionFor(key: RunConfigKey): Options {
+  const field = fieldOf(key);
+  const base: Options = {
+    description: field.description,
+    group: `${field.group}:`,
+    // No yargs default: an absent flag must not override the config file.
+    defaultDescription: JSON.stringify(field.defaultValue === '' ? undefined : field.defaultValue) ?? '(date and time)',
+  };
+  switch (field.kind) {
+    case 'number':
+    case 'integer':
+      return { ...base, type: 'number' };
+    case 'boolean':
+      return { ...base, type: 'boolean' };
+    case 'enum':
+      return { ...base, type: 'string', choices: field.choices as string[] };
+    case 'string':
+      return { ...base, type: 'string' };
+    case 'integerList':
+      return {
+        ...base,
+        type: 'array',
+        // Accept "--hidden-layers 64 64" and "--hidden-layers 64,64".
+        coerce: (values: Array<string | number>) => values.flatMap((v) => String(v).split(',')).filter((v) => v !== '').map(Number),
+      };
+  }
+}
+
+function buildParser(argv: string[]) {
+  const configOptions = Object.fromEntries(runConfigKeys.map((key) => [key, yargsOptionFor(key)]));
+  return yargs(argv)
+    .scriptName('rlsweep-run')
+    .usage('$0 [options]\n\nTrain a DQN agent and write TensorBoard logs and snapshots into <logdir>/<name>/.\n'
+      + 'With --model, watch (--view) or evaluate (--eval) a saved snapshot instead.')
+    .options(configOptions)
+    .options(commandOptions)
+    .example('$0 --env CartPole-v1 --steps 50000 --name cartpole', 'train on CartPole')
+    .example('$0 --model runs/cartpole/snapshots/step-50000 --view', 'watch the trained policy')
+    .strict(false)
+    .help()
+    .wrap(Math.min(120, process.stdout.columns ?? 100))
+    .version(packageVersion);
+}
+
+function camelCase(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** yargs' strict mode would reject a typo without a suggestion; do it ourselves. */
+function checkUnknownFlags(parsed: Record<string, unknown>): void {
+  const known = [...runConfigKeys, ...Object.keys(commandOptions), 'help', 'version'];
+  for (const key of Object.keys(parsed)) {
+    if (key === '_' || key === '$0' || known.includes(camelCase(key))) continue;
+    throw new ConfigError(`unknown flag --${key}${suggestKey(camelCase(key), known).replace(/"(\w+)"/, (_, k: string) => `--${k}`)}; see --help`);
+  }
+  const positional = parsed._ as unknown[];
+  if (positional.length > 0) throw new ConfigError(`unexpected argument ${JSON.stringify(positional[0])}; options are given as --name value (see --help)`);
+}
+
+async function readConfigFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`${file} must hold a JSON object of options, e.g. {"learningRate": 0.001}`);
+  }
+  const values = { ...(parsed as Record<string, unknown>) };
+  for (const key of RUN_INFO_KEYS) delete values[key];
+  return values;
+}
+
+function flagValues(parsed: Record<string, unknown>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const key of runConfigKeys) {
+    if (parsed[key] !== undefined) values[key] = parsed[key];
+  }
+  return values;
+}
+
+function timestampName(date = new Date()): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}_${pad(date.getHours())}-${pad(date.getMinutes())}-${pad(date.getSeconds())}`;
+}
+
+/** Abort on the first SIGINT/SIGTERM; a second one exits at once. */
+function abortOnSignals(output: RunOutput): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const handler = (name: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(130);
+    output.line(`\n${name}: stopping after this step (press Ctrl-C again to quit at once)`);
+    controller.abort();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return { signal: controller.signal, dispose: () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); } };
+}
+
+export async function resolveRunConfig(parsed: Record<string, unknown>): Promise<RunConfig> {
+  const layers = [];
+  if (typeof parsed.config === 'string') layers.push({ values: await readConfigFile(parsed.config), source: parsed.config });
+  layers.push({ values: flagValues(parsed), source: 'command line' });
+  const config = resolveConfig(...layers);
+  return config.name ? config : { ...config, name: timestampName() };
+}
+
+async function playSnapshot(parsed: Record<string, unknown>, output: RunOutput): Promise<number> {
+  const flags = flagValues(parsed);
+  const config = resolveConfig({ values: flags, source: 'command line' });
+  const policy = await loadPolicy(parsed.model as string, flags.env as string | undefined, config.engine);
+  output.line(await backendLine());
+  output.line(`Loaded ${policy.snapshot.modelJsonPath} (${policy.env.id}, hidden ${policy.snapshot.spec.hiddenLayers.join('x')})`);
+  const episodes = typeof parsed.episodes === 'number' ? parsed.episodes : undefined;
+  if (parsed.view) {
+    const aborter = abortOnSignals(output);
+    try {
+      await viewPolicy(policy, { episodes: episodes ?? 3, fps: parsed.fps as number, seed: config.seed, signal: aborter.signal }, output);
+    } finally {
+      aborter.dispose();
+    }
+    return 0;
+  }
+  const result = evaluatePolicy(policy, episodes !== undefined ? { ...config, evalEpisodes: episodes } : config);
+  output.line(`episodes ${result.returns.length} episode_return_avg ${result.returnMean.toFixed(3)} std ${result.returnStd.toFixed(3)}`);
+  return 0;
+}
+
+/** Runs the CLI; returns the exit code (0 done, 1 error, 130 interrupted). */
+export async function runCli(argv: string[], output: RunOutput = consoleOutput()): Promise<number> {
+  const parsed = (await buildParser(argv).parseAsync()) as Record<string, unknown>;
+  try {
+    checkUnknownFlags(parsed);
+    if (parsed.model !== undefined) {
+      if (!parsed.view && !parsed.eval) throw new ConfigError('--model needs --view (watch it play) or --eval (print its average return)');
+      return await playSnapshot(parsed, output);
+    }
+    if (parsed.view || parsed.eval) throw new ConfigError('--view and --eval need --model <snapshot folder or model.json>');
+    const config = await resolveRunConfig(parsed);
+    const runInfo = { rlsweepVersion: packageVersion, backend: (await backendLine()).replace(/^backend: /, ''), tfjsPackage: backendPackage(), startedAt: new Date().toISOString() };
+    const runDir = await prepareRunDir(config, runInfo, Boolean(parsed.overwrite));
+    output.line(`Created ${runDir}`);
+    const aborter = abortOnSignals(output);
+    try {
+      const result = await train(config, { runDir, output, signal: aborter.signal });
+      result.learner.dispose();
+      return result.interrupted ? 130 : 0;
+    } finally {
+      aborter.dispose();
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    output.error(`error: ${message}`);
+    return error instanceof ConfigError ? 2 : 1;
+  }
+}
+
+export { runConfigFields, defaultRunConfig };

@@ -1,0 +1,94 @@
+/** Using a snapshot: watch it play in the terminal (--view) or evaluate it (--eval). */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { makeEnv, type Env } from '../envs/index.js';
+import { createLearner } from '../agent/index.js';
+import type { QLearner } from '../agent/learner.js';
+import { Rng, deriveSeed } from '../util/random.js';
+import { type RunConfig, defaultRunConfig } from './config.js';
+import { checkSnapshotFitsEnv, loadSnapshot, type LoadedSnapshot } from './snapshot.js';
+import { learnerOptions } from './trainer.js';
+import { evaluate, type EvaluationResult } from './evaluate.js';
+import type { RunOutput } from './console.js';
+
+/** The env a snapshot plays: --env, else what the snapshot says, else its run's config.json. */
+async function envIdFor(snapshot: LoadedSnapshot, envFlag: string | undefined): Promise<string> {
+  if (envFlag) return envFlag;
+  if (snapshot.metadata.env) return snapshot.metadata.env;
+  // snapshots live in <run>/snapshots/step-N/model.json
+  const runConfigPath = path.resolve(path.dirname(snapshot.modelJsonPath), '..', '..', 'config.json');
+  try {
+    const runConfig = JSON.parse(await fs.readFile(runConfigPath, 'utf8')) as { env?: unknown };
+    if (typeof runConfig.env === 'string') return runConfig.env;
+  } catch {
+    // fall through to the error below
+  }
+  throw new Error(`${snapshot.modelJsonPath} does not say which environment it was trained on and ${runConfigPath} is missing; pass --env`);
+}
+
+export interface LoadedPolicy {
+  learner: QLearner;
+  env: Env;
+  snapshot: LoadedSnapshot;
+}
+
+export async function loadPolicy(snapshotPath: string, envFlag: string | undefined, engine: RunConfig['engine'] = 'auto'): Promise<LoadedPolicy> {
+  const snapshot = await loadSnapshot(snapshotPath);
+  const env = makeEnv(await envIdFor(snapshot, envFlag));
+  checkSnapshotFitsEnv(snapshot, env);
+  const config: RunConfig = { ...defaultRunConfig(), hiddenLayers: [...snapshot.spec.hiddenLayers], activation: snapshot.spec.activation };
+  const learner = await createLearner(learnerOptions(config, env.observationSize, env.actionCount), engine);
+  learner.setWeights('online', snapshot.weights);
+  learner.setWeights('target', snapshot.weights);
+  return { learner, env, snapshot };
+}
+
+export interface ViewOptions {
+  episodes: number;
+  fps: number;
+  seed: number;
+  signal?: AbortSignal;
+  /** Receives each frame; by default frames go to stdout, redrawn in place on a TTY. */
+  drawFrame?: (frame: string) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function terminalFrameWriter(): (frame: string) => void {
+  const tty = process.stdout.isTTY;
+  return (frame) => process.stdout.write(tty ? `\x1b[H\x1b[2J${frame}\n` : `${frame}\n\n`);
+}
+
+/** Play greedy episodes, drawing each step with the env's text renderer. Returns the episode returns. */
+export async function viewPolicy(policy: LoadedPolicy, options: ViewOptions, output: RunOutput): Promise<number[]> {
+  const { learner, env } = policy;
+  const draw = options.drawFrame ?? terminalFrameWriter();
+  const frameDelay = options.fps > 0 ? 1000 / options.fps : 0;
+  const returns: number[] = [];
+  let observation = env.reset({ seed: deriveSeed(options.seed, 'view') });
+  for (let episode = 1; episode <= options.episodes && !options.signal?.aborted; episode++) {
+    let episodeReturn = 0;
+    let steps = 0;
+    draw(env.renderText());
+    for (;;) {
+      const result = env.step(learner.greedyAction(observation));
+      episodeReturn += result.reward;
+      steps++;
+      observation = result.observation;
+      draw(`${env.renderText()}\n${env.id}  episode ${episode}/${options.episodes}  step ${steps}  return ${episodeReturn}`);
+      if (frameDelay > 0) await sleep(frameDelay);
+      if (result.terminated || result.truncated || options.signal?.aborted) break;
+    }
+    returns.push(episodeReturn);
+    output.line(`episode ${episode} return ${episodeReturn} steps ${steps}`);
+    observation = env.reset();
+  }
+  return returns;
+}
+
+/** Evaluate greedily without rendering, as the training run's evaluation does. */
+export function evaluatePolicy(policy: LoadedPolicy, config: Pick<RunConfig, 'evalEpisodes' | 'evalSteps' | 'evalEpsilon' | 'seed'>): EvaluationResult {
+  policy.env.reset({ seed: deriveSeed(config.seed, 'eval-env') });
+  const rng = new Rng(deriveSeed(config.seed, 'eval'));
+  return evaluate(policy.learner, policy.env, rng, { episodes: config.evalEpisodes, steps: config.evalSteps, epsilon: config.evalEpsilon });
+}

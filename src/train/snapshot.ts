@@ -1,0 +1,213 @@
+/**
+ * Policy snapshots in TensorFlow.js's LayersModel format (model.json + weights.bin),
+ * so a snapshot from either engine loads in the other and in tf.loadLayersModel.
+ * Writes go to a temporary folder that is renamed into place: a crash never leaves
+ * half a snapshot.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { tf, initTf } from '../tf.js';
+import { type Activation, type NetworkSpec, type Weights, weightShapes } from '../agent/learner.js';
+
+export const MODEL_FILE = 'model.json';
+export const WEIGHTS_FILE = 'weights.bin';
+
+/** What we store beside the network, under model.json's userDefinedMetadata.rlsweep. */
+export interface SnapshotMetadata {
+  env: string;
+  step: number;
+  engine: string;
+  runName?: string;
+}
+
+export interface LoadedSnapshot {
+  spec: NetworkSpec;
+  weights: Weights;
+  metadata: Partial<SnapshotMetadata>;
+  modelJsonPath: string;
+}
+
+export class SnapshotError extends Error {
+  override name = 'SnapshotError';
+}
+
+function buildModel(spec: NetworkSpec): import('@tensorflow/tfjs').Sequential {
+  const model = tf.sequential();
+  const units = [...spec.hiddenLayers, spec.actionCount];
+  units.forEach((layerUnits, i) => {
+    const isHead = i === units.length - 1;
+    model.add(tf.layers.dense({
+      units: layerUnits,
+      activation: isHead ? 'linear' : spec.activation,
+      name: `dense_${i + 1}`,
+      ...(i === 0 ? { inputShape: [spec.observationSize] } : {}),
+    }));
+  });
+  return model;
+}
+
+/** The model.json and weights.bin bytes for a network, built by TensorFlow.js itself. */
+export async function encodeSnapshot(spec: NetworkSpec, weights: Weights, metadata: SnapshotMetadata): Promise<{ modelJson: string; weightData: Uint8Array }> {
+  await initTf();
+  const model = buildModel(spec);
+  const shapes = weightShapes(spec);
+  const tensors = weights.map((w, i) => tf.tensor(w, shapes[i]));
+  try {
+    model.setWeights(tensors);
+    let modelJson = '';
+    let weightData = new Uint8Array();
+    await model.save(tf.io.withSaveHandler(async (artifacts) => {
+      const data = artifacts.weightData;
+      const buffers = Array.isArray(data) ? data : data ? [data] : [];
+      weightData = new Uint8Array(Buffer.concat(buffers.map((b) => Buffer.from(b))));
+      modelJson = JSON.stringify({
+        format: 'layers-model',
+        generatedBy: artifacts.generatedBy,
+        convertedBy: null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
+        userDefinedMetadata: { rlsweep: metadata },
+      });
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    return { modelJson, weightData };
+  } finally {
+    tensors.forEach((t) => t.dispose());
+    model.dispose();
+  }
+}
+
+async function writeFileSynced(file: string, data: string | Uint8Array): Promise<void> {
+  const handle = await fs.open(file, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Write `dir` (e.g. runs/x/snapshots/step-50000) atomically; an existing one is replaced. */
+export async function saveSnapshot(dir: string, spec: NetworkSpec, weights: Weights, metadata: SnapshotMetadata): Promise<string> {
+  const { modelJson, weightData } = await encodeSnapshot(spec, weights, metadata);
+  const parent = path.dirname(dir);
+  await fs.mkdir(parent, { recursive: true });
+  const temporary = path.join(parent, `.tmp-${path.basename(dir)}-${process.pid}`);
+  await fs.rm(temporary, { recursive: true, force: true });
+  await fs.mkdir(temporary);
+  await writeFileSynced(path.join(temporary, WEIGHTS_FILE), weightData);
+  await writeFileSynced(path.join(temporary, MODEL_FILE), modelJson);
+  const previous = path.join(parent, `.old-${path.basename(dir)}-${process.pid}`);
+  const existed = await fs.rename(dir, previous).then(() => true, () => false);
+  await fs.rename(temporary, dir);
+  if (existed) await fs.rm(previous, { recursive: true, force: true });
+  return dir;
+}
+
+/** Accepts a snapshot folder or its model.json. */
+export function modelJsonPathOf(snapshotPath: string): string {
+  return snapshotPath.endsWith('.json') ? snapshotPath : path.join(snapshotPath, MODEL_FILE);
+}
+
+interface ModelJson {
+  modelTopology?: unknown;
+  weightsManifest?: Array<{ paths: string[]; weights: import('@tensorflow/tfjs').io.WeightsManifestEntry[] }>;
+  userDefinedMetadata?: { rlsweep?: Partial<SnapshotMetadata> };
+}
+
+async function readModelJson(modelJsonPath: string): Promise<ModelJson> {
+  let text: string;
+  try {
+    text = await fs.readFile(modelJsonPath, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SnapshotError(code === 'ENOENT'
+      ? `no snapshot at ${modelJsonPath}: a snapshot is a folder with ${MODEL_FILE} and ${WEIGHTS_FILE} (e.g. runs/<name>/snapshots/step-200000)`
+      : `cannot read ${modelJsonPath}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new SnapshotError(`${modelJsonPath} is not valid JSON (${(error as Error).message}); the snapshot is corrupt, use another one`);
+  }
+  const json = parsed as ModelJson;
+  if (typeof parsed !== 'object' || parsed === null || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new SnapshotError(`${modelJsonPath} is not a TensorFlow.js layers model (missing modelTopology or weightsManifest)`);
+  }
+  return json;
+}
+
+async function readWeightData(modelJsonPath: string, json: ModelJson): Promise<{ weightSpecs: import('@tensorflow/tfjs').io.WeightsManifestEntry[]; weightData: ArrayBuffer }> {
+  const folder = path.dirname(modelJsonPath);
+  const weightSpecs = json.weightsManifest!.flatMap((group) => group.weights);
+  const chunks: Buffer[] = [];
+  for (const group of json.weightsManifest!) {
+    for (const file of group.paths) {
+      const weightsPath = path.join(folder, file);
+      try {
+        chunks.push(await fs.readFile(weightsPath));
+      } catch (error) {
+        throw new SnapshotError(`cannot read ${weightsPath}, named in ${modelJsonPath}: ${(error as Error).message}`);
+      }
+    }
+  }
+  const bytes = Buffer.concat(chunks);
+  const expectedBytes = weightSpecs.reduce((sum, spec) => sum + 4 * spec.shape.reduce((a, b) => a * b, 1), 0);
+  if (bytes.length !== expectedBytes) {
+    throw new SnapshotError(`${path.join(folder, json.weightsManifest![0]?.paths[0] ?? WEIGHTS_FILE)} holds ${bytes.length} bytes but ${modelJsonPath} describes ${expectedBytes}; the snapshot is truncated or corrupt`);
+  }
+  return { weightSpecs, weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) };
+}
+
+/** The MLP a loaded model describes, or an error if it is not one we can run. */
+function specOf(model: import('@tensorflow/tfjs').LayersModel, modelJsonPath: string): NetworkSpec {
+  const dense = model.layers.map((layer) => {
+    const config = layer.getConfig() as { units?: number; activation?: string };
+    if (layer.getClassName() !== 'Dense' || typeof config.units !== 'number') {
+      throw new SnapshotError(`${modelJsonPath}: layer ${layer.name} is ${layer.getClassName()}; only dense (MLP) Q-networks are supported`);
+    }
+    return { units: config.units, activation: config.activation ?? 'linear' };
+  });
+  const hidden = dense.slice(0, -1);
+  const activation = hidden[0]?.activation ?? 'relu';
+  if (hidden.some((layer) => layer.activation !== activation) || !['relu', 'tanh'].includes(activation) || dense.at(-1)!.activation !== 'linear') {
+    throw new SnapshotError(`${modelJsonPath}: expected hidden layers with one activation (relu or tanh) and a linear head, got ${dense.map((l) => l.activation).join(', ')}`);
+  }
+  const inputShape = model.inputs[0]!.shape;
+  return {
+    observationSize: inputShape[inputShape.length - 1] as number,
+    actionCount: dense.at(-1)!.units,
+    hiddenLayers: hidden.map((layer) => layer.units),
+    activation: activation as Activation,
+  };
+}
+
+/** Load a snapshot folder (or model.json) through tf.loadLayersModel, checking it as it goes. */
+export async function loadSnapshot(snapshotPath: string): Promise<LoadedSnapshot> {
+  await initTf();
+  const modelJsonPath = modelJsonPathOf(snapshotPath);
+  const json = await readModelJson(modelJsonPath);
+  const { weightSpecs, weightData } = await readWeightData(modelJsonPath, json);
+  let model: import('@tensorflow/tfjs').LayersModel;
+  try {
+    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs, weightData }));
+  } catch (error) {
+    throw new SnapshotError(`${modelJsonPath}: TensorFlow.js cannot load this model: ${(error as Error).message}`);
+  }
+  try {
+    const spec = specOf(model, modelJsonPath);
+    const weights = model.getWeights().map((tensor) => tensor.dataSync() as Float32Array).map((values) => Float32Array.from(values));
+    return { spec, weights, metadata: json.userDefinedMetadata?.rlsweep ?? {}, modelJsonPath };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Check a loaded snapshot fits an environment, naming the file when it does not. */
+export function checkSnapshotFitsEnv(snapshot: LoadedSnapshot, env: { id: string; observationSize: number; actionCount: number }): void {
+  const { spec, modelJsonPath } = snapshot;
+  if (spec.observationSize !== env.observationSize || spec.actionCount !== env.actionCount) {
+    throw new SnapshotError(`${modelJsonPath} takes ${spec.observationSize} observations and gives ${spec.actionCount} actions, but ${env.id} has ${env.observationSize} and ${env.actionCount}; pass the env it was trained on with --env`);
+  }
+}
