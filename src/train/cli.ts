@@ -12,6 +12,7 @@ import {
 import { prepareRunDir, train } from './trainer.js';
 import { consoleOutput, type RunOutput } from './console.js';
 import { evaluatePolicy, loadPolicy, viewPolicy } from './playback.js';
+import { ipcReporter } from './progress.js';
 
 const require = createRequire(import.meta.url);
 export const packageVersion: string = (require('../../package.json') as { version: string }).version;
@@ -130,9 +131,15 @@ function abortOnSignals(output: RunOutput): { signal: AbortSignal; dispose(): vo
     output.line(`\n${name}: stopping after this step (press Ctrl-C again to quit at once)`);
     controller.abort();
   };
+  // A sweep's child stops the same way when its parent goes away (IPC channel closed).
+  const onDisconnect = (): void => { if (!controller.signal.aborted) controller.abort(); };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  return { signal: controller.signal, dispose: () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); } };
+  process.on('disconnect', onDisconnect);
+  return {
+    signal: controller.signal,
+    dispose: () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); process.off('disconnect', onDisconnect); },
+  };
 }
 
 export async function resolveRunConfig(parsed: Record<string, unknown>): Promise<RunConfig> {
@@ -180,7 +187,7 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
     output.line(`Created ${runDir}`);
     const aborter = abortOnSignals(output);
     try {
-      const result = await train(config, { runDir, output, signal: aborter.signal });
+      const result = await train(config, { runDir, output, signal: aborter.signal, report: ipcReporter() });
       result.learner.dispose();
       return result.interrupted ? 130 : 0;
     } finally {

@@ -18,6 +18,7 @@ import { averageMaxQ, epsilonGreedy, evaluate, type EvaluationResult } from './e
 import { saveSnapshot } from './snapshot.js';
 import type { RunOutput } from './console.js';
 import { modelSummary } from './summary.js';
+import type { ProgressReporter } from './progress.js';
 
 export interface TrainOptions {
   /** The run's folder; it must exist and hold config.json already. */
@@ -25,6 +26,8 @@ export interface TrainOptions {
   output: RunOutput;
   /** Aborting stops training at the next step: a snapshot is saved and the logs flushed. */
   signal?: AbortSignal;
+  /** Receives progress (a sweep's child sends it to the parent over IPC). */
+  report?: ProgressReporter;
 }
 
 export interface TrainResult {
@@ -67,6 +70,7 @@ const GB = 1024 ** 3;
 
 export async function train(config: RunConfig, options: TrainOptions): Promise<TrainResult> {
   const { runDir, output, signal } = options;
+  const report: ProgressReporter = options.report ?? (() => {});
   const env = makeEnv(config.env);
   const evalEnv = makeEnv(config.env);
   const learner = await createLearner(learnerOptions(config, env.observationSize, env.actionCount), config.engine);
@@ -80,6 +84,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
   output.line(await backendLine());
   output.line(`engine: ${learner.engine}`);
   output.line(modelSummary(learner.spec));
+  report({ type: 'started', runDir, totalSteps: config.steps, engine: learner.engine });
 
   const writer = new SummaryWriter(runDir);
   writer.text('config', configToMarkdown(config), 0);
@@ -110,6 +115,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
     bar.stop();
     const avgMaxQ = averageMaxQ(learner, qValidationStates!, qValidationCount);
     evaluations.push({ step, ...result, avgMaxQ });
+    report({ type: 'evaluation', step, returnMean: result.returnMean, returnStd: result.returnStd, avgMaxQ });
     writer.scalar('eval/return_mean', result.returnMean, step);
     writer.scalar('eval/return_std', result.returnStd, step);
     writer.scalar('eval/avg_max_q', avgMaxQ, step);
@@ -189,6 +195,10 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
         writer.scalar('perf/system_memory_used_gb', systemUsedGb, step);
         output.line(`episode ${episode} steps ${lastEpisodeLength}/${step} loss ${meanLoss.toFixed(7)} return ${lastEpisodeReturn.toFixed(1)} `
           + `in ${seconds.toFixed(2)}s ${stepsPerSecond.toFixed(1)} steps/s ${systemUsedGb.toFixed(1)}/${(os.totalmem() / GB).toFixed(1)} GB RAM`);
+        report({
+          type: 'progress', step, totalSteps: config.steps, stepsPerSecond, episodes: episode - 1,
+          lastEpisodeReturn: Number.isNaN(lastEpisodeReturn) ? null : lastEpisodeReturn, loss: lossCount > 0 ? meanLoss : null,
+        });
         lossSum = 0;
         lossCount = 0;
         intervalStart = now;
@@ -217,6 +227,11 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
     if (lastSnapshotStep !== step && step > 0) await snapshot(step);
     if (interrupted) output.line(`Interrupted at step ${step}; snapshot saved, logs flushed.`);
     writer.hparamsSessionEnd(interrupted ? 'aborted' : 'success');
+    const returnMeans = evaluations.map((e) => e.returnMean);
+    report({
+      type: 'finished', step, totalSteps: config.steps, interrupted,
+      finalReturnMean: returnMeans.at(-1) ?? null, bestReturnMean: returnMeans.length > 0 ? Math.max(...returnMeans) : null,
+    });
     return { stepsDone: step, interrupted, episodeReturns, evaluations, lastSnapshot, learner };
   } catch (error) {
     writer.hparamsSessionEnd('failure');

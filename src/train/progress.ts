@@ -1,0 +1,23 @@
+/**
+ * Messages a training run sends to a parent process (a sweep) over the IPC channel,
+ * so the parent shows progress without parsing logs.
+ */
+export type RunProgressMessage =
+  | { type: 'started'; runDir: string; totalSteps: number; engine: string }
+  | { type: 'progress'; step: number; totalSteps: number; stepsPerSecond: number; episodes: number; lastEpisodeReturn: number | null; loss: number | null }
+  | { type: 'evaluation'; step: number; returnMean: number; returnStd: number; avgMaxQ: number }
+  | { type: 'finished'; step: number; totalSteps: number; interrupted: boolean; finalReturnMean: number | null; bestReturnMean: number | null };
+
+export type ProgressReporter = (message: RunProgressMessage) => void;
+
+/** Sends to the parent when this process was forked with an IPC channel; otherwise does nothing. */
+export function ipcReporter(): ProgressReporter {
+  return (message) => {
+    if (process.send && process.connected) process.send(message);
+  };
+}
+
+export function isRunProgressMessage(value: unknown): value is RunProgressMessage {
+  const type = (value as { type?: unknown } | null)?.type;
+  return type === 'started' || type === 'progress' || type === 'evaluation' || type === 'finished';
+}
