@@ -226,7 +226,8 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
     if (!interrupted && lastEvaluatedStep !== step && step > 0) runEvaluation(step, episode);
     if (lastSnapshotStep !== step && step > 0) await snapshot(step);
     if (interrupted) output.line(`Interrupted at step ${step}; snapshot saved, logs flushed.`);
-    writer.hparamsSessionEnd(interrupted ? 'aborted' : 'success');
+    // TensorBoard has no 'interrupted' status; 'unknown' keeps it apart from success and failure.
+    writer.hparamsSessionEnd(interrupted ? 'unknown' : 'success');
     const returnMeans = evaluations.map((e) => e.returnMean);
     report({
       type: 'finished', step, totalSteps: config.steps, interrupted,
