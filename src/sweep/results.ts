@@ -1,0 +1,222 @@
+/**
+ * Results of a sweep: per trial the final and best value of the sweep's metric,
+ * per configuration (grouped over seeds) their mean ± std, sorted by the metric's
+ * goal with the best configuration marked. Values come from status.json (the
+ * run's `finished` message) and, when that lacks them (another metric, an
+ * interrupted trial), from the trial's event files.
+ */
+import * as path from 'node:path';
+import { readRun } from '../tensorboard/index.js';
+import type { HParamValue } from '../tensorboard/index.js';
+import { type SweepManifest, type TrialState, readManifest, readStatus, writeJsonAtomic, STDERR_LOG } from './status.js';
+import { promises as fs } from 'node:fs';
+
+export type MetricGoal = 'maximize' | 'minimize';
+
+export interface TrialResult {
+  index: number;
+  name: string;
+  configName: string;
+  configIndex: number;
+  seed: number;
+  hparams: Record<string, HParamValue>;
+  /** 'missing' when the trial has no status.json (never started). */
+  state: TrialState | 'missing';
+  /** The metric's last value, and its best one (by the goal). */
+  final: number | null;
+  best: number | null;
+  step: number;
+  totalSteps: number;
+  exitCode: number | null;
+  cause: string | null;
+  /** The trial's folder, and its stderr log. */
+  dir: string;
+  log: string;
+}
+
+export interface ConfigurationResult {
+  /** 1 = best; null when no trial of it finished. */
+  rank: number | null;
+  best: boolean;
+  configName: string;
+  configIndex: number;
+  /** The swept values (without the seed). */
+  hparams: Record<string, HParamValue>;
+  trials: string[];
+  /** Finished trials (with a value) over all trials of the configuration. */
+  seeds: number;
+  total: number;
+  finalMean: number | null;
+  finalStd: number | null;
+  bestMean: number | null;
+  bestStd: number | null;
+}
+
+export interface SweepResults {
+  sweep: string;
+  metric: string;
+  goal: MetricGoal;
+  swept: string[];
+  trials: TrialResult[];
+  configurations: ConfigurationResult[];
+  bestConfiguration: string | null;
+  generatedAt: string;
+}
+
+export const RESULTS_JSON = 'results.json';
+export const RESULTS_CSV = 'results.csv';
+
+/** Sample standard deviation (n - 1); 0 for a single value. */
+export function meanStd(values: readonly number[]): { mean: number; std: number } | null {
+  if (values.length === 0) return null;
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  if (values.length === 1) return { mean, std: 0 };
+  const variance = values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1);
+  return { mean, std: Math.sqrt(variance) };
+}
+
+/** Groups trials over seeds and ranks the configurations. Pure. */
+export function summarizeTrials(trials: readonly TrialResult[], goal: MetricGoal): ConfigurationResult[] {
+  const groups = new Map<number, TrialResult[]>();
+  for (const trial of trials) groups.set(trial.configIndex, [...(groups.get(trial.configIndex) ?? []), trial]);
+  const configurations: ConfigurationResult[] = [...groups].map(([configIndex, members]) => {
+    const finished = members.filter((t) => t.state === 'done' && t.final !== null);
+    const final = meanStd(finished.map((t) => t.final!));
+    const best = meanStd(finished.filter((t) => t.best !== null).map((t) => t.best!));
+    const hparams = { ...members[0]!.hparams };
+    delete hparams.seed;
+    return {
+      rank: null, best: false, configName: members[0]!.configName, configIndex, hparams,
+      trials: members.map((t) => t.name), seeds: finished.length, total: members.length,
+      finalMean: final?.mean ?? null, finalStd: final?.std ?? null, bestMean: best?.mean ?? null, bestStd: best?.std ?? null,
+    };
+  });
+  const sign = goal === 'maximize' ? -1 : 1;
+  configurations.sort((a, b) => {
+    if ((a.finalMean === null) !== (b.finalMean === null)) return a.finalMean === null ? 1 : -1;
+    if (a.finalMean !== null && b.finalMean !== null && a.finalMean !== b.finalMean) return sign * (a.finalMean - b.finalMean);
+    return a.configIndex - b.configIndex;
+  });
+  let rank = 0;
+  for (const configuration of configurations) if (configuration.finalMean !== null) configuration.rank = ++rank;
+  if (configurations[0]?.rank === 1) configurations[0].best = true;
+  return configurations;
+}
+
+function metricFromEvents(dir: string, metric: string, goal: MetricGoal): { final: number | null; best: number | null } {
+  try {
+    const points = readRun(dir).scalars[metric] ?? [];
+    const values = points.map((point) => point[1]).filter(Number.isFinite);
+    if (values.length === 0) return { final: null, best: null };
+    return { final: values.at(-1)!, best: goal === 'maximize' ? Math.max(...values) : Math.min(...values) };
+  } catch {
+    return { final: null, best: null };
+  }
+}
+
+/** Reads every trial of the sweep in `sweepDir` (its sweep.json, status.json files and event files). */
+export async function collectResults(sweepDir: string, manifest?: SweepManifest): Promise<SweepResults> {
+  manifest ??= await readManifest(sweepDir);
+  if (!manifest) {
+    throw new Error(`${sweepDir} is not a sweep folder: it has no sweep.json (run "sweep run <file>" first)`);
+  }
+  const goal = manifest.metric.goal;
+  const trials: TrialResult[] = [];
+  for (const entry of manifest.trials) {
+    const dir = path.join(sweepDir, entry.name);
+    const status = await readStatus(dir);
+    let final: number | null = null;
+    let best: number | null = null;
+    if (status && manifest.metric.name === 'eval/return_mean' && goal === 'maximize' && status.finalReturnMean !== null) {
+      final = status.finalReturnMean;
+      best = status.bestReturnMean;
+    } else if (status && status.state !== 'pending') {
+      ({ final, best } = metricFromEvents(dir, manifest.metric.name, goal));
+    }
+    trials.push({
+      index: entry.index, name: entry.name, configName: entry.configName, configIndex: entry.configIndex, seed: entry.seed,
+      hparams: entry.hparams, state: status?.state ?? 'missing', final, best,
+      step: status?.step ?? 0, totalSteps: status?.totalSteps ?? entry.steps, exitCode: status?.exitCode ?? null, cause: status?.cause ?? null,
+      dir, log: path.join(dir, status?.stderrLog ?? STDERR_LOG),
+    });
+  }
+  const configurations = summarizeTrials(trials, goal);
+  return {
+    sweep: manifest.name, metric: manifest.metric.name, goal, swept: manifest.swept, trials, configurations,
+    bestConfiguration: configurations.find((c) => c.best)?.configName ?? null, generatedAt: new Date().toISOString(),
+  };
+}
+
+function csvField(value: unknown): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** One row per trial (tidy: ready for a spreadsheet or pandas), with its configuration's aggregate. */
+export function resultsCsv(results: SweepResults): string {
+  const byConfig = new Map(results.configurations.map((c) => [c.configIndex, c]));
+  const header = ['trial', 'configuration', ...results.swept, 'seed', 'state', 'metric', 'final', 'best', 'steps', 'total_steps',
+    'config_rank', 'config_final_mean', 'config_final_std', 'config_best_mean', 'config_seeds', 'best_configuration', 'exit_code', 'cause', 'log'];
+  const rows = results.trials.map((trial) => {
+    const config = byConfig.get(trial.configIndex)!;
+    return [trial.name, trial.configName, ...results.swept.map((key) => trial.hparams[key]), trial.seed, trial.state, results.metric,
+      trial.final, trial.best, trial.step, trial.totalSteps, config.rank, config.finalMean, config.finalStd, config.bestMean,
+      config.seeds, config.best, trial.exitCode, trial.cause, trial.log];
+  });
+  return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
+}
+
+export async function writeResults(sweepDir: string, results: SweepResults): Promise<{ json: string; csv: string }> {
+  const json = path.join(sweepDir, RESULTS_JSON);
+  const csv = path.join(sweepDir, RESULTS_CSV);
+  await writeJsonAtomic(json, results);
+  const temporary = `${csv}.tmp-${process.pid}`;
+  await fs.writeFile(temporary, resultsCsv(results));
+  await fs.rename(temporary, csv);
+  return { json, csv };
+}
+
+export function formatNumber(value: number | null): string {
+  if (value === null) return '-';
+  const abs = Math.abs(value);
+  if (abs >= 1000) return value.toFixed(0);
+  if (abs >= 0.01 || abs === 0) return value.toFixed(2);
+  return value.toPrecision(3);
+}
+
+function table(rows: string[][], rightAligned: Set<number>): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  return rows.map((row) => row.map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+}
+
+/** The console summary: configurations ranked by the metric, then trials that did not finish. */
+export function formatResults(results: SweepResults, options: { unfinished?: boolean } = {}): string {
+  const lines: string[] = [];
+  const { metric, goal } = results;
+  const header = ['', 'rank', ...(results.swept.length > 0 ? results.swept : ['configuration']), `final ${metric} (mean ± std)`, 'best (mean)', 'seeds'];
+  const rows = results.configurations.map((c) => [
+    c.best ? '*' : '',
+    c.rank === null ? '-' : String(c.rank),
+    ...(results.swept.length > 0 ? results.swept.map((key) => String(c.hparams[key] ?? '')) : [c.configName]),
+    c.finalMean === null ? '-' : `${formatNumber(c.finalMean)} ± ${formatNumber(c.finalStd)}`,
+    formatNumber(c.bestMean),
+    `${c.seeds}/${c.total}`,
+  ]);
+  const swept = results.swept.length > 0 ? results.swept.length : 1;
+  lines.push(`Sweep ${results.sweep}: ${results.configurations.length} configurations, ${results.trials.length} trials, ${metric} (${goal}, * = best)`);
+  lines.push(...table([header, ...rows], new Set([1, 2 + swept, 3 + swept, 4 + swept])));
+  const best = results.configurations.find((c) => c.best);
+  if (best) lines.push(`Best: ${best.configName} — ${metric} ${formatNumber(best.finalMean)} ± ${formatNumber(best.finalStd)} over ${best.seeds} seeds`);
+  else lines.push(`No configuration has a finished trial with ${metric} yet.`);
+  const unfinished = results.trials.filter((t) => t.state !== 'done');
+  if (unfinished.length > 0 && options.unfinished !== false) {
+    lines.push('', 'Not done:');
+    for (const trial of unfinished) {
+      const detail = trial.state === 'failed' ? `${trial.cause ?? 'failed'} — log: ${trial.log}`
+        : trial.state === 'interrupted' ? `at step ${trial.step}/${trial.totalSteps}`
+        : trial.state === 'missing' ? 'not started' : trial.state;
+      lines.push(`  ${trial.state.padEnd(11)} ${trial.name}: ${detail}`);
+    }
+  }
+  return lines.join('\n');
+}

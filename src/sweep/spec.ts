@@ -1,0 +1,507 @@
+/**
+ * The sweep file: a YAML search space close to the W&B sweep format, validated
+ * against RunConfig (src/train/config.ts) so that every parameter is a real run
+ * option and every value is one the run accepts.
+ *
+ *   name: mountaincar-lr-target      # the folder <logdir>/<name>/
+ *   method: grid                     # grid | random
+ *   metric: { name: eval/return_mean, goal: maximize }
+ *   seeds: [0, 1, 2]                 # replicates of every configuration
+ *   concurrency: 2                   # default: the machine's available parallelism
+ *   run_cap: 50                      # random search: how many trials
+ *   sweep_seed: 0                    # random search: seed of the sampler
+ *   parameters:
+ *     env: { value: MountainCar-v0 }
+ *     learningRate: { values: [0.001, 0.0005] }
+ *     gamma: { min: 0.95, max: 0.999, distribution: uniform }   # random only
+ *
+ * Parsing is pure (text in, SweepSpec or SweepSpecError out). Every error names
+ * the file, line and column of the offending key or value.
+ */
+import { promises as fs } from 'node:fs';
+import {
+  LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap,
+} from 'yaml';
+import {
+  ConfigError, type RunConfigKey, checkConfig, defaultRunConfig, fieldOf, parseField, runConfigKeys, suggestKey,
+} from '../train/config.js';
+
+export type SweepMethod = 'grid' | 'random';
+export type MetricGoal = 'maximize' | 'minimize';
+export type Distribution = 'uniform' | 'int_uniform' | 'log_uniform_values' | 'q_uniform';
+
+/** A value a parameter can take: what RunConfig fields hold. */
+export type ParamValue = number | string | boolean | number[];
+
+/** Scalar tags a run writes that a sweep can optimise. */
+export const SWEEP_METRICS = [
+  'eval/return_mean', 'eval/return_std', 'eval/avg_max_q', 'train/episode_return', 'train/episode_length', 'train/loss',
+] as const;
+export type SweepMetricName = (typeof SWEEP_METRICS)[number];
+
+export const DISTRIBUTIONS: readonly Distribution[] = ['uniform', 'int_uniform', 'log_uniform_values', 'q_uniform'];
+/** Distributions a grid can enumerate. */
+export const GRID_DISTRIBUTIONS: readonly Distribution[] = ['int_uniform', 'q_uniform'];
+
+interface ParameterBase {
+  key: RunConfigKey;
+  /** "file:line:col" of the parameter's key, for messages. */
+  at: string;
+}
+export type Parameter =
+  | (ParameterBase & { kind: 'value'; value: ParamValue })
+  | (ParameterBase & { kind: 'values'; values: ParamValue[] })
+  | (ParameterBase & { kind: 'range'; distribution: Distribution; min: number; max: number; q?: number });
+
+export interface SweepSpec {
+  /** The file it came from (as given), used in messages. */
+  file: string;
+  name: string;
+  description?: string;
+  method: SweepMethod;
+  metric: { name: SweepMetricName; goal: MetricGoal };
+  seeds: number[];
+  concurrency?: number;
+  /** random: the number of trials (configurations x seeds) to draw at most. */
+  runCap?: number;
+  /** random: seed of the sampler, so the same file gives the same trials. */
+  sweepSeed: number;
+  /** In file order. */
+  parameters: Parameter[];
+}
+
+/** One or more problems with a sweep file; `problems` holds one line (or block) each. */
+export class SweepSpecError extends ConfigError {
+  override name = 'SweepSpecError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+const TOP_LEVEL_KEYS = ['name', 'description', 'method', 'metric', 'seeds', 'concurrency', 'run_cap', 'sweep_seed', 'parameters'] as const;
+/** W&B keys that mean nothing here; named so the message can say so. */
+const WANDB_ONLY_KEYS: Record<string, string> = {
+  program: 'trials always run the rlsweep run entry point',
+  command: 'trials always run the rlsweep run entry point',
+  early_terminate: 'early termination is not supported',
+  project: 'there is no W&B project; results go to <logdir>/<name>/',
+  entity: 'there is no W&B entity; results go to <logdir>/<name>/',
+};
+const PARAMETER_KEYS = ['value', 'values', 'min', 'max', 'distribution', 'q'] as const;
+/** Keys set by the sweep itself, never by parameters. */
+const RESERVED_PARAMETERS: Partial<Record<RunConfigKey, string>> = {
+  seed: 'replicates come from the top-level "seeds: [0, 1, 2]" list',
+  name: 'each trial is named after its swept values',
+  logdir: 'trials go to <--logdir>/<sweep name>/',
+};
+
+/** A folder name: no slashes, no leading dot or dash. */
+const SWEEP_NAME = /^[A-Za-z0-9_][A-Za-z0-9._=,+@-]*$/;
+
+class Checker {
+  readonly problems: string[] = [];
+  constructor(readonly file: string, private readonly lines: LineCounter) {}
+
+  /** "file:line:col" of a node (or the file when it has no range). */
+  at(node: Node | null | undefined): string {
+    const offset = node?.range?.[0];
+    if (offset === undefined) return this.file;
+    const { line, col } = this.lines.linePos(offset);
+    return `${this.file}:${line}:${col}`;
+  }
+
+  fail(node: Node | null | undefined, message: string): void {
+    this.problems.push(`${this.at(node)}: ${message}`);
+  }
+
+  /** Runs a RunConfig check whose ConfigError message starts with the source; true when it passed. */
+  config(check: () => unknown): boolean {
+    try {
+      check();
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.problems.push(error.message);
+      return false;
+    }
+  }
+}
+
+function keyName(pair: Pair): string {
+  return isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+}
+
+function plain(node: unknown, doc: Document): unknown {
+  if (node === null || node === undefined) return null;
+  return (node as Node).toJS(doc);
+}
+
+function describe(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** The pairs of a map node, failing (and returning []) when it is not a map. */
+function pairsOf(check: Checker, node: unknown, what: string, example: string): Pair[] {
+  if (!isMap(node)) {
+    check.fail(node as Node, `${what} must be a map, e.g. ${example}`);
+    return [];
+  }
+  return (node as YAMLMap).items as Pair[];
+}
+
+function integerIn(check: Checker, node: Node | null, doc: Document, what: string, min: number): number | undefined {
+  const value = plain(node, doc);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    check.fail(node, `${what} must be an integer >= ${min}, got ${describe(value)}`);
+    return undefined;
+  }
+  return value;
+}
+
+function oneOfStrings<T extends string>(check: Checker, node: Node | null, doc: Document, what: string, choices: readonly T[]): T | undefined {
+  const value = plain(node, doc);
+  if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
+  const hint = typeof value === 'string' ? suggestKey(value, choices) : '';
+  check.fail(node, `${what} must be one of ${choices.join(', ')}, got ${describe(value)}${hint}`);
+  return undefined;
+}
+
+/** Validates one value of a parameter through RunConfig, with the value's position as the source. */
+function checkValue(check: Checker, key: RunConfigKey, node: Node | null, doc: Document, inValues = false): ParamValue | undefined {
+  const value = plain(node, doc);
+  let parsed: unknown;
+  if (!check.config(() => { parsed = parseField(key, value, check.at(node)); })) {
+    if (inValues && fieldOf(key).kind === 'integerList' && typeof value === 'number') {
+      check.problems[check.problems.length - 1] += ` (each entry of "values" is one whole list: write values: [[${value}, ${value}]])`;
+    }
+    return undefined;
+  }
+  // The environment list lives in checkConfig; every other default is valid, so only env can fail here.
+  if (key === 'env' && !check.config(() => checkConfig({ ...defaultRunConfig(), env: parsed as string }, check.at(node)))) return undefined;
+  return parsed as ParamValue;
+}
+
+function isNumberKind(key: RunConfigKey): boolean {
+  const kind = fieldOf(key).kind;
+  return kind === 'number' || kind === 'integer';
+}
+
+function parseParameter(check: Checker, keyNode: Node, key: RunConfigKey, node: unknown, doc: Document, method: SweepMethod | undefined): Parameter | undefined {
+  const at = check.at(keyNode);
+  const pairs = pairsOf(check, node, `parameter "${key}"`,
+    `{ value: ${describe(fieldOf(key).defaultValue)} } or { values: [...] } or { min: ..., max: ..., distribution: ... }`);
+  if (pairs.length === 0) {
+    if (isMap(node)) check.fail(node as Node, `parameter "${key}" is empty; give value, values, or min and max`);
+    return undefined;
+  }
+  const entries = new Map<string, { keyNode: Node; valueNode: Node | null }>();
+  for (const pair of pairs) {
+    const name = keyName(pair);
+    if (!(PARAMETER_KEYS as readonly string[]).includes(name)) {
+      const unsupported = ['probabilities', 'mu', 'sigma'].includes(name) ? ' (not supported by rlsweep)' : suggestKey(name, PARAMETER_KEYS);
+      check.fail(pair.key as Node, `parameter "${key}": unknown key "${name}"${unsupported}; use value, values, or min/max with distribution (${DISTRIBUTIONS.join(', ')}) and q`);
+      continue;
+    }
+    entries.set(name, { keyNode: pair.key as Node, valueNode: pair.value as Node | null });
+  }
+  if (entries.size < pairs.length) return undefined; // an unknown key was reported; the rest would only echo it
+  const has = (name: string): boolean => entries.has(name);
+  if (has('min') !== has('max')) {
+    check.fail(keyNode, `parameter "${key}" has ${has('min') ? 'min but no max' : 'max but no min'}; a range needs both`);
+    return undefined;
+  }
+  const kinds = ['value', 'values', 'min'].filter(has);
+  if (kinds.length !== 1) {
+    const what = kinds.length === 0 ? 'has none of value, values, min/max' : `mixes ${[...entries.keys()].join(', ')}`;
+    check.fail(keyNode, `parameter "${key}" ${what}; give exactly one of { value: v }, { values: [a, b] }, or { min: a, max: b }`);
+    return undefined;
+  }
+  if (!has('min') && (has('distribution') || has('q'))) {
+    check.fail(entries.get(has('distribution') ? 'distribution' : 'q')!.keyNode, `parameter "${key}": distribution and q go with min and max`);
+    return undefined;
+  }
+
+  if (has('value')) {
+    const value = checkValue(check, key, entries.get('value')!.valueNode, doc);
+    return value === undefined ? undefined : { key, at, kind: 'value', value };
+  }
+
+  if (has('values')) {
+    const listNode = entries.get('values')!.valueNode;
+    if (!isSeq(listNode)) {
+      check.fail(listNode, `parameter "${key}": values must be a list, e.g. values: [${describe(fieldOf(key).defaultValue)}]`);
+      return undefined;
+    }
+    if (listNode.items.length === 0) {
+      check.fail(listNode, `parameter "${key}": values is empty; give at least one value`);
+      return undefined;
+    }
+    const values: ParamValue[] = [];
+    const seen = new Map<string, Node>();
+    let ok = true;
+    for (const item of listNode.items as Node[]) {
+      const value = checkValue(check, key, item, doc, true);
+      if (value === undefined) { ok = false; continue; }
+      const id = JSON.stringify(value);
+      if (seen.has(id)) {
+        check.fail(item, `parameter "${key}": value ${id} is listed twice (first at ${check.at(seen.get(id))})`);
+        ok = false;
+        continue;
+      }
+      seen.set(id, item);
+      values.push(value);
+    }
+    return ok ? { key, at, kind: 'values', values } : undefined;
+  }
+
+  // min/max range.
+  const field = fieldOf(key);
+  if (!isNumberKind(key)) {
+    const kind = field.kind === 'integerList' ? 'list' : field.kind;
+    check.fail(keyNode, `parameter "${key}" is ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} option; min/max ranges need a numeric option (use values: [...])`);
+    return undefined;
+  }
+  const minNode = entries.get('min')!.valueNode;
+  const maxNode = entries.get('max')!.valueNode;
+  const min = checkValue(check, key, minNode, doc) as number | undefined;
+  const max = checkValue(check, key, maxNode, doc) as number | undefined;
+  let distribution: Distribution | undefined;
+  const distributionEntry = entries.get('distribution');
+  if (distributionEntry) {
+    const value = plain(distributionEntry.valueNode, doc);
+    if (typeof value === 'string' && ['normal', 'log_normal', 'q_normal', 'q_log_uniform_values', 'log_uniform', 'inv_log_uniform', 'categorical', 'constant'].includes(value)) {
+      check.fail(distributionEntry.valueNode, `parameter "${key}": distribution "${value}" is not supported; use one of ${DISTRIBUTIONS.join(', ')}`
+        + (value === 'categorical' ? ' (or values: [...])' : value === 'constant' ? ' (or value: v)' : ''));
+      return undefined;
+    }
+    distribution = oneOfStrings(check, distributionEntry.valueNode, doc, `parameter "${key}": distribution`, DISTRIBUTIONS);
+    if (!distribution) return undefined;
+  } else {
+    // W&B infers the distribution from min/max; here the option's type decides.
+    distribution = field.kind === 'integer' ? 'int_uniform' : 'uniform';
+  }
+  const where = distributionEntry?.valueNode ?? keyNode;
+  if (min === undefined || max === undefined) return undefined;
+  if (!(min < max)) {
+    check.fail(maxNode, `parameter "${key}": max (${max}) must be greater than min (${min})`);
+    return undefined;
+  }
+  if (field.kind === 'integer' && (distribution === 'uniform' || distribution === 'log_uniform_values')) {
+    check.fail(where, `parameter "${key}" is an integer option; ${distribution} draws fractions: use int_uniform (or q_uniform with an integer q)`);
+    return undefined;
+  }
+  if (distribution === 'int_uniform' && !(Number.isInteger(min) && Number.isInteger(max))) {
+    check.fail(Number.isInteger(min) ? maxNode : minNode, `parameter "${key}": int_uniform needs integer min and max, got ${min} and ${max}`);
+    return undefined;
+  }
+  if (distribution === 'log_uniform_values' && min <= 0) {
+    check.fail(minNode, `parameter "${key}": log_uniform_values needs min > 0, got ${min}`);
+    return undefined;
+  }
+  let q: number | undefined;
+  const qEntry = entries.get('q');
+  if (distribution === 'q_uniform') {
+    const value = plain(qEntry?.valueNode, doc);
+    if (!qEntry || typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+      check.fail(qEntry?.valueNode ?? where, `parameter "${key}": q_uniform needs q > 0 (the step between values), got ${describe(value ?? null)}`);
+      return undefined;
+    }
+    if (field.kind === 'integer' && !(Number.isInteger(value) && Number.isInteger(min))) {
+      check.fail(qEntry.valueNode, `parameter "${key}" is an integer option; q_uniform needs an integer q and min, got q ${value}, min ${min}`);
+      return undefined;
+    }
+    q = value;
+  } else if (qEntry) {
+    check.fail(qEntry.keyNode, `parameter "${key}": q goes with distribution: q_uniform, not ${distribution}`);
+    return undefined;
+  }
+  if (method === 'grid' && !GRID_DISTRIBUTIONS.includes(distribution)) {
+    check.fail(where, `parameter "${key}": ${distribution} is a continuous distribution, which a grid cannot enumerate; `
+      + `a grid takes value, values, int_uniform or q_uniform (or use method: random)`);
+    return undefined;
+  }
+  return q === undefined ? { key, at, kind: 'range', distribution, min, max } : { key, at, kind: 'range', distribution, min, max, q };
+}
+
+function yamlProblems(file: string, doc: Document): string[] {
+  return [...doc.errors, ...doc.warnings].map((error) => {
+    const pos = error.linePos?.[0];
+    // The pretty message is "<text> at line L, column C:\n\n<context>"; keep the text and the context.
+    const [head, ...context] = error.message.split('\n');
+    const text = head!.replace(/ at line \d+, column \d+:?$/, '');
+    const kind = doc.errors.includes(error) ? 'YAML syntax error' : 'YAML warning';
+    const snippet = context.join('\n').replace(/^\n+|\n+$/g, '');
+    return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${kind}: ${text}${snippet ? `\n${snippet}` : ''}`;
+  });
+}
+
+/** Parses and validates a sweep file's text. Throws SweepSpecError listing every problem found. */
+export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  const syntax = yamlProblems(file, doc);
+  if (syntax.length > 0) throw new SweepSpecError(syntax);
+  const check = new Checker(file, lines);
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
+    throw new SweepSpecError([`${file}: the file is empty; a sweep needs at least name and parameters (see sweeps/smoke.yaml)`]);
+  }
+  const top = new Map<string, { keyNode: Node; valueNode: Node | null }>();
+  for (const pair of pairsOf(check, root, 'a sweep file', 'name, method, metric, seeds and parameters (see sweeps/smoke.yaml)')) {
+    const name = keyName(pair);
+    if (WANDB_ONLY_KEYS[name]) {
+      check.fail(pair.key as Node, `"${name}" is a W&B setting that rlsweep does not use: ${WANDB_ONLY_KEYS[name]}`);
+    } else if (!(TOP_LEVEL_KEYS as readonly string[]).includes(name)) {
+      const asParameter = (runConfigKeys as string[]).includes(name) ? ` ("${name}" is a run option: put it under parameters as ${name}: { value: ... })` : suggestKey(name, TOP_LEVEL_KEYS);
+      check.fail(pair.key as Node, `unknown key "${name}"${asParameter}; a sweep has ${TOP_LEVEL_KEYS.join(', ')}`);
+    } else {
+      top.set(name, { keyNode: pair.key as Node, valueNode: pair.value as Node | null });
+    }
+  }
+  if (check.problems.length > 0 && top.size === 0) throw new SweepSpecError(check.problems);
+
+  // name
+  let name = '';
+  const nameEntry = top.get('name');
+  if (!nameEntry) {
+    check.fail(root, 'missing "name" (the sweep\'s folder under --logdir), e.g. name: cartpole-lr');
+  } else {
+    const value = plain(nameEntry.valueNode, doc);
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      check.fail(nameEntry.valueNode, `"name" must be a folder name, got ${describe(value)}`);
+    } else if (!SWEEP_NAME.test(String(value)) || String(value).length > 100) {
+      check.fail(nameEntry.valueNode, `"name" ${describe(value)} must be a folder name of at most 100 letters, digits and . _ = , + @ - (no slashes or spaces, not starting with . or -)`);
+    } else {
+      name = String(value);
+    }
+  }
+
+  let description: string | undefined;
+  const descriptionEntry = top.get('description');
+  if (descriptionEntry) {
+    const value = plain(descriptionEntry.valueNode, doc);
+    if (typeof value === 'string') description = value;
+    else check.fail(descriptionEntry.valueNode, `"description" must be text, got ${describe(value)}`);
+  }
+
+  // method
+  let method: SweepMethod | undefined = 'grid';
+  const methodEntry = top.get('method');
+  if (methodEntry) {
+    const value = plain(methodEntry.valueNode, doc);
+    if (value === 'bayes') {
+      check.fail(methodEntry.valueNode, '"method" bayes is not supported; use grid or random');
+      method = undefined;
+    } else {
+      method = oneOfStrings(check, methodEntry.valueNode, doc, '"method"', ['grid', 'random'] as const);
+    }
+  }
+
+  // metric
+  let metric: SweepSpec['metric'] = { name: 'eval/return_mean', goal: 'maximize' };
+  const metricEntry = top.get('metric');
+  if (metricEntry) {
+    const metricPairs = pairsOf(check, metricEntry.valueNode, '"metric"', '{ name: eval/return_mean, goal: maximize }');
+    let metricName: SweepMetricName | undefined;
+    let goal: MetricGoal | undefined = 'maximize';
+    for (const pair of metricPairs) {
+      const key = keyName(pair);
+      if (key === 'name') metricName = oneOfStrings(check, pair.value as Node, doc, '"metric.name"', SWEEP_METRICS);
+      else if (key === 'goal') goal = oneOfStrings(check, pair.value as Node, doc, '"metric.goal"', ['maximize', 'minimize'] as const);
+      else check.fail(pair.key as Node, `"metric": unknown key "${key}"${suggestKey(key, ['name', 'goal'])}; a metric has name and goal`);
+    }
+    if (metricPairs.length > 0 && !metricPairs.some((pair) => keyName(pair) === 'name')) {
+      check.fail(metricEntry.valueNode, `"metric" needs a name: one of ${SWEEP_METRICS.join(', ')}`);
+    }
+    if (metricName && goal) metric = { name: metricName, goal };
+  }
+
+  // seeds
+  let seeds = [0];
+  const seedsEntry = top.get('seeds');
+  if (seedsEntry) {
+    const node = seedsEntry.valueNode;
+    if (!isSeq(node) || node.items.length === 0) {
+      const value = plain(node, doc);
+      const hint = typeof value === 'number' && Number.isInteger(value) && value > 0
+        ? ` (for ${value} replicates write seeds: [${Array.from({ length: Math.min(value, 5) }, (_, i) => i).join(', ')}${value > 5 ? ', ...' : ''}])` : '';
+      check.fail(node, `"seeds" must be a non-empty list of integers, e.g. seeds: [0, 1, 2], got ${describe(value)}${hint}`);
+    } else {
+      seeds = [];
+      const seen = new Map<number, Node>();
+      for (const item of node.items as Node[]) {
+        let seed: unknown;
+        if (!check.config(() => { seed = parseField('seed', plain(item, doc), check.at(item)); })) continue;
+        if (seen.has(seed as number)) {
+          check.fail(item, `seed ${seed} is listed twice (first at ${check.at(seen.get(seed as number))})`);
+          continue;
+        }
+        seen.set(seed as number, item);
+        seeds.push(seed as number);
+      }
+    }
+  }
+
+  const concurrencyEntry = top.get('concurrency');
+  const concurrency = concurrencyEntry ? integerIn(check, concurrencyEntry.valueNode, doc, '"concurrency"', 1) : undefined;
+  const runCapEntry = top.get('run_cap');
+  const runCap = runCapEntry ? integerIn(check, runCapEntry.valueNode, doc, '"run_cap"', 1) : undefined;
+  const sweepSeedEntry = top.get('sweep_seed');
+  const sweepSeed = sweepSeedEntry ? integerIn(check, sweepSeedEntry.valueNode, doc, '"sweep_seed"', 0) ?? 0 : 0;
+  if (method === 'random' && !runCapEntry) {
+    check.fail(methodEntry?.valueNode ?? root, 'random search needs "run_cap": how many trials to draw (configurations x seeds)');
+  }
+  if (method === 'random' && runCap !== undefined && runCap < seeds.length) {
+    check.fail(runCapEntry!.valueNode, `"run_cap" (${runCap}) is smaller than the number of seeds (${seeds.length}); every configuration runs once per seed`);
+  }
+  if (method === 'grid' && sweepSeedEntry) {
+    check.fail(sweepSeedEntry.keyNode, '"sweep_seed" seeds random search; a grid has nothing to draw (remove it or use method: random)');
+  }
+
+  // parameters
+  const parameters: Parameter[] = [];
+  const parametersEntry = top.get('parameters');
+  if (!parametersEntry) {
+    check.fail(root, 'missing "parameters": the run options of the sweep, e.g. parameters: { env: { value: CartPole-v1 } }');
+  } else if (parametersEntry.valueNode !== null && !(isScalar(parametersEntry.valueNode) && parametersEntry.valueNode.value === null)) {
+    for (const pair of pairsOf(check, parametersEntry.valueNode, '"parameters"', '{ learningRate: { values: [0.001, 0.0005] } }')) {
+      const key = keyName(pair);
+      const keyNode = pair.key as Node;
+      if (!(runConfigKeys as string[]).includes(key)) {
+        check.fail(keyNode, `"${key}" is not a run option${suggestKey(key, runConfigKeys)}; options: ${runConfigKeys.filter((k) => !RESERVED_PARAMETERS[k]).join(', ')}`);
+        continue;
+      }
+      const reserved = RESERVED_PARAMETERS[key as RunConfigKey];
+      if (reserved) {
+        check.fail(keyNode, `"${key}" cannot be a sweep parameter: ${reserved}`);
+        continue;
+      }
+      if (!isMap(pair.value)) {
+        const value = plain(pair.value, doc);
+        check.fail(pair.value as Node ?? keyNode, `parameter "${key}" must be a map: write ${key}: { value: ${describe(value)} } for one value, or ${key}: { values: [...] } to sweep`);
+        continue;
+      }
+      const parameter = parseParameter(check, keyNode, key as RunConfigKey, pair.value, doc, method);
+      if (parameter) parameters.push(parameter);
+    }
+  }
+
+  if (check.problems.length > 0 || !method) throw new SweepSpecError(check.problems);
+  const spec: SweepSpec = { file, name, method, metric, seeds, sweepSeed, parameters };
+  if (description !== undefined) spec.description = description;
+  if (concurrency !== undefined) spec.concurrency = concurrency;
+  if (runCap !== undefined) spec.runCap = runCap;
+  return spec;
+}
+
+/** Reads and parses a sweep file; a missing file is a SweepSpecError too. */
+export async function loadSweepSpec(file: string): Promise<SweepSpec> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SweepSpecError([`cannot read sweep file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message}`]);
+  }
+  return parseSweepSpec(text, file);
+}

@@ -1,0 +1,132 @@
+/**
+ * status.json of a trial: its state, exit code, times and latest metric. Written
+ * atomically (temporary file + rename), so a reader — `sweep results`, or a
+ * resumed sweep after a crash — never sees half a file.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { RunConfig } from '../train/config.js';
+
+export type TrialState = 'pending' | 'running' | 'done' | 'failed' | 'interrupted';
+export const TRIAL_STATES: readonly TrialState[] = ['pending', 'running', 'done', 'failed', 'interrupted'];
+
+export const STATUS_FILE = 'status.json';
+/** The config a trial's run is started with (`rlsweep-run --config trial.json`). */
+export const TRIAL_CONFIG_FILE = 'trial.json';
+export const STDOUT_LOG = 'stdout.log';
+export const STDERR_LOG = 'stderr.log';
+
+export interface TrialEvaluation {
+  step: number;
+  returnMean: number;
+  returnStd: number;
+  avgMaxQ: number;
+}
+
+export interface TrialStatus {
+  trial: string;
+  index: number;
+  state: TrialState;
+  /** 1 for the first run of the trial, 2 for its first retry or rerun, ... */
+  attempt: number;
+  /** Exit code of the run (0 done, 1 error, 2 config error, 130 interrupted); null while running or when killed by a signal. */
+  exitCode: number | null;
+  signal: string | null;
+  /** Why it failed, e.g. the run's "error: ..." line. */
+  cause: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  pid: number | null;
+  step: number;
+  totalSteps: number;
+  stepsPerSecond: number | null;
+  /** The latest evaluation (eval/return_mean and friends). */
+  lastEvaluation: TrialEvaluation | null;
+  /** From the run's `finished` message: eval/return_mean of the last and of the best evaluation. */
+  finalReturnMean: number | null;
+  bestReturnMean: number | null;
+  /** Relative to the trial folder. */
+  stdoutLog: string;
+  stderrLog: string;
+  updatedAt: string;
+}
+
+export function pendingStatus(trial: { name: string; index: number; config: { steps: number } }): TrialStatus {
+  return {
+    trial: trial.name, index: trial.index, state: 'pending', attempt: 0, exitCode: null, signal: null, cause: null,
+    startedAt: null, endedAt: null, pid: null, step: 0, totalSteps: trial.config.steps, stepsPerSecond: null,
+    lastEvaluation: null, finalReturnMean: null, bestReturnMean: null, stdoutLog: STDOUT_LOG, stderrLog: STDERR_LOG,
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+/** Writes JSON to `file` through a temporary file and a rename. */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  const temporary = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  await fs.writeFile(temporary, JSON.stringify(value, null, 2) + '\n');
+  try {
+    await fs.rename(temporary, file);
+  } catch (error) {
+    await fs.rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+export async function readJson<T>(file: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeStatus(trialDir: string, status: TrialStatus): Promise<void> {
+  await writeJsonAtomic(path.join(trialDir, STATUS_FILE), { ...status, updatedAt: new Date().toISOString() });
+}
+
+/** The trial's status, or undefined when there is none (or it is unreadable). */
+export async function readStatus(trialDir: string): Promise<TrialStatus | undefined> {
+  const status = await readJson<TrialStatus>(path.join(trialDir, STATUS_FILE));
+  if (!status || typeof status !== 'object' || !TRIAL_STATES.includes(status.state)) return undefined;
+  return status;
+}
+
+/**
+ * The config a trial last ran with: its trial.json, else the run's config.json
+ * (which also holds how it ran: version, backend; compare RunConfig keys only).
+ */
+export async function readTrialConfig(trialDir: string): Promise<Partial<RunConfig> | undefined> {
+  return await readJson<Partial<RunConfig>>(path.join(trialDir, TRIAL_CONFIG_FILE))
+    ?? await readJson<Partial<RunConfig>>(path.join(trialDir, 'config.json'));
+}
+
+export const MANIFEST_FILE = 'sweep.json';
+
+/** sweep.json at the sweep's root: what `sweep results` needs to know about the trials. */
+export interface SweepManifest {
+  name: string;
+  file: string;
+  method: string;
+  metric: { name: string; goal: 'maximize' | 'minimize' };
+  seeds: number[];
+  /** Swept parameter names, in file order. */
+  swept: string[];
+  updatedAt: string;
+  trials: Array<{ index: number; name: string; configName: string; configIndex: number; seed: number; hparams: Record<string, number | string | boolean>; steps: number }>;
+}
+
+export async function writeManifest(sweepDir: string, manifest: SweepManifest): Promise<void> {
+  await writeJsonAtomic(path.join(sweepDir, MANIFEST_FILE), manifest);
+}
+
+export async function readManifest(sweepDir: string): Promise<SweepManifest | undefined> {
+  const manifest = await readJson<SweepManifest>(path.join(sweepDir, MANIFEST_FILE));
+  return manifest && Array.isArray(manifest.trials) ? manifest : undefined;
+}
