@@ -59,7 +59,7 @@ describe('RunConfig', () => {
 
   it('gives hparams for every option but the output location, lists as strings', () => {
     const hparams = configToHparams(defaultRunConfig());
-    expect(Object.keys(hparams)).to.have.length(runConfigKeys.length - 2);
+    expect(Object.keys(hparams)).to.have.length(runConfigKeys.length - 3);
     expect(hparams.hiddenLayers).to.equal('32x32');
     expect(hparams.learningRate).to.equal(0.001);
     expect(hparams).to.not.have.property('logdir');

@@ -51,7 +51,7 @@ class FakeExecutor implements TrialExecutor {
         launch.onMessage({ type: 'evaluation', step, returnMean: plan.returnMean ?? 1, returnStd: 0, avgMaxQ: 0 });
         launch.onMessage({ type: 'finished', step, totalSteps: total, interrupted: exit.exitCode === 130, finalReturnMean: plan.returnMean ?? 1, bestReturnMean: plan.returnMean ?? 1 });
       } else if (exit.exitCode === 1) {
-        writeFileSync(launch.stderrFile, 'some warning\nerror: training diverged at step 7: loss is NaN\n');
+        writeFileSync(launch.stderrFile, 'some warning\nerror: diverged at step 7: loss is NaN\n');
       }
       this.active--;
       finish(exit);
@@ -129,7 +129,7 @@ describe('sweep scheduler (fake executor)', () => {
     expect(outcome.done).to.have.length(4);
     expect(executor.starts.filter((name) => name === 'learningRate=0.002,seed=0')).to.have.length(2);
     const failed = (await readStatus(path.join(sweepDir, 'learningRate=0.002,seed=0')))!;
-    expect(failed).to.deep.include({ state: 'failed', attempt: 2, exitCode: 1, cause: 'exit code 1: training diverged at step 7: loss is NaN' });
+    expect(failed).to.deep.include({ state: 'failed', attempt: 2, exitCode: 1, cause: 'exit code 1: diverged at step 7: loss is NaN' });
     expect(printed).to.include(`log: ${path.join(sweepDir, 'learningRate=0.002,seed=0', 'stderr.log')}`);
     // The first, failed attempt of a retried trial was moved aside.
     expect(readdirSync(path.join(sweepDir, 'learningRate=0.003,seed=0')).filter((f) => f.startsWith('previous-'))).to.have.length(1);

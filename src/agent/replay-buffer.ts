@@ -72,6 +72,42 @@ export class ReplayBuffer {
     return batch;
   }
 
+  /** The stored transitions and ring position, for checkpoints (only the filled part is copied). */
+  exportState(): { nextIndex: number; storedCount: number; arrays: Record<string, Float32Array | Int32Array> } {
+    const n = this.observationSize;
+    const count = this.storedCount;
+    return {
+      nextIndex: this.nextIndex,
+      storedCount: count,
+      arrays: {
+        states: this.states.slice(0, count * n),
+        nextStates: this.nextStates.slice(0, count * n),
+        actions: this.actions.slice(0, count),
+        rewards: this.rewards.slice(0, count),
+        terminals: this.terminals.slice(0, count),
+      },
+    };
+  }
+
+  importState(saved: { nextIndex: number; storedCount: number; arrays: Record<string, Float32Array | Int32Array> }): void {
+    const { nextIndex, storedCount, arrays } = saved;
+    const n = this.observationSize;
+    const expected: Record<string, number> = { states: storedCount * n, nextStates: storedCount * n, actions: storedCount, rewards: storedCount, terminals: storedCount };
+    if (storedCount > this.capacity || nextIndex >= this.capacity || nextIndex < 0) {
+      throw new Error(`ReplayBuffer.importState: ${storedCount} transitions at index ${nextIndex} do not fit a capacity of ${this.capacity}`);
+    }
+    for (const [name, length] of Object.entries(expected)) {
+      if (arrays[name]?.length !== length) throw new Error(`ReplayBuffer.importState: "${name}" has ${arrays[name]?.length ?? 'no'} values, expected ${length}`);
+    }
+    this.states.set(arrays.states!);
+    this.nextStates.set(arrays.nextStates!);
+    this.actions.set(arrays.actions!);
+    this.rewards.set(arrays.rewards!);
+    this.terminals.set(arrays.terminals!);
+    this.nextIndex = nextIndex;
+    this.storedCount = storedCount;
+  }
+
   /** `count` states drawn uniformly, row-major (the fixed Q-validation set). */
   sampleStates(rng: Rng, count: number): Float32Array {
     if (this.storedCount === 0) throw new Error('ReplayBuffer.sampleStates: the buffer is empty');

@@ -4,6 +4,7 @@
  *   sweep run sweeps/cartpole.yaml [--concurrency N] [--retries N] [--force] [--yes] [--logdir runs]
  *   sweep plan sweeps/cartpole.yaml          # the trial table, nothing runs
  *   sweep results runs/cartpole-lr           # results table, results.csv and results.json
+ *   sweep report runs/cartpole-lr            # report.html: table, curves over seeds, best policy GIF
  *
  * Exit codes: 0 done, 1 a trial failed (or another error), 2 a problem with the
  * sweep file or the options, 130 interrupted.
@@ -18,6 +19,7 @@ import { LocalExecutor } from '../sweep/executor.js';
 import { SweepLockedError } from '../sweep/lock.js';
 import { createView, formatDuration } from '../sweep/progress-view.js';
 import { collectResults, formatResults, writeResults } from '../sweep/results.js';
+import { writeReport } from '../sweep/report.js';
 import { runSweep, SweepChangedError } from '../sweep/scheduler.js';
 import { loadSweepSpec, type SweepSpec } from '../sweep/spec.js';
 import { readStatus } from '../sweep/status.js';
@@ -94,7 +96,17 @@ async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
     print: io.out,
     command: `${commandPrefix()} ${process.argv.slice(2).map(shellQuote).join(' ')}`,
   });
+  await writeReportAfterRun(sweepDir, io);
   return outcome.exitCode;
+}
+
+/** The report is a by-product of a run: failing to write it must not fail the sweep. */
+async function writeReportAfterRun(sweepDir: string, io: SweepIo): Promise<void> {
+  try {
+    io.out(`Report: ${await writeReport(sweepDir)}`);
+  } catch (error) {
+    io.err(`warning: could not write the sweep report: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function estimateSeconds(trials: Trial[], concurrency: number): number {
@@ -156,6 +168,11 @@ async function commandResults(args: { dir: string }, io: SweepIo): Promise<numbe
   return 0;
 }
 
+async function commandReport(args: { dir: string }, io: SweepIo): Promise<number> {
+  io.out(`Report: ${await writeReport(args.dir)}`);
+  return 0;
+}
+
 class UsageError extends Error {}
 
 /** Runs the sweep CLI; returns the exit code. */
@@ -199,7 +216,10 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
     .command('results <dir>', 'Print and write (results.csv, results.json) the results of a sweep folder', (y) => y
       .positional('dir', { type: 'string', demandOption: true, description: 'The sweep\'s folder, e.g. runs/cartpole-lr' }),
     (args) => guard(() => commandResults({ dir: args.dir }, io))())
-    .demandCommand(1, 'give a command: run, plan or results (see --help)')
+    .command('report <dir>', 'Write <dir>/report.html: results table, learning curves over seeds, the best policy\'s GIF', (y) => y
+      .positional('dir', { type: 'string', demandOption: true, description: 'The sweep\'s folder (or any folder of runs), e.g. runs/smoke' }),
+    (args) => guard(() => commandReport({ dir: args.dir }, io))())
+    .demandCommand(1, 'give a command: run, plan, results or report (see --help)')
     .strict()
     .help()
     .wrap(Math.min(120, process.stdout.columns ?? 100))
@@ -212,11 +232,11 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     const first = argv[0];
-    const commands = ['run', 'plan', 'results'];
+    const commands = ['run', 'plan', 'results', 'report'];
     const text = first !== undefined && !first.startsWith('-') && !commands.includes(first)
       ? `unknown command "${first}"${suggestKey(first, commands)}; commands: ${commands.join(', ')}`
       : /^Not enough non-option arguments/.test(error.message) && first !== undefined
-        ? `sweep ${first} needs ${first === 'results' ? 'a sweep folder, e.g. sweep results runs/smoke' : `a sweep file, e.g. sweep ${first} sweeps/smoke.yaml`}`
+        ? `sweep ${first} needs ${first === 'results' || first === 'report' ? `a sweep folder, e.g. sweep ${first} runs/smoke` : `a sweep file, e.g. sweep ${first} sweeps/smoke.yaml`}`
         : error.message;
     io.err(`error: ${text}\n(see sweep --help)`);
     return 2;

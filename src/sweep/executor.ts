@@ -16,6 +16,8 @@ export interface TrialLaunch {
   dir: string;
   /** JSON file of the trial's RunConfig, passed to the run as --config. */
   configFile: string;
+  /** Continue the run already in `dir` from its latest checkpoint (run.ts --resume) instead of starting it. */
+  resume: boolean;
   stdoutFile: string;
   stderrFile: string;
   /** Progress messages from the run (started, progress, evaluation, finished). */
@@ -92,7 +94,8 @@ export class LocalExecutor implements TrialExecutor {
     const err = openSync(launch.stderrFile, 'a');
     let child: ChildProcess;
     try {
-      child = fork(this.runEntry, ['--config', launch.configFile], {
+      const args = launch.resume ? ['--resume', launch.dir] : ['--config', launch.configFile];
+      child = fork(this.runEntry, args, {
         cwd: this.options.cwd ?? process.cwd(),
         execArgv: this.execArgv,
         env: { ...process.env, ...SINGLE_THREAD_ENV, ...this.options.env },

@@ -261,7 +261,8 @@ export function expandSweep(spec: SweepSpec, options: ExpandOptions): Trial[] {
       try {
         // Drawn and enumerated values go through the same check as the file's own values.
         for (const [key, value] of Object.entries(overrides)) parseField(key as RunConfigKey, value, source);
-        config = resolveConfig({ values: { ...overrides, seed, name, logdir: options.sweepDir }, source });
+        // One HParams session group per configuration, so TensorBoard aggregates its seeds.
+        config = resolveConfig({ values: { ...overrides, seed, name, logdir: options.sweepDir, group: configName || 'default' }, source });
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         const reason = error.message.startsWith(`${source}: `) ? error.message.slice(source.length + 2) : error.message;

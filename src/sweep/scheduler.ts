@@ -110,6 +110,17 @@ export async function moveAside(trialDir: string): Promise<string | undefined> {
   return target;
 }
 
+/** Whether `dir` holds a started run (its config.json) of exactly this trial's configuration. */
+async function sameRunStarted(dir: string, trial: Trial): Promise<boolean> {
+  let runConfig: Partial<RunConfig>;
+  try {
+    runConfig = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as Partial<RunConfig>;
+  } catch {
+    return false;
+  }
+  return configDifferences(runConfig, trial.config).length === 0;
+}
+
 /** The run's own "error: ..." line from the end of its stderr, else its last line. */
 async function failureCause(stderrFile: string): Promise<string | undefined> {
   let text: string;
@@ -273,8 +284,15 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> 
         let finished: Extract<RunProgressMessage, { type: 'finished' }> | undefined;
         let exit: TrialExit;
         try {
-          const moved = await moveAside(dir);
-          if (moved) view.log(`${trial.name}: moved the earlier incomplete run aside to ${moved}`);
+          // An incomplete run of the same configuration continues from its checkpoint; one of
+          // another configuration (changed file with --force) is moved aside, never deleted.
+          const resume = !rerun.has(trial.name) && await sameRunStarted(dir, trial);
+          if (resume) {
+            view.log(`${trial.name}: resuming the earlier incomplete run from its latest checkpoint`);
+          } else {
+            const moved = await moveAside(dir);
+            if (moved) view.log(`${trial.name}: moved the earlier run aside to ${moved}`);
+          }
           const configFile = path.join(dir, TRIAL_CONFIG_FILE);
           await writeJsonAtomic(configFile, trial.config);
           if (stopping) {
@@ -285,7 +303,7 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> 
           }
           let lastSave = 0;
           const handle = executor.start({
-            trial, dir, configFile,
+            trial, dir, configFile, resume,
             stdoutFile: path.join(dir, STDOUT_LOG),
             stderrFile: path.join(dir, STDERR_LOG),
             onMessage: (message) => {

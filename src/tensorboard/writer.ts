@@ -8,7 +8,7 @@
  * unflushed events and leaves at most one truncated record at the end of the file,
  * which the reader reports instead of rejecting the file.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { eventCodec, SessionStatus, type EventMessage, type SummaryValueMessage } from './proto.js';
@@ -33,6 +33,21 @@ import {
 
 export const FILE_VERSION = 'brain.Event:2';
 const WRITER_NAME = 'rlsweep.tensorboard.SummaryWriter';
+
+/**
+ * The <seconds> part of a new event file's name. TensorBoard reads a run's files in
+ * name order, and a resumed run's SessionLog START must come after the points it
+ * replaces, so a new file never sorts before one already there (same second, or a
+ * clock that went back).
+ */
+function fileSeconds(logdir: string): number {
+  let latest = -1;
+  for (const name of readdirSync(logdir)) {
+    const match = /^events\.out\.tfevents\.(\d+)\./.exec(name);
+    if (match) latest = Math.max(latest, Number(match[1]));
+  }
+  return Math.max(Math.floor(nowSecs()), latest + 1);
+}
 
 export interface SummaryWriterOptions {
   /** Seconds between automatic flushes; 0 writes every event through at once. Default 5. */
@@ -114,7 +129,7 @@ export class SummaryWriter {
     this.maxBufferBytes = options.maxBufferBytes ?? 4 * 1024 * 1024;
     this.writeThrough = flushSeconds === 0;
     mkdirSync(logdir, { recursive: true });
-    const seconds = Math.floor(nowSecs());
+    const seconds = fileSeconds(logdir);
     const fileName = `events.out.tfevents.${seconds}.${hostname()}.${process.pid}.${nextFileCounter++}${options.filenameSuffix ?? ''}`;
     this.path = join(logdir, fileName);
     this.fd = openSync(this.path, 'a');

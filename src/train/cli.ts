@@ -3,6 +3,7 @@
  * --learning-rate) generated from the config table, so the CLI cannot drift from it.
  */
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import yargs, { type Options } from 'yargs';
 import { backendLine, backendPackage } from '../tf.js';
@@ -12,6 +13,7 @@ import {
 import { prepareRunDir, train } from './trainer.js';
 import { consoleOutput, type RunOutput } from './console.js';
 import { evaluatePolicy, loadPolicy, viewPolicy } from './playback.js';
+import { recordPolicyToFile } from './record.js';
 import { ipcReporter } from './progress.js';
 
 const require = createRequire(import.meta.url);
@@ -23,9 +25,11 @@ export const RUN_INFO_KEYS = ['rlsweepVersion', 'backend', 'tfjsPackage', 'engin
 const commandOptions = {
   config: { type: 'string', description: 'JSON file of options (e.g. a sweep trial, or a run\'s config.json); flags override it', group: 'Input' },
   overwrite: { type: 'boolean', description: 'Replace an existing run folder of the same name', group: 'Input' },
+  resume: { type: 'string', description: 'Continue the run in this folder from its latest checkpoint, with its own config.json', group: 'Input' },
   model: { type: 'string', description: 'A snapshot to use instead of training: its folder or model.json', group: 'Snapshot' },
   view: { type: 'boolean', description: 'With --model: watch the policy play in the terminal', group: 'Snapshot' },
   eval: { type: 'boolean', description: 'With --model: evaluate the policy (evalEpisodes or evalSteps) and print episode_return_avg', group: 'Snapshot' },
+  record: { type: 'string', description: 'With --model: write one greedy episode to this file as an animated GIF', group: 'Snapshot' },
   episodes: { type: 'number', description: 'With --view or --eval: episodes to play', group: 'Snapshot' },
   fps: { type: 'number', description: 'With --view: frames per second (0 = as fast as possible)', default: 30, group: 'Snapshot' },
 } as const satisfies Record<string, Options>;
@@ -68,6 +72,7 @@ function buildParser(argv: string[]) {
     .options(commandOptions)
     .example('$0 --env CartPole-v1 --steps 50000 --name cartpole', 'train on CartPole')
     .example('$0 --model runs/cartpole/snapshots/step-50000 --view', 'watch the trained policy')
+    .example('$0 --model runs/cartpole/snapshots/step-50000 --record episode.gif', 'save one episode as an animated GIF')
     .strict(false)
     .help()
     .wrap(Math.min(120, process.stdout.columns ?? 100))
@@ -157,6 +162,13 @@ async function playSnapshot(parsed: Record<string, unknown>, output: RunOutput):
   output.line(await backendLine());
   output.line(`Loaded ${policy.snapshot.modelJsonPath} (${policy.env.id}, hidden ${policy.snapshot.spec.hiddenLayers.join('x')})`);
   const episodes = typeof parsed.episodes === 'number' ? parsed.episodes : undefined;
+  if (parsed.record !== undefined) {
+    const file = String(parsed.record);
+    if (!file) throw new ConfigError('--record needs a file name, e.g. --record episode.gif');
+    const episode = await recordPolicyToFile(policy.learner, policy.env, file, config.seed);
+    output.line(`Wrote ${file} (${episode.frames} frames of ${episode.width}x${episode.height}, episode return ${episode.episodeReturn}, ${episode.steps} steps)`);
+    if (!parsed.view && !parsed.eval) return 0;
+  }
   if (parsed.view) {
     const aborter = abortOnSignals(output);
     try {
@@ -171,28 +183,50 @@ async function playSnapshot(parsed: Record<string, unknown>, output: RunOutput):
   return 0;
 }
 
+async function trainWithSignals(config: RunConfig, runDir: string, resume: boolean, output: RunOutput): Promise<number> {
+  const aborter = abortOnSignals(output);
+  try {
+    const result = await train(config, { runDir, output, signal: aborter.signal, report: ipcReporter(), resume });
+    result.learner.dispose();
+    return result.interrupted ? 130 : 0;
+  } finally {
+    aborter.dispose();
+  }
+}
+
+/** --resume <runDir>: the run's own config.json, its latest checkpoint, and no other options. */
+async function resumeRun(parsed: Record<string, unknown>, output: RunOutput): Promise<number> {
+  const runDir = parsed.resume as string;
+  if (!runDir) throw new ConfigError('--resume needs the run folder, e.g. --resume runs/<name>');
+  const overridden = Object.keys(flagValues(parsed)).concat(parsed.config !== undefined ? ['config'] : []);
+  if (overridden.length > 0) {
+    throw new ConfigError(`--resume continues ${runDir} with its own config.json; drop --${overridden[0]} (to change options, start a new run)`);
+  }
+  const configPath = path.join(runDir, 'config.json');
+  const config = resolveConfig({ values: await readConfigFile(configPath), source: configPath });
+  output.line(`Resuming ${runDir}`);
+  return trainWithSignals(config, runDir, true, output);
+}
+
 /** Runs the CLI; returns the exit code (0 done, 1 error, 130 interrupted). */
 export async function runCli(argv: string[], output: RunOutput = consoleOutput()): Promise<number> {
   const parsed = (await buildParser(argv).parseAsync()) as Record<string, unknown>;
   try {
     checkUnknownFlags(parsed);
     if (parsed.model !== undefined) {
-      if (!parsed.view && !parsed.eval) throw new ConfigError('--model needs --view (watch it play) or --eval (print its average return)');
+      if (!parsed.view && !parsed.eval && parsed.record === undefined) {
+        throw new ConfigError('--model needs --view (watch it play), --record <file.gif> (save one episode as a GIF) or --eval (print its average return)');
+      }
       return await playSnapshot(parsed, output);
     }
     if (parsed.view || parsed.eval) throw new ConfigError('--view and --eval need --model <snapshot folder or model.json>');
+    if (parsed.record !== undefined) throw new ConfigError('--record needs --model <snapshot folder or model.json>');
+    if (parsed.resume !== undefined) return await resumeRun(parsed, output);
     const config = await resolveRunConfig(parsed);
     const runInfo = { rlsweepVersion: packageVersion, backend: (await backendLine()).replace(/^backend: /, ''), tfjsPackage: backendPackage(), startedAt: new Date().toISOString() };
     const runDir = await prepareRunDir(config, runInfo, Boolean(parsed.overwrite));
     output.line(`Created ${runDir}`);
-    const aborter = abortOnSignals(output);
-    try {
-      const result = await train(config, { runDir, output, signal: aborter.signal, report: ipcReporter() });
-      result.learner.dispose();
-      return result.interrupted ? 130 : 0;
-    } finally {
-      aborter.dispose();
-    }
+    return await trainWithSignals(config, runDir, false, output);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     output.error(`error: ${message}`);

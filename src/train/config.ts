@@ -100,11 +100,14 @@ export const runConfigFields = {
   evalEpisodes: count('Episodes per evaluation (0 = run evalSteps steps instead)', 0, EVAL, 0),
   evalEpsilon: unitInterval('Exploration epsilon during evaluation', 0, EVAL),
   qValidationSize: count('Replay states kept to track eval/avg_max_q', 10_000, EVAL),
+  evalGif: flag('Log one greedy episode as an animated GIF (eval/policy) at each evaluation', true, EVAL),
 
   logEvery: count('Environment steps between console lines and train/* scalars', 2000, OUT),
   snapshotEvery: count('Environment steps between policy snapshots (0 = only at the end)', 50_000, OUT, 0),
+  checkpointEvery: count('Environment steps between training checkpoints for --resume (0 = only when stopped)', 10_000, OUT, 0),
   name: text('Run name: the folder <logdir>/<name>/ (default: the date and time)', '', OUT),
   logdir: text('Folder that holds the runs', 'runs', OUT),
+  group: text('Session group in TensorBoard\'s HParams dashboard (a sweep puts the seeds of one configuration in one group; default: the name)', '', OUT),
 };
 
 type Fields = typeof runConfigFields;
@@ -205,7 +208,7 @@ export function resolveConfig(...layers: Array<{ values: Record<string, unknown>
 export function configToHparams(config: RunConfig): Record<string, number | string | boolean> {
   const hparams: Record<string, number | string | boolean> = {};
   for (const key of runConfigKeys) {
-    if (key === 'logdir' || key === 'name') continue;
+    if (key === 'logdir' || key === 'name' || key === 'group') continue;
     const value: unknown = config[key];
     hparams[key] = Array.isArray(value) ? value.join('x') : (value as number | string | boolean);
   }

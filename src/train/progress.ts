@@ -6,6 +6,7 @@ export type RunProgressMessage =
   | { type: 'started'; runDir: string; totalSteps: number; engine: string }
   | { type: 'progress'; step: number; totalSteps: number; stepsPerSecond: number; episodes: number; lastEpisodeReturn: number | null; loss: number | null }
   | { type: 'evaluation'; step: number; returnMean: number; returnStd: number; avgMaxQ: number }
+  | { type: 'failed'; step: number; reason: string }
   | { type: 'finished'; step: number; totalSteps: number; interrupted: boolean; finalReturnMean: number | null; bestReturnMean: number | null };
 
 export type ProgressReporter = (message: RunProgressMessage) => void;
@@ -19,5 +20,5 @@ export function ipcReporter(): ProgressReporter {
 
 export function isRunProgressMessage(value: unknown): value is RunProgressMessage {
   const type = (value as { type?: unknown } | null)?.type;
-  return type === 'started' || type === 'progress' || type === 'evaluation' || type === 'finished';
+  return type === 'started' || type === 'progress' || type === 'evaluation' || type === 'finished' || type === 'failed';
 }
