@@ -57,17 +57,28 @@ export class ReplayBuffer {
     };
   }
 
-  /** Fill `batch` with `batch.size` transitions drawn uniformly (with replacement). */
+  /**
+   * Fill `batch` with `batch.size` transitions drawn uniformly (with replacement). Copies
+   * element by element: a subarray per row would allocate two views per transition.
+   */
   sample(rng: Rng, batch: TransitionBatch): TransitionBatch {
     if (this.storedCount === 0) throw new Error('ReplayBuffer.sample: the buffer is empty');
     const n = this.observationSize;
+    const { states, nextStates, actions, rewards, terminals } = batch;
+    const tooShort = Math.min(states.length, nextStates.length) < batch.size * n
+      || Math.min(actions.length, rewards.length, terminals.length) < batch.size;
+    if (tooShort) throw new RangeError(`ReplayBuffer.sample: the batch arrays hold fewer than ${batch.size} transitions`);
     for (let b = 0; b < batch.size; b++) {
       const i = rng.nextInt(this.storedCount);
-      batch.states.set(this.states.subarray(i * n, i * n + n), b * n);
-      batch.nextStates.set(this.nextStates.subarray(i * n, i * n + n), b * n);
-      batch.actions[b] = this.actions[i]!;
-      batch.rewards[b] = this.rewards[i]!;
-      batch.terminals[b] = this.terminals[i]!;
+      const from = i * n;
+      const to = b * n;
+      for (let k = 0; k < n; k++) {
+        states[to + k] = this.states[from + k]!;
+        nextStates[to + k] = this.nextStates[from + k]!;
+      }
+      actions[b] = this.actions[i]!;
+      rewards[b] = this.rewards[i]!;
+      terminals[b] = this.terminals[i]!;
     }
     return batch;
   }

@@ -7,6 +7,7 @@ import { promises as fs, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import pLimit from 'p-limit';
 import { type RunConfig, runConfigKeys } from '../train/config.js';
+import { describeFsError, ensureDir } from '../util/files.js';
 import type { RunProgressMessage } from '../train/progress.js';
 import { SummaryWriter, listEventFiles, readRun, type MetricInfo } from '../tensorboard/index.js';
 import { experimentHParams, sweptParameters, type Trial } from './expand.js';
@@ -192,7 +193,11 @@ function classify(exit: TrialExit, finished: Extract<RunProgressMessage, { type:
 export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> {
   const { spec, trials, sweepDir, executor, view } = options;
   const retries = options.retries ?? 0;
-  await fs.mkdir(sweepDir, { recursive: true });
+  try {
+    await ensureDir(sweepDir);
+  } catch (error) {
+    throw new Error(`cannot create the sweep folder ${sweepDir} (${describeFsError(error)}); check that it is writable or pass --logdir`);
+  }
   const lock = await acquireLock(sweepDir, options.command);
   if (lock.tookOver) view.log(lock.tookOver);
 

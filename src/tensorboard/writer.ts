@@ -215,13 +215,23 @@ export class SummaryWriter {
   flush(options: FlushOptions = {}): void {
     this.throwDeferredError();
     if (this.fd === undefined) return;
-    if (this.pending.length > 0) {
-      const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-      this.pending = [];
-      this.pendingBytes = 0;
-      writeFully(this.fd, data);
+    try {
+      if (this.pending.length > 0) {
+        const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+        this.pending = [];
+        this.pendingBytes = 0;
+        writeFully(this.fd, data);
+      }
+      if (options.fsync) fsyncSync(this.fd);
+    } catch (error) {
+      // Say which file: a bare "ENOSPC: no space left on device, write" names none.
+      throw new Error(`cannot write ${this.path}: ${(error as Error).message}`, { cause: error });
     }
-    if (options.fsync) fsyncSync(this.fd);
+  }
+
+  /** Rethrow an error a background flush met (e.g. a full disk), so the owner can stop cleanly. */
+  throwIfFailed(): void {
+    this.throwDeferredError();
   }
 
   /** Flushes, fsyncs and closes the file; later logging calls throw. */

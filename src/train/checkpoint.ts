@@ -93,9 +93,15 @@ export async function saveCheckpoint(runDir: string, content: CheckpointContent)
   const temporary = path.join(root, `.tmp-${name}-${process.pid}`);
   const { json, data } = encode(content);
   await fs.rm(temporary, { recursive: true, force: true });
-  await fs.mkdir(temporary);
-  await writeFileSynced(path.join(temporary, DATA_FILE), data);
-  await writeFileSynced(path.join(temporary, STATE_FILE), json);
+  try {
+    await fs.mkdir(temporary);
+    await writeFileSynced(path.join(temporary, DATA_FILE), data);
+    await writeFileSynced(path.join(temporary, STATE_FILE), json);
+  } catch (error) {
+    // Leave nothing half-written (a full disk, say); the previous checkpoint stays usable.
+    await fs.rm(temporary, { recursive: true, force: true }).catch(() => {});
+    throw new CheckpointError(`cannot write the checkpoint ${target}: ${(error as Error).message}`);
+  }
   await fs.rm(target, { recursive: true, force: true });
   await fs.rename(temporary, target);
   await syncDirectory(root);

@@ -94,9 +94,15 @@ export async function saveSnapshot(dir: string, spec: NetworkSpec, weights: Weig
   await fs.mkdir(parent, { recursive: true });
   const temporary = path.join(parent, `.tmp-${path.basename(dir)}-${process.pid}`);
   await fs.rm(temporary, { recursive: true, force: true });
-  await fs.mkdir(temporary);
-  await writeFileSynced(path.join(temporary, WEIGHTS_FILE), weightData);
-  await writeFileSynced(path.join(temporary, MODEL_FILE), modelJson);
+  try {
+    await fs.mkdir(temporary);
+    await writeFileSynced(path.join(temporary, WEIGHTS_FILE), weightData);
+    await writeFileSynced(path.join(temporary, MODEL_FILE), modelJson);
+  } catch (error) {
+    // Leave nothing half-written behind (a full disk, say); earlier snapshots stay as they were.
+    await fs.rm(temporary, { recursive: true, force: true }).catch(() => {});
+    throw new SnapshotError(`cannot write the snapshot ${dir}: ${(error as Error).message}`);
+  }
   const previous = path.join(parent, `.old-${path.basename(dir)}-${process.pid}`);
   const existed = await fs.rename(dir, previous).then(() => true, () => false);
   await fs.rename(temporary, dir);

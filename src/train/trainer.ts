@@ -23,6 +23,7 @@ import { type CheckpointContent, loadLatestCheckpoint, saveCheckpoint } from './
 import type { RunOutput } from './console.js';
 import { modelSummary } from './summary.js';
 import type { ProgressReporter } from './progress.js';
+import { describeFsError, ensureDir, writeFileAtomic } from '../util/files.js';
 
 export interface TrainOptions {
   /** The run's folder; it must exist and hold config.json already. */
@@ -336,6 +337,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
         await yieldToEventLoop();
         lastYield = performance.now();
+        writer.throwIfFailed();
       }
     }
 
@@ -357,11 +359,16 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
       stepsDone: loop.step, interrupted, resumedFrom, episodeReturns: loop.episodeReturns, evaluations: loop.evaluations, lastSnapshot, learner,
     };
   } catch (error) {
-    writer.hparamsSessionEnd('failure');
     if (error instanceof DivergedError) report({ type: 'failed', step: error.step, reason: error.message });
+    try {
+      writer.hparamsSessionEnd('failure');
+      writer.close();
+    } catch {
+      // The log itself may be what failed (a full disk); the first error is the one to report.
+    }
     throw error;
   } finally {
-    writer.close();
+    if (!writer.closed) writer.close();
   }
 }
 
@@ -383,13 +390,10 @@ export async function prepareRunDir(config: RunConfig, runInfo: Record<string, s
   }
   if (exists) await fs.rm(runDir, { recursive: true, force: true });
   try {
-    await fs.mkdir(runDir, { recursive: true });
-    const temporary = `${configPath}.tmp-${process.pid}`;
-    await fs.writeFile(temporary, JSON.stringify({ ...config, ...runInfo }, null, 2) + '\n');
-    await fs.rename(temporary, configPath);
+    await ensureDir(runDir);
+    await writeFileAtomic(configPath, JSON.stringify({ ...config, ...runInfo }, null, 2) + '\n');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`cannot write the run folder ${runDir} (${code ?? (error as Error).message}); check that ${config.logdir} is writable or pass --logdir`);
+    throw new Error(`cannot write the run folder ${runDir} (${describeFsError(error)}); check that ${config.logdir} is writable or pass --logdir`);
   }
   return runDir;
 }

@@ -13,3 +13,49 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
     throw error;
   }
 }
+
+const REASONS: Record<string, string> = {
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a file stands where a folder should be',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  ENOENT: 'cannot create folders there',
+};
+
+/** "ENOSPC, no space left on device" for an fs error; the code alone when it has no gloss. */
+export function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (!code) return (error as Error).message;
+  return REASONS[code] ? `${code}, ${REASONS[code]}` : code;
+}
+
+/**
+ * mkdir -p, one level at a time. Node's recursive mkdir never returns on some
+ * pseudo-filesystems (/proc) and reports ENOENT where the cause is EROFS; creating
+ * each level ourselves gives the real error at once.
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let current = path.resolve(dir);
+  for (;;) {
+    const stat = await fs.stat(current).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (stat) {
+      if (!stat.isDirectory()) throw Object.assign(new Error(`${current} is not a folder`), { code: 'ENOTDIR' });
+      break;
+    }
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const folder of missing) {
+    await fs.mkdir(folder).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  }
+}
