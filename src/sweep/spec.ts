@@ -18,7 +18,7 @@
  * Parsing is pure (text in, SweepSpec or SweepSpecError out). Every error names
  * the file, line and column of the offending key or value.
  */
-import { promises as fs } from 'node:fs';
+import { readUtf8File } from '../util/files.js';
 import {
   LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap,
 } from 'yaml';
@@ -498,9 +498,10 @@ export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
 export async function loadSweepSpec(file: string): Promise<SweepSpec> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readUtf8File(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EILSEQ') throw new SweepSpecError([(error as Error).message]);
     throw new SweepSpecError([`cannot read sweep file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message}`]);
   }
   return parseSweepSpec(text, file);

@@ -15,6 +15,7 @@ import { consoleOutput, type RunOutput } from './console.js';
 import { evaluatePolicy, loadPolicy, viewPolicy } from './playback.js';
 import { recordPolicyToFile } from './record.js';
 import { ipcReporter } from './progress.js';
+import { readUtf8File } from '../util/files.js';
 
 const require = createRequire(import.meta.url);
 export const packageVersion: string = (require('../../package.json') as { version: string }).version;
@@ -45,11 +46,13 @@ function yargsOptionFor(key: RunConfigKey): Options {
   switch (field.kind) {
     case 'number':
     case 'integer':
-      return { ...base, type: 'number' };
+      // Parsed here rather than by yargs, which turns "many" into NaN and loses what was typed.
+      return { ...base, type: 'string', coerce: (value: string) => (value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value) };
     case 'boolean':
       return { ...base, type: 'boolean' };
     case 'enum':
-      return { ...base, type: 'string', choices: field.choices as string[] };
+      // Checked by parseField with a message naming the value; yargs' own check would exit the process.
+      return { ...base, type: 'string', description: `${field.description} (${field.choices!.join(', ')})` };
     case 'string':
       return { ...base, type: 'string' };
     case 'integerList':
@@ -97,9 +100,11 @@ function checkUnknownFlags(parsed: Record<string, unknown>): void {
 async function readConfigFile(file: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readUtf8File(file);
   } catch (error) {
-    throw new ConfigError(`cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EILSEQ') throw new ConfigError((error as Error).message);
+    throw new ConfigError(`cannot read config file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder; give a JSON file' : (error as Error).message}`);
   }
   let parsed: unknown;
   try {

@@ -143,7 +143,7 @@ export function suggestKey(key: string, known: readonly string[]): string {
 }
 
 function describeValue(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  return typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
 }
 
 /**

@@ -192,6 +192,10 @@ function specOf(model: import('@tensorflow/tfjs').LayersModel, modelJsonPath: st
 /** Load a snapshot folder (or model.json) through tf.loadLayersModel, checking it as it goes. */
 export async function loadSnapshot(snapshotPath: string): Promise<LoadedSnapshot> {
   await initTf();
+  const isFile = await fs.stat(snapshotPath).then((stat) => stat.isFile(), () => false);
+  if (isFile && !snapshotPath.endsWith('.json')) {
+    throw new SnapshotError(`${snapshotPath} is a file but not a model.json; give the snapshot folder (with ${MODEL_FILE} and ${WEIGHTS_FILE}) or its ${MODEL_FILE}`);
+  }
   const modelJsonPath = modelJsonPathOf(snapshotPath);
   const json = await readModelJson(modelJsonPath);
   const { weightSpecs, weightData } = await readWeightData(modelJsonPath, json);

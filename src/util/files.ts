@@ -59,3 +59,32 @@ export async function ensureDir(dir: string): Promise<void> {
     });
   }
 }
+
+/**
+ * A text file's contents, refusing bytes that are not UTF-8 (Node would quietly turn
+ * them into U+FFFD and the error would surface later, far from its cause).
+ */
+export async function readUtf8File(file: string): Promise<string> {
+  const bytes = await fs.readFile(file);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8Offset(bytes);
+    const line = bytes.subarray(0, offset).toString('latin1').split('\n').length;
+    throw Object.assign(new Error(`${file} is not UTF-8 text (invalid byte 0x${bytes[offset]?.toString(16).padStart(2, '0')} on line ${line}, byte offset ${offset}); save it as UTF-8`), { code: 'EILSEQ' });
+  }
+}
+
+/** Where the first byte that cannot start or continue a UTF-8 sequence is. */
+function firstInvalidUtf8Offset(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length;) {
+    const lead = bytes[i]!;
+    const continuation = lead < 0x80 ? 0 : lead >= 0xc2 && lead <= 0xdf ? 1 : (lead & 0xf0) === 0xe0 ? 2 : lead >= 0xf0 && lead <= 0xf4 ? 3 : -1;
+    if (continuation < 0) return i;
+    for (let k = 1; k <= continuation; k++) {
+      if (i + k >= bytes.length || (bytes[i + k]! & 0xc0) !== 0x80) return i;
+    }
+    i += continuation + 1;
+  }
+  return bytes.length;
+}
