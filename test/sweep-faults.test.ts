@@ -38,8 +38,11 @@ describe('sweep: kill -9 of the sweep parent', function () {
   before(() => { tmp = mkdtempSync(path.join(os.tmpdir(), 'rlsweep-faults-')); });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
+  let file: string;
+  let logdir: string;
+
   it('its children checkpoint and exit; a rerun resumes every incomplete trial and repeats no finished one', async () => {
-    const file = path.join(tmp, 'faults.yaml');
+    file = path.join(tmp, 'faults.yaml');
     writeFileSync(file, [
       'name: faults', 'method: grid', 'seeds: [0]', 'concurrency: 3', 'parameters:',
       '  env: { value: CartPole-v1 }', '  steps: { values: [400, 40000] }', '  learningRate: { values: [0.001, 0.002] }',
@@ -47,7 +50,7 @@ describe('sweep: kill -9 of the sweep parent', function () {
       '  evalEvery: { value: 0 }', '  evalEpisodes: { value: 1 }', '  logEvery: { value: 200 }', '  snapshotEvery: { value: 0 }',
       '  checkpointEvery: { value: 400 }', '  evalGif: { value: false }', '',
     ].join('\n'));
-    const logdir = path.join(tmp, 'runs');
+    logdir = path.join(tmp, 'runs');
     const sweepDir = path.join(logdir, 'faults');
     const parent = spawn(process.execPath, ['--import', TSX, CLI, 'run', file, '--logdir', logdir, '--progress-every', '0'], { cwd: ROOT, stdio: 'ignore' });
     const trialDirs = (): string[] => (existsSync(sweepDir) ? readdirSync(sweepDir).filter((n) => n.startsWith('steps=')).map((n) => path.join(sweepDir, n)) : []);
@@ -96,5 +99,20 @@ describe('sweep: kill -9 of the sweep parent', function () {
       expect(steps.every((step, i) => i === 0 || step > steps[i - 1]!)).to.equal(true);
       expect(steps.at(-1)).to.be.at.most(40000);
     }
+  });
+
+  it('a corrupt status.json is named, and its trial counts as not done and runs again', async () => {
+    const dir = path.join(logdir, 'faults', 'steps=400,learningRate=0.001,seed=0');
+    writeFileSync(path.join(dir, 'status.json'), '{"state": "do');
+    const rerun = spawn(process.execPath, ['--import', TSX, CLI, 'run', file, '--logdir', logdir, '--progress-every', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    rerun.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    rerun.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    const code = await new Promise<number | null>((resolve) => rerun.on('close', resolve));
+    expect(code, output).to.equal(0);
+    expect(output).to.contain(`warning: ${path.join(dir, 'status.json')} is not valid JSON`);
+    expect(output).to.contain('the trial counts as not done');
+    expect(output).to.match(/skipping 3 done trials/);
+    expect(status(dir).state).to.equal('done');
   });
 });

@@ -227,7 +227,7 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> 
   try {
     // What is there already.
     const previous = new Map<string, TrialStatus | undefined>();
-    for (const trial of trials) previous.set(trial.name, await readStatus(path.join(sweepDir, trial.name)));
+    for (const trial of trials) previous.set(trial.name, await readStatus(path.join(sweepDir, trial.name), (message) => view.log(`warning: ${message}`)));
 
     const stillRunning = trials.filter((trial) => {
       const status = previous.get(trial.name);

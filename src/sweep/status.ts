@@ -72,7 +72,12 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   }
 }
 
-export async function readJson<T>(file: string): Promise<T | undefined> {
+/** Where warnings about damaged files go (stderr unless a caller redirects them). */
+export type Warn = (message: string) => void;
+const warnOnStderr: Warn = (message) => console.error(`warning: ${message}`);
+
+/** A JSON file's value; undefined when it is missing, or damaged (said through `warn`, naming the file). */
+export async function readJson<T>(file: string, warn: Warn = warnOnStderr): Promise<T | undefined> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -82,7 +87,8 @@ export async function readJson<T>(file: string): Promise<T | undefined> {
   }
   try {
     return JSON.parse(text) as T;
-  } catch {
+  } catch (error) {
+    warn(`${file} is not valid JSON (${(error as Error).message}); ignoring it`);
     return undefined;
   }
 }
@@ -92,9 +98,15 @@ export async function writeStatus(trialDir: string, status: TrialStatus): Promis
 }
 
 /** The trial's status, or undefined when there is none (or it is unreadable). */
-export async function readStatus(trialDir: string): Promise<TrialStatus | undefined> {
-  const status = await readJson<TrialStatus>(path.join(trialDir, STATUS_FILE));
-  if (!status || typeof status !== 'object' || !TRIAL_STATES.includes(status.state)) return undefined;
+/** A trial's status; undefined when there is none, or it is damaged (said through `warn`: the trial then counts as not done). */
+export async function readStatus(trialDir: string, warn: Warn = warnOnStderr): Promise<TrialStatus | undefined> {
+  const file = path.join(trialDir, STATUS_FILE);
+  const status = await readJson<TrialStatus>(file, (message) => warn(`${message}; the trial counts as not done`));
+  if (status === undefined) return undefined;
+  if (typeof status !== 'object' || status === null || !TRIAL_STATES.includes(status.state)) {
+    warn(`${file} has no valid "state" (one of ${TRIAL_STATES.join(', ')}); ignoring it, the trial counts as not done`);
+    return undefined;
+  }
   return status;
 }
 

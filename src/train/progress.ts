@@ -14,7 +14,9 @@ export type ProgressReporter = (message: RunProgressMessage) => void;
 /** Sends to the parent when this process was forked with an IPC channel; otherwise does nothing. */
 export function ipcReporter(): ProgressReporter {
   return (message) => {
-    if (process.send && process.connected) process.send(message);
+    // The callback takes a send error (the parent died between the check and the write):
+    // without it Node raises an 'error' event that kills the run; 'disconnect' stops it cleanly.
+    if (process.send && process.connected) process.send(message, undefined, {}, () => {});
   };
 }
 
