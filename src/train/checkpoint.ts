@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { TEMPORARY_PREFIX, writeFolderAtomic } from '../util/files.js';
 
 export const CHECKPOINTS_DIR = 'checkpoints';
 const STATE_FILE = 'checkpoint.json';
@@ -50,16 +51,6 @@ export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
 
-async function writeFileSynced(file: string, data: string | Uint8Array): Promise<void> {
-  const handle = await fs.open(file, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 function encode(content: CheckpointContent): { json: string; data: Buffer } {
   const entries: ArrayEntry[] = [];
   const chunks: Buffer[] = [];
@@ -87,37 +78,16 @@ function encode(content: CheckpointContent): { json: string; data: Buffer } {
 /** Write `checkpoints/step-<step>/` under runDir atomically, then prune old ones. */
 export async function saveCheckpoint(runDir: string, content: CheckpointContent): Promise<string> {
   const root = path.join(runDir, CHECKPOINTS_DIR);
-  await fs.mkdir(root, { recursive: true });
-  const name = `step-${content.step}`;
-  const target = path.join(root, name);
-  const temporary = path.join(root, `.tmp-${name}-${process.pid}`);
+  const target = path.join(root, `step-${content.step}`);
   const { json, data } = encode(content);
-  await fs.rm(temporary, { recursive: true, force: true });
   try {
-    await fs.mkdir(temporary);
-    await writeFileSynced(path.join(temporary, DATA_FILE), data);
-    await writeFileSynced(path.join(temporary, STATE_FILE), json);
+    // Data first: a state file never points at data that is not there.
+    await writeFolderAtomic(target, [[DATA_FILE, data], [STATE_FILE, json]]);
   } catch (error) {
-    // Leave nothing half-written (a full disk, say); the previous checkpoint stays usable.
-    await fs.rm(temporary, { recursive: true, force: true }).catch(() => {});
     throw new CheckpointError(`cannot write the checkpoint ${target}: ${(error as Error).message}`);
   }
-  await fs.rm(target, { recursive: true, force: true });
-  await fs.rename(temporary, target);
-  await syncDirectory(root);
   await pruneCheckpoints(root);
   return target;
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } catch {
-    // Some filesystems cannot fsync a directory; the rename is still atomic.
-  } finally {
-    await handle.close();
-  }
 }
 
 async function listCheckpointSteps(root: string): Promise<number[]> {
@@ -178,7 +148,7 @@ export async function loadLatestCheckpoint(runDir: string): Promise<LatestCheckp
   const root = path.join(runDir, CHECKPOINTS_DIR);
   const skipped: string[] = [];
   const names = await fs.readdir(root).catch(() => [] as string[]);
-  for (const name of names.filter((n) => n.startsWith('.tmp-'))) {
+  for (const name of names.filter((n) => n.startsWith(TEMPORARY_PREFIX))) {
     skipped.push(`${path.join(root, name)} was never completed (the run was stopped while writing it); removed it`);
     await fs.rm(path.join(root, name), { recursive: true, force: true });
   }

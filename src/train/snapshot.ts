@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { tf, initTf } from '../tf.js';
 import { type Activation, type NetworkSpec, type Weights, weightShapes } from '../agent/learner.js';
+import { writeFolderAtomic } from '../util/files.js';
 
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
@@ -77,36 +78,14 @@ export async function encodeSnapshot(spec: NetworkSpec, weights: Weights, metada
   }
 }
 
-async function writeFileSynced(file: string, data: string | Uint8Array): Promise<void> {
-  const handle = await fs.open(file, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Write `dir` (e.g. runs/x/snapshots/step-50000) atomically; an existing one is replaced. */
 export async function saveSnapshot(dir: string, spec: NetworkSpec, weights: Weights, metadata: SnapshotMetadata): Promise<string> {
   const { modelJson, weightData } = await encodeSnapshot(spec, weights, metadata);
-  const parent = path.dirname(dir);
-  await fs.mkdir(parent, { recursive: true });
-  const temporary = path.join(parent, `.tmp-${path.basename(dir)}-${process.pid}`);
-  await fs.rm(temporary, { recursive: true, force: true });
   try {
-    await fs.mkdir(temporary);
-    await writeFileSynced(path.join(temporary, WEIGHTS_FILE), weightData);
-    await writeFileSynced(path.join(temporary, MODEL_FILE), modelJson);
+    await writeFolderAtomic(dir, [[WEIGHTS_FILE, weightData], [MODEL_FILE, modelJson]]);
   } catch (error) {
-    // Leave nothing half-written behind (a full disk, say); earlier snapshots stay as they were.
-    await fs.rm(temporary, { recursive: true, force: true }).catch(() => {});
     throw new SnapshotError(`cannot write the snapshot ${dir}: ${(error as Error).message}`);
   }
-  const previous = path.join(parent, `.old-${path.basename(dir)}-${process.pid}`);
-  const existed = await fs.rename(dir, previous).then(() => true, () => false);
-  await fs.rename(temporary, dir);
-  if (existed) await fs.rm(previous, { recursive: true, force: true });
   return dir;
 }
 

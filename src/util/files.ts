@@ -88,3 +88,51 @@ function firstInvalidUtf8Offset(bytes: Uint8Array): number {
   }
   return bytes.length;
 }
+
+async function writeFileSynced(file: string, data: string | Uint8Array): Promise<void> {
+  const handle = await fs.open(file, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch {
+    // Some filesystems cannot fsync a directory; the rename is atomic all the same.
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The prefix of the temporary folders writeFolderAtomic leaves only if killed mid-write. */
+export const TEMPORARY_PREFIX = '.tmp-';
+
+/**
+ * Write a folder of files so that it appears whole or not at all: the files go into a
+ * temporary sibling (fsynced), which is then renamed into place, replacing any folder
+ * of that name. On an error nothing half-written is left behind.
+ */
+export async function writeFolderAtomic(dir: string, files: ReadonlyArray<readonly [string, string | Uint8Array]>): Promise<void> {
+  const parent = path.dirname(dir);
+  await ensureDir(parent);
+  const temporary = path.join(parent, `${TEMPORARY_PREFIX}${path.basename(dir)}-${process.pid}`);
+  await fs.rm(temporary, { recursive: true, force: true });
+  try {
+    await fs.mkdir(temporary);
+    for (const [name, data] of files) await writeFileSynced(path.join(temporary, name), data);
+  } catch (error) {
+    await fs.rm(temporary, { recursive: true, force: true }).catch(() => {});
+    throw error;
+  }
+  const previous = path.join(parent, `.old-${path.basename(dir)}-${process.pid}`);
+  const replacing = await fs.rename(dir, previous).then(() => true, () => false);
+  await fs.rename(temporary, dir);
+  await syncDirectory(parent);
+  if (replacing) await fs.rm(previous, { recursive: true, force: true });
+}
