@@ -198,7 +198,9 @@ describe('the run CLI', function () {
     const { code } = await cli('--config', file, '--gamma', '0.9');
     expect(code).to.equal(0);
     const saved = JSON.parse(await fs.readFile(path.join(logdir, 'from-file', 'config.json'), 'utf8')) as RunConfig;
-    expect(saved).to.include({ env: 'MountainCar-v0', steps: 600, gamma: 0.9 });
+    expect(saved).to.include({ env: 'MountainCar-v0', steps: 600, gamma: 0.9, engine: 'auto', engineUsed: 'fused' });
+    expect(saved).to.have.property('backend').that.matches(/^(cpu|tfjs-node)/);
+    expect(saved).to.have.property('rlsweepVersion', '0.1.0');
     // A run's own config.json is a valid --config.
     const again = await cli('--config', path.join(logdir, 'from-file', 'config.json'), '--name', 'again');
     expect(again.code).to.equal(0);

@@ -3,14 +3,17 @@
  * never pays for loading TensorFlow.js.
  */
 import { createFusedLearner, fusedSupports } from './fused.js';
-import type { LearnerOptions, QLearner } from './learner.js';
+import type { LearnerOptions, NetworkSpec, QLearner } from './learner.js';
 
 export type EngineChoice = 'fused' | 'tfjs' | 'auto';
 
-/** 'auto' picks fused whenever it supports the network, else tfjs. */
+/** The engine a choice means for a network: 'auto' picks fused whenever it supports the network, else tfjs. */
+export function resolveEngine(spec: NetworkSpec, engine: EngineChoice): 'fused' | 'tfjs' {
+  return engine === 'fused' || (engine === 'auto' && fusedSupports(spec)) ? 'fused' : 'tfjs';
+}
+
 export async function createLearner(options: LearnerOptions, engine: EngineChoice): Promise<QLearner> {
-  const useFused = engine === 'fused' || (engine === 'auto' && fusedSupports(options));
-  if (useFused) return createFusedLearner(options);
+  if (resolveEngine(options, engine) === 'fused') return createFusedLearner(options);
   const { createTfjsLearner } = await import('./tfjs-learner.js');
   return createTfjsLearner(options);
 }

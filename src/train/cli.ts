@@ -16,6 +16,8 @@ import { evaluatePolicy, loadPolicy, viewPolicy } from './playback.js';
 import { recordPolicyToFile } from './record.js';
 import { ipcReporter } from './progress.js';
 import { readUtf8File } from '../util/files.js';
+import { envSpec } from '../envs/index.js';
+import { resolveEngine } from '../agent/index.js';
 
 const require = createRequire(import.meta.url);
 export const packageVersion: string = (require('../../package.json') as { version: string }).version;
@@ -228,7 +230,11 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
     if (parsed.record !== undefined) throw new ConfigError('--record needs --model <snapshot folder or model.json>');
     if (parsed.resume !== undefined) return await resumeRun(parsed, output);
     const config = await resolveRunConfig(parsed);
-    const runInfo = { rlsweepVersion: packageVersion, backend: (await backendLine()).replace(/^backend: /, ''), tfjsPackage: backendPackage(), startedAt: new Date().toISOString() };
+    const env = envSpec(config.env);
+    const engineUsed = resolveEngine({ observationSize: env.observationSize, actionCount: env.actionCount, hiddenLayers: config.hiddenLayers, activation: config.activation }, config.engine);
+    const runInfo = {
+      rlsweepVersion: packageVersion, backend: (await backendLine()).replace(/^backend: /, ''), tfjsPackage: backendPackage(), engineUsed, startedAt: new Date().toISOString(),
+    };
     const runDir = await prepareRunDir(config, runInfo, Boolean(parsed.overwrite));
     output.line(`Created ${runDir}`);
     return await trainWithSignals(config, runDir, false, output);
