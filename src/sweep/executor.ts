@@ -1,8 +1,11 @@
 /**
- * Where trials run. The scheduler only sees TrialExecutor: start a trial, get its
- * progress messages, ask it to stop, learn how it ended. LocalExecutor runs each
- * trial as a child process on this machine; a Slurm job array would be another
- * implementation (submit, poll, scancel) behind the same interface.
+ * Where trials run. A TrialExecutor starts one trial's run, passes on its progress
+ * messages, asks it to stop and says how it ended: LocalExecutor runs it as a child
+ * process of this one. A BatchExecutor submits many trials at once to a cluster's
+ * scheduler (SlurmExecutor, src/sweep/slurm.ts: one job array); each of its tasks
+ * runs `sweep trial <file> --index i`, which runs that trial through a LocalExecutor
+ * exactly as the local scheduler does (src/sweep/trial.ts), and the scheduler
+ * follows the tasks through the queue and the trials' status files.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -60,6 +63,13 @@ export interface LocalExecutorOptions {
   cwd?: string;
   /** After kill(), how long to wait before SIGKILL. */
   killGraceMs?: number;
+  /**
+   * How stop() asks the run to stop: SIGTERM (default), or closing its IPC channel,
+   * which the run takes the same way. `sweep trial` uses the channel: a Slurm job's
+   * cancellation already sends SIGTERM to every process of the task, and a second
+   * SIGTERM would make the run quit at once instead of saving a snapshot.
+   */
+  stopBy?: 'signal' | 'disconnect';
 }
 
 /** One thread per child, so N children use N cores instead of fighting over them. */
@@ -121,18 +131,26 @@ export class LocalExecutor implements TrialExecutor {
       if (isRunProgressMessage(message)) launch.onMessage(message);
     });
     let killTimer: NodeJS.Timeout | undefined;
+    // Node neither waits for a forked child whose IPC channel this side closed (stopBy
+    // 'disconnect') nor emits its 'close': this timer keeps the process alive, and 'exit' ends it.
+    const keepAlive = setInterval(() => {}, 60_000);
+    let disconnected = false;
     const exited = new Promise<TrialExit>((resolve) => {
       let launchError: string | undefined;
+      const end = (exitCode: number | null, signal: NodeJS.Signals | null): void => {
+        clearTimeout(killTimer);
+        clearInterval(keepAlive);
+        resolve(launchError ? { exitCode, signal, launchError } : { exitCode, signal });
+      };
       child.once('error', (error) => {
         launchError = error.message;
         // A failed spawn emits no 'close' in some Node versions.
-        if (child.pid === undefined) resolve({ exitCode: null, signal: null, launchError });
+        if (child.pid === undefined) end(null, null);
       });
-      // 'close' comes after 'exit' and after the IPC channel has delivered every message.
-      child.once('close', (code, signal) => {
-        clearTimeout(killTimer);
-        resolve(launchError ? { exitCode: code, signal, launchError } : { exitCode: code, signal });
-      });
+      // 'close' comes after 'exit' and after the IPC channel has delivered every message...
+      child.once('close', end);
+      // ...unless stop() closed the channel: then no message is left to wait for.
+      child.once('exit', (code, signal) => { if (disconnected) end(code, signal); });
     });
     const signal = (name: NodeJS.Signals): void => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -149,7 +167,12 @@ export class LocalExecutor implements TrialExecutor {
       stop: () => {
         if (stopped) return;
         stopped = true;
-        signal('SIGTERM');
+        if (this.options.stopBy === 'disconnect' && child.connected) {
+          disconnected = true;
+          child.disconnect();
+        } else {
+          signal('SIGTERM');
+        }
       },
       kill: () => {
         // The run quits at once on a second signal (its exit hook still flushes the event file)...
@@ -161,4 +184,69 @@ export class LocalExecutor implements TrialExecutor {
       },
     };
   }
+}
+
+/** What a batch executor needs to run trials as `sweep trial <file> --index i`. */
+export interface BatchRequest {
+  /** The sweep file the trials come from (as given). */
+  sweepFile: string;
+  sweepName: string;
+  /** <logdir>/<sweep name>. */
+  sweepDir: string;
+  /** Every trial of the sweep, by index (a task finds its trial's folder by its index). */
+  trials: readonly Trial[];
+  /** The indices to run. */
+  indices: readonly number[];
+  /** At most this many at once; undefined: as many as the cluster gives. */
+  concurrency: number | undefined;
+  /** Extra attempts of a failed trial, made by its task. */
+  retries: number;
+  /** Rerun done trials whose configuration changed (the sweep checked they may). */
+  force: boolean;
+}
+
+/** A task of a submission as the cluster's queue sees it. */
+export interface BatchTaskState {
+  /** Queued, starting or running (false: it ended, however). */
+  active: boolean;
+  /** The queue's word for it, e.g. PENDING, RUNNING, COMPLETED, CANCELLED, TIMEOUT. */
+  state: string;
+  /** Why it waits or ended, when the queue says. */
+  reason?: string;
+}
+
+/** Trials submitted together (a Slurm job array). */
+export interface BatchSubmission {
+  /** The job id. */
+  readonly id: string;
+  /** For messages, e.g. "Slurm job 1234". */
+  readonly description: string;
+  /** The command that cancels it by hand, e.g. "scancel 1234". */
+  readonly cancelCommand: string;
+  /** The indices it runs. */
+  readonly indices: readonly number[];
+  /** The task's own output (before and around the trial's logs). */
+  taskLog(trial: Trial): string;
+  /** The task's job id, e.g. "1234_5". */
+  taskId(index: number): string;
+  /**
+   * Tasks by trial index; a task the queue no longer knows is missing (it ended).
+   * Throws when the queue cannot be asked right now.
+   */
+  poll(): Promise<Map<number, BatchTaskState>>;
+  /** Cancels the tasks still queued, and stops the running ones (they save a snapshot and stop). */
+  cancel(): Promise<void>;
+}
+
+export interface BatchExecutor {
+  readonly kind: 'batch';
+  /** Shown to the user, e.g. "a Slurm job array". */
+  readonly description: string;
+  /** Submissions of the sweep in `sweepDir` (from earlier runs) that still have tasks queued or running. */
+  activeSubmissions(sweepDir: string): Promise<BatchSubmission[]>;
+  submit(request: BatchRequest): Promise<BatchSubmission>;
+}
+
+export function isBatchExecutor(executor: TrialExecutor | BatchExecutor): executor is BatchExecutor {
+  return (executor as BatchExecutor).kind === 'batch';
 }

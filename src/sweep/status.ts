@@ -49,7 +49,14 @@ export interface TrialStatus {
   stdoutLog: string;
   stderrLog: string;
   updatedAt: string;
+  /** Where the latest attempt ran (absent in statuses written before this field existed). */
+  host?: string;
+  /** The scheduler's job of the latest attempt, e.g. Slurm's "<array job>_<task>". */
+  job?: string;
 }
+
+/** Where a trial runs: the host (its pid only means something there) and a scheduler's job. */
+export type TrialPlacement = Pick<TrialStatus, 'host' | 'job'>;
 
 export function pendingStatus(trial: { name: string; index: number; config: { steps: number } }): TrialStatus {
   return {

@@ -1,0 +1,148 @@
+/**
+ * `sweep trial <file> --index i`: runs one trial of a sweep on this machine exactly as
+ * `sweep run` does (runTrial: resume or move aside, trial.json, the run as a child
+ * process, status.json, retries) and writes the same files. Each task of a Slurm job
+ * array runs it; so can any other scheduler (Kubernetes indexed jobs, a shell loop).
+ *
+ * Exit codes: 0 done (or done before), 1 failed, 2 a problem with the file or the
+ * options, 130 interrupted.
+ */
+import { hostname } from 'node:os';
+import * as path from 'node:path';
+import { ConfigError } from '../train/config.js';
+import { describeFsError, ensureDir } from '../util/files.js';
+import { checkTrialCount, expandSweep, type Trial } from '../sweep/expand.js';
+import { LocalExecutor, type RunningTrial } from '../sweep/executor.js';
+import { processAlive } from '../sweep/lock.js';
+import { SweepChangedError, sweepManifest, writeExperimentSummary } from '../sweep/scheduler.js';
+import { loadSweepSpec, type SweepSpec } from '../sweep/spec.js';
+import { type TrialPlacement, type TrialStatus, readManifest, readStatus, readTrialConfig, writeManifest } from '../sweep/status.js';
+import { configDifferences, runTrial, type TrialControl } from '../sweep/trial.js';
+import type { SweepIo } from './sweep-commands.js';
+
+export interface TrialArgs {
+  file: string;
+  index: number;
+  logdir: string;
+  retries: number;
+  force: boolean;
+}
+
+/** The job this process runs in, when a scheduler says: Slurm's array task, else its job. */
+export function schedulerJob(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.SLURM_ARRAY_JOB_ID && env.SLURM_ARRAY_TASK_ID) return `${env.SLURM_ARRAY_JOB_ID}_${env.SLURM_ARRAY_TASK_ID}`;
+  return env.SLURM_JOB_ID || undefined;
+}
+
+function pickTrial(spec: SweepSpec, trials: Trial[], index: number): Trial {
+  if (!Number.isSafeInteger(index) || index < 0) throw new ConfigError(`--index must be an integer >= 0, got ${index}`);
+  const trial = trials[index];
+  if (!trial) {
+    throw new ConfigError(`--index ${index} is out of range: ${spec.file} has ${trials.length} trial${trials.length === 1 ? '' : 's'} `
+      + `(indices 0 to ${trials.length - 1}; see sweep plan ${spec.file})`);
+  }
+  return trial;
+}
+
+/** sweep.json and the hparams experiment, when no `sweep run` wrote them (a trial run by hand or by another scheduler). */
+async function ensureSweepFiles(sweepDir: string, spec: SweepSpec, trials: Trial[]): Promise<void> {
+  if (await readManifest(sweepDir)) return;
+  await writeManifest(sweepDir, sweepManifest(spec, trials));
+  writeExperimentSummary(sweepDir, spec);
+}
+
+/** Whether the trial is done already (nothing to run); throws when running it would mix configurations or runs. */
+async function alreadyDone(trial: Trial, dir: string, previous: TrialStatus | undefined, args: TrialArgs): Promise<boolean> {
+  if (previous?.state === 'done') {
+    const before = await readTrialConfig(dir);
+    const differences = before ? configDifferences(before, trial.config) : [];
+    if (differences.length === 0) return true;
+    if (!args.force) {
+      throw new SweepChangedError(`${args.file} changed the configuration of the finished trial ${trial.name} in ${dir}: ${differences.join(', ')}. `
+        + 'Pass --force to rerun it with the new configuration (its earlier run is moved aside, not deleted), or use another sweep name or --logdir.');
+    }
+  }
+  const here = previous?.host === undefined || previous.host === hostname();
+  if (previous?.state === 'running' && previous.pid !== null && here && processAlive(previous.pid) && !args.force) {
+    throw new SweepChangedError(`the run of ${trial.name} (pid ${previous.pid}) is still running; wait for it to stop `
+      + '(or pass --force if that process is not a trial)');
+  }
+  return false;
+}
+
+/**
+ * How long the run is given to take a signal itself before it is asked to stop. A
+ * cancelled Slurm task signals every process of the task at once, the run too; asked
+ * by this process as well in the same instant, the run could take the signal for a
+ * second Ctrl-C and quit without saving a snapshot.
+ */
+const STOP_FORWARD_DELAY_MS = 1000;
+
+/** Stops the trial on SIGINT/SIGTERM (a second one: at once), like `sweep run` stops its children. */
+function signalControl(io: SweepIo): { control: TrialControl; dispose(): void } {
+  let handle: RunningTrial | undefined;
+  let stopping = false;
+  let killing = false;
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (!stopping) {
+      stopping = true;
+      io.out(`${name}: asking the run to save a snapshot and stop (again to stop at once)`);
+      setTimeout(() => handle?.stop(), STOP_FORWARD_DELAY_MS).unref();
+    } else if (!killing) {
+      killing = true;
+      handle?.kill();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    control: {
+      get stopping() { return stopping; },
+      get killing() { return killing; },
+      running: (running) => { handle = running; },
+    },
+    dispose: () => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); },
+  };
+}
+
+export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number> {
+  if (!Number.isSafeInteger(args.retries) || args.retries < 0) throw new ConfigError(`--retries must be an integer >= 0, got ${args.retries}`);
+  const spec = await loadSweepSpec(args.file);
+  checkTrialCount(spec, { yes: true });
+  const sweepDir = path.join(args.logdir, spec.name);
+  const trials = expandSweep(spec, { sweepDir });
+  const trial = pickTrial(spec, trials, args.index);
+  const dir = path.join(sweepDir, trial.name);
+  try {
+    await ensureDir(dir);
+  } catch (error) {
+    throw new Error(`cannot create the trial folder ${dir} (${describeFsError(error)}); check that it is writable `
+      + '(on a cluster: that it is on storage the compute nodes share) or pass --logdir');
+  }
+  await ensureSweepFiles(sweepDir, spec, trials);
+  const previous = await readStatus(dir, (message) => io.err(`warning: ${message}`));
+  if (await alreadyDone(trial, dir, previous, args)) {
+    io.out(`${trial.name} is done already (${dir}); nothing to run`);
+    return 0;
+  }
+
+  const job = schedulerJob();
+  const placement: TrialPlacement = { host: hostname(), ...(job ? { job } : {}) };
+  const signals = signalControl(io);
+  try {
+    const run = await runTrial({
+      trial, dir, retries: args.retries, previous, restart: previous?.state === 'done', placement, control: signals.control,
+      // Stopped through its IPC channel: a cancelled Slurm task has sent SIGTERM to the run already.
+      executor: new LocalExecutor({ stopBy: 'disconnect' }),
+      callbacks: {
+        log: (line) => io.out(line),
+        started: (attempt) => io.out(`started ${trial.name}${attempt > 1 ? ` (attempt ${attempt})` : ''} in ${dir}${job ? ` (job ${job}, host ${hostname()})` : ''}`),
+        message: () => {},
+        ended: (_state, line) => io.out(line),
+      },
+    });
+    return run.state === 'done' ? 0 : run.state === 'failed' ? 1 : 130;
+  } finally {
+    signals.dispose();
+  }
+}

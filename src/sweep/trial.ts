@@ -1,0 +1,309 @@
+/**
+ * One trial, run to its end: its folder prepared (an incomplete run of the same
+ * configuration is resumed, any other run moved aside), trial.json written, the run
+ * started through a TrialExecutor, status.json kept up to date from the run's
+ * progress messages, and the end recorded (state, exit code, cause), with retries.
+ *
+ * The local scheduler runs this for each trial in its own process; `sweep trial
+ * <file> --index i` runs it in a Slurm array task (or any other scheduler's task),
+ * so a trial writes the same files wherever it runs.
+ */
+import { promises as fs } from 'node:fs';
+import { hostname } from 'node:os';
+import * as path from 'node:path';
+import { type RunConfig, runConfigKeys } from '../train/config.js';
+import type { RunProgressMessage } from '../train/progress.js';
+import { SummaryWriter, listEventFiles, readRun } from '../tensorboard/index.js';
+import type { Trial } from './expand.js';
+import type { RunningTrial, TrialExecutor, TrialExit } from './executor.js';
+import {
+  type TrialPlacement, type TrialState, type TrialStatus,
+  STATUS_FILE, STDERR_LOG, STDOUT_LOG, TRIAL_CONFIG_FILE, pendingStatus, writeJsonAtomic, writeStatus,
+} from './status.js';
+
+/** How a trial's attempt ended, as the view shows it ('retrying': failed, and another attempt follows). */
+export type TrialEnd = 'done' | 'failed' | 'interrupted' | 'retrying';
+
+/** What the caller shows of a running trial (the sweep's progress view, or a `sweep trial` console). */
+export interface TrialCallbacks {
+  log(line: string): void;
+  started(attempt: number): void;
+  message(message: RunProgressMessage): void;
+  ended(state: TrialEnd, line: string): void;
+}
+
+/** The stop state of the caller, and where it keeps the running run so a Ctrl-C reaches it. */
+export interface TrialControl {
+  readonly stopping: boolean;
+  readonly killing: boolean;
+  /** The run that started, then undefined once it ended. */
+  running(handle: RunningTrial | undefined): void;
+}
+
+export interface RunTrialOptions {
+  trial: Trial;
+  /** The trial's folder, <sweepDir>/<trial name>. */
+  dir: string;
+  executor: TrialExecutor;
+  /** Extra attempts after a failure. */
+  retries: number;
+  /** The trial's status before this run; its attempts are counted on from it. */
+  previous: TrialStatus | undefined;
+  /** Start over even if the folder holds a started run of the same configuration (a --force rerun). */
+  restart: boolean;
+  /** Where the trial runs, recorded in status.json. Default: this host. */
+  placement?: TrialPlacement;
+  control: TrialControl;
+  callbacks: TrialCallbacks;
+}
+
+/** 'notStarted': a stop came before the run was started. */
+export type TrialRunState = Exclude<TrialState, 'pending' | 'running'> | 'notStarted';
+
+export interface TrialRun {
+  state: TrialRunState;
+  status: TrialStatus;
+}
+
+const PREVIOUS_PREFIX = 'previous-';
+/** What stays in a trial folder when an incomplete run is moved aside. */
+const KEPT_IN_TRIAL_DIR = new Set([STATUS_FILE, TRIAL_CONFIG_FILE]);
+/** Progress comes often; status.json need not follow every message. */
+const PROGRESS_SAVE_MS = 2000;
+
+/** The RunConfig keys (but name and logdir) whose values differ. */
+export function configDifferences(previous: Partial<RunConfig>, next: RunConfig): string[] {
+  const differences: string[] = [];
+  for (const key of runConfigKeys) {
+    if (key === 'name' || key === 'logdir' || !(key in previous)) continue;
+    const before = JSON.stringify(previous[key]);
+    const after = JSON.stringify(next[key]);
+    if (before !== after) differences.push(`${key} ${before} -> ${after}`);
+  }
+  return differences;
+}
+
+function stamp(date = new Date()): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * Moves a trial's earlier, incomplete run (config.json, event files, snapshots,
+ * logs) into <trial>/previous-<time>/, so the new run starts clean and TensorBoard
+ * shows each step of the trial once. Returns the folder, or undefined if nothing moved.
+ */
+export async function moveAside(trialDir: string): Promise<string | undefined> {
+  let entries: string[];
+  try {
+    entries = await fs.readdir(trialDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  // Slurm's output files stay too: the running array task is writing one of them.
+  const moving = entries.filter((name) => !KEPT_IN_TRIAL_DIR.has(name) && !name.startsWith(PREVIOUS_PREFIX) && !name.includes('.tmp-')
+    && !/^slurm-.*\.out$/.test(name));
+  if (moving.length === 0) return undefined;
+  let target = path.join(trialDir, `${PREVIOUS_PREFIX}${stamp()}`);
+  for (let n = 2; await fs.access(target).then(() => true, () => false); n++) target = path.join(trialDir, `${PREVIOUS_PREFIX}${stamp()}-${n}`);
+  await fs.mkdir(target);
+  for (const name of moving) await fs.rename(path.join(trialDir, name), path.join(target, name));
+  return target;
+}
+
+/** Whether `dir` holds a started run (its config.json) of exactly this trial's configuration. */
+export async function sameRunStarted(dir: string, trial: Trial): Promise<boolean> {
+  let runConfig: Partial<RunConfig>;
+  try {
+    runConfig = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as Partial<RunConfig>;
+  } catch {
+    return false;
+  }
+  return configDifferences(runConfig, trial.config).length === 0;
+}
+
+/** The run's own "error: ..." line from the end of its stderr, else its last line. */
+export async function failureCause(stderrFile: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    const handle = await fs.open(stderrFile, 'r');
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, 64 * 1024);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      text = buffer.toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
+  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+  const errorLine = [...lines].reverse().find((line) => /^error: /.test(line));
+  if (errorLine) return errorLine.slice('error: '.length);
+  const thrown = [...lines].reverse().find((line) => /^\w*Error\b.*: /.test(line));
+  return thrown ?? lines.at(-1);
+}
+
+/** Records a failed session end for a run that died without writing one (killed, crashed). */
+export function recordSessionFailure(trialDir: string): void {
+  try {
+    if (listEventFiles(trialDir).length === 0) return;
+    const run = readRun(trialDir);
+    if (!run.hparams_session || run.hparams_session.end_status !== undefined) return;
+    const writer = new SummaryWriter(trialDir, { flushSeconds: 0 });
+    writer.hparamsSessionEnd('failure');
+    writer.close();
+  } catch {
+    // The statuses and logs already say it failed; TensorBoard's view is a nicety.
+  }
+}
+
+type Finished = Extract<RunProgressMessage, { type: 'finished' }>;
+
+function classify(exit: TrialExit, finished: Finished | undefined, stopping: boolean): { state: Exclude<TrialState, 'pending' | 'running'>; cause: string | null } {
+  if (exit.launchError) return { state: 'failed', cause: `could not start the run: ${exit.launchError}` };
+  if (exit.exitCode === 0) return { state: finished?.interrupted ? 'interrupted' : 'done', cause: null };
+  if (exit.exitCode === 130) return { state: 'interrupted', cause: null };
+  if (exit.signal) return stopping ? { state: 'interrupted', cause: `stopped by ${exit.signal}` } : { state: 'failed', cause: `killed by ${exit.signal}` };
+  return { state: 'failed', cause: null };
+}
+
+/** Copies a run's progress message into its status. */
+function applyMessage(status: TrialStatus, message: RunProgressMessage): void {
+  switch (message.type) {
+    case 'started':
+      status.totalSteps = message.totalSteps;
+      break;
+    case 'progress':
+      status.step = message.step;
+      status.totalSteps = message.totalSteps;
+      status.stepsPerSecond = message.stepsPerSecond;
+      break;
+    case 'evaluation':
+      status.lastEvaluation = { step: message.step, returnMean: message.returnMean, returnStd: message.returnStd, avgMaxQ: message.avgMaxQ };
+      break;
+    case 'finished':
+      status.step = message.step;
+      status.finalReturnMean = message.finalReturnMean;
+      status.bestReturnMean = message.bestReturnMean;
+      break;
+    case 'failed':
+      break;
+  }
+}
+
+/** The line that says how a trial ended (the same for local and Slurm trials). */
+export function trialEndLine(trial: Trial, status: TrialStatus, dir: string): string {
+  switch (status.state) {
+    case 'done': {
+      const metric = status.finalReturnMean === null ? '' : `, eval/return_mean ${status.finalReturnMean.toFixed(2)}`;
+      return `done ${trial.name} (${status.step} steps${metric})`;
+    }
+    case 'interrupted':
+      return `interrupted ${trial.name} at step ${status.step}/${status.totalSteps}`;
+    default:
+      return `FAILED ${trial.name}: ${status.cause} (log: ${path.join(dir, STDERR_LOG)})`;
+  }
+}
+
+/**
+ * One attempt: prepares the folder, runs the run, records how it ended. Undefined
+ * when a stop came before the run started (the status is left as it was).
+ */
+async function runAttempt(options: RunTrialOptions, attempt: number): Promise<TrialStatus | undefined> {
+  const { trial, dir, executor, control, callbacks } = options;
+  const status: TrialStatus = {
+    ...pendingStatus(trial), ...(options.placement ?? { host: hostname() }), state: 'running', attempt, startedAt: new Date().toISOString(),
+  };
+  let writes = Promise.resolve();
+  const save = (): void => {
+    const snapshot = { ...status };
+    writes = writes.then(() => writeStatus(dir, snapshot)).catch(() => {});
+  };
+  let finished: Finished | undefined;
+  let exit: TrialExit;
+  try {
+    // An incomplete run of the same configuration continues from its checkpoint; one of
+    // another configuration (changed file with --force) is moved aside, never deleted.
+    const resume = !options.restart && await sameRunStarted(dir, trial);
+    if (resume) {
+      callbacks.log(`${trial.name}: resuming the earlier incomplete run from its latest checkpoint`);
+    } else {
+      const moved = await moveAside(dir);
+      if (moved) callbacks.log(`${trial.name}: moved the earlier run aside to ${moved}`);
+    }
+    const configFile = path.join(dir, TRIAL_CONFIG_FILE);
+    await writeJsonAtomic(configFile, trial.config);
+    if (control.stopping) {
+      // The stop came while the folder was being prepared.
+      await writeStatus(dir, { ...(options.previous ?? pendingStatus(trial)) });
+      return undefined;
+    }
+    let lastSave = 0;
+    const handle = executor.start({
+      trial, dir, configFile, resume,
+      stdoutFile: path.join(dir, STDOUT_LOG),
+      stderrFile: path.join(dir, STDERR_LOG),
+      onMessage: (message) => {
+        callbacks.message(message);
+        applyMessage(status, message);
+        if (message.type === 'finished') finished = message;
+        if (message.type !== 'progress' || Date.now() - lastSave > PROGRESS_SAVE_MS) {
+          lastSave = Date.now();
+          save();
+        }
+      },
+    });
+    control.running(handle);
+    status.pid = handle.id === undefined ? null : Number(handle.id);
+    save();
+    callbacks.started(attempt);
+    // A stop that came while this trial was being launched.
+    if (control.stopping) handle.stop();
+    if (control.killing) handle.kill();
+    exit = await handle.exited;
+  } catch (error) {
+    exit = { exitCode: null, signal: null, launchError: (error as Error).message };
+  } finally {
+    control.running(undefined);
+  }
+  await writes;
+
+  const { state, cause } = classify(exit, finished, control.stopping);
+  status.state = state;
+  status.exitCode = exit.exitCode;
+  status.signal = exit.signal;
+  status.endedAt = new Date().toISOString();
+  status.pid = null;
+  if (state === 'failed') {
+    const reason = cause ?? (await failureCause(path.join(dir, STDERR_LOG))) ?? 'no error message';
+    status.cause = exit.exitCode !== null && !cause ? `exit code ${exit.exitCode}: ${reason}` : reason;
+    recordSessionFailure(dir);
+  } else {
+    status.cause = cause;
+  }
+  await writeStatus(dir, status).catch((error: Error) => callbacks.log(`${trial.name}: cannot write ${STATUS_FILE}: ${error.message}`));
+  return status;
+}
+
+/** Runs a trial (with its retries) and keeps its status.json; never throws for a failed run. */
+export async function runTrial(options: RunTrialOptions): Promise<TrialRun> {
+  const { trial, dir, control, callbacks } = options;
+  let attempt = options.previous?.attempt ?? 0;
+  for (let tries = 0; ; tries++) {
+    const notStarted = (): TrialRun => ({ state: 'notStarted', status: options.previous ?? pendingStatus(trial) });
+    if (control.stopping) return notStarted();
+    attempt++;
+    const status = await runAttempt(options, attempt);
+    if (!status) return notStarted();
+    if (status.state === 'failed' && tries < options.retries && !control.stopping) {
+      callbacks.ended('retrying', `failed ${trial.name}: ${status.cause}; retrying (${tries + 1}/${options.retries})`);
+      continue;
+    }
+    const state = status.state as TrialRunState;
+    callbacks.ended(state === 'done' || state === 'interrupted' ? state : 'failed', trialEndLine(trial, status, dir));
+    return { state, status };
+  }
+}
