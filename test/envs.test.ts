@@ -244,6 +244,42 @@ describe('envs', () => {
     });
   });
 
+  describe('stepInto / resetInto (allocation-free)', () => {
+    it('give exactly what step / reset give', () => {
+      for (const id of envIds) {
+        const viaStep = makeEnv(id);
+        const viaInto = makeEnv(id);
+        const observation = new Float32Array(viaInto.observationSize);
+        let expected = viaStep.reset({ seed: 9 });
+        viaInto.resetInto(observation, { seed: 9 });
+        for (let i = 0; i < 1200; i++) {
+          expect(Array.from(observation), `${id} step ${i}`).to.deep.equal(Array.from(expected));
+          const action = (i * 5 + (i >> 3)) % viaStep.actionCount;
+          const result = viaStep.step(action);
+          const status = viaInto.stepInto(action, observation);
+          expect({ reward: status.reward, terminated: status.terminated, truncated: status.truncated }, `${id} step ${i}`)
+            .to.deep.equal({ reward: result.reward, terminated: result.terminated, truncated: result.truncated });
+          expected = result.observation;
+          if (result.terminated || result.truncated) {
+            expected = viaStep.reset();
+            viaInto.resetInto(observation);
+          }
+        }
+      }
+    });
+
+    it('reuse the caller\'s array and the env\'s status object', () => {
+      const env = makeEnv('CartPole-v1');
+      const observation = new Float32Array(4);
+      env.resetInto(observation, { seed: 1 });
+      const first = env.stepInto(0, observation);
+      const second = env.stepInto(1, observation);
+      expect(second).to.equal(first);
+      expect(() => env.stepInto(0, new Float32Array(3))).to.throw(RangeError, /observation array has 3 values, expected 4/);
+      expect(() => env.resetInto(new Float32Array(2))).to.throw(RangeError, /expected 4/);
+    });
+  });
+
   describe('getState / setState', () => {
     it('restores an env exactly, generator included, through JSON', () => {
       for (const id of envIds) {

@@ -9,7 +9,8 @@
  * produce (nearly) the same weights: every intermediate that tfjs stores in a float32
  * tensor is rounded with Math.fround here, dot products accumulate in doubles and are
  * rounded at the same 48-element block edges as tfjs' matMul, and Adam keeps its
- * beta powers as float32 running products exactly like tfjs' AdamOptimizer.
+ * beta powers as float32 running products exactly like tfjs' AdamOptimizer. The dense-layer
+ * loops live in dense-kernels.ts; this file holds the weights, the TD loss, clipping and Adam.
  */
 import { initialWeights } from './init.js';
 import {
@@ -22,14 +23,18 @@ import {
   type Weights,
   weightShapes,
 } from './learner.js';
-
-/** tfjs-backend-cpu's matMul block size: partial dot products are rounded to float32 at its edges. */
-const MATMUL_BLOCK = 48;
-
-/** Activation codes: small integers keep the hot loops monomorphic. */
-const LINEAR = 0;
-const RELU = 1;
-const TANH = 2;
+import {
+  type DenseLayer,
+  type KernelScratch,
+  type NonzeroRows,
+  LINEAR,
+  RELU,
+  TANH,
+  denseBackward,
+  kernelScratch,
+  mlpForward,
+  nonzeroRows,
+} from './dense-kernels.js';
 
 /** Batch capacity allocated up front; a bigger batch grows the buffers once. */
 const DEFAULT_BATCH_CAPACITY = 64;
@@ -89,235 +94,21 @@ function copyWeightsInto(target: Weights, source: Weights, what: string): void {
   }
 }
 
+/** The dense layers of a network whose tensors (Keras order) are `weights`; they share its arrays. */
+function denseLayers(sizes: readonly number[], weights: Weights, hiddenActivation: number): DenseLayer[] {
+  const layerCount = sizes.length - 1;
+  return Array.from({ length: layerCount }, (_, l) => ({
+    inputSize: sizes[l]!,
+    units: sizes[l + 1]!,
+    activation: l === layerCount - 1 ? LINEAR : hiddenActivation,
+    kernel: weights[2 * l]!,
+    bias: weights[2 * l + 1]!,
+  }));
+}
+
 /** Per-row activation buffers of one forward pass: `outputs[l]` holds layer l's output. */
 function layerBuffers(widths: readonly number[], rows: number): Float32Array[] {
   return widths.map((width) => new Float32Array(rows * width));
-}
-
-/**
- * Scratch lists for the sparse loops: the nonzero terms of one dot-product block
- * (their offsets and values) and the live units of a relu layer. Relu zeroes about
- * half of every hidden layer, so gathering the nonzero terms first and then running
- * four dot products at once in registers roughly halves the work. Skipping a zero
- * term never changes a sum (sums start at +0 and x + 0 = x), so results stay exact.
- */
-interface SparseScratch {
-  readonly offsets: Int32Array;
-  readonly values: Float64Array;
-  readonly live: Int32Array;
-}
-
-function sparseScratch(widest: number): SparseScratch {
-  const length = Math.max(widest, MATMUL_BLOCK);
-  return { offsets: new Int32Array(length), values: new Float64Array(length), live: new Int32Array(length) };
-}
-
-/**
- * out = activation(input . kernel + bias) for `rows` rows, with tfjs' rounding: each
- * dot product accumulates in a double per 48-wide block, blocks add up in float32, then
- * the bias is added (rounded) and the activation applied.
- */
-function denseForward(
-  input: Float32Array,
-  rows: number,
-  inputSize: number,
-  kernel: Float32Array,
-  bias: Float32Array,
-  units: number,
-  activation: number,
-  out: Float32Array,
-  scratch: SparseScratch,
-): void {
-  const offsets = scratch.offsets;
-  const values = scratch.values;
-  for (let r = 0; r < rows; r++) {
-    const inputOffset = r * inputSize;
-    const outOffset = r * units;
-    for (let k0 = 0; k0 < inputSize; k0 += MATMUL_BLOCK) {
-      const k1 = Math.min(k0 + MATMUL_BLOCK, inputSize);
-      let count = 0;
-      for (let k = k0; k < k1; k++) {
-        const x = input[inputOffset + k]!;
-        if (x !== 0) {
-          offsets[count] = k * units;
-          values[count++] = x;
-        }
-      }
-      const first = k0 === 0;
-      let j = 0;
-      for (; j + 3 < units; j += 4) {
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        for (let t = 0; t < count; t++) {
-          const x = values[t]!;
-          const at = offsets[t]! + j;
-          s0 += x * kernel[at]!;
-          s1 += x * kernel[at + 1]!;
-          s2 += x * kernel[at + 2]!;
-          s3 += x * kernel[at + 3]!;
-        }
-        storeOrAdd(out, outOffset + j, s0, first);
-        storeOrAdd(out, outOffset + j + 1, s1, first);
-        storeOrAdd(out, outOffset + j + 2, s2, first);
-        storeOrAdd(out, outOffset + j + 3, s3, first);
-      }
-      for (; j < units; j++) {
-        let sum = 0;
-        for (let t = 0; t < count; t++) sum += values[t]! * kernel[offsets[t]! + j]!;
-        storeOrAdd(out, outOffset + j, sum, first);
-      }
-    }
-    for (let j = 0; j < units; j++) {
-      const z = Math.fround(out[outOffset + j]! + bias[j]!);
-      out[outOffset + j] = activation === RELU ? (z < 0 ? 0 : z) : activation === TANH ? Math.tanh(z) : z;
-    }
-  }
-}
-
-/** The first block's sum is stored, later ones added to the float32 result (tfjs' `res += sum`). */
-function storeOrAdd(target: Float32Array, index: number, blockSum: number, first: boolean): void {
-  target[index] = first ? blockSum : target[index]! + blockSum;
-}
-
-/** kernelGrad = input^T . delta, summed over rows in 48-row blocks like tfjs' matMul. */
-function kernelGradient(
-  input: Float32Array,
-  rows: number,
-  inputSize: number,
-  delta: Float32Array,
-  units: number,
-  kernelGrad: Float32Array,
-  scratch: SparseScratch,
-): void {
-  const offsets = scratch.offsets;
-  const values = scratch.values;
-  for (let b0 = 0; b0 < rows; b0 += MATMUL_BLOCK) {
-    const b1 = Math.min(b0 + MATMUL_BLOCK, rows);
-    const first = b0 === 0;
-    for (let i = 0; i < inputSize; i++) {
-      let count = 0;
-      for (let b = b0; b < b1; b++) {
-        const x = input[b * inputSize + i]!;
-        if (x !== 0) {
-          offsets[count] = b * units;
-          values[count++] = x;
-        }
-      }
-      const gradOffset = i * units;
-      let j = 0;
-      for (; j + 3 < units; j += 4) {
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        for (let t = 0; t < count; t++) {
-          const x = values[t]!;
-          const at = offsets[t]! + j;
-          s0 += x * delta[at]!;
-          s1 += x * delta[at + 1]!;
-          s2 += x * delta[at + 2]!;
-          s3 += x * delta[at + 3]!;
-        }
-        storeOrAdd(kernelGrad, gradOffset + j, s0, first);
-        storeOrAdd(kernelGrad, gradOffset + j + 1, s1, first);
-        storeOrAdd(kernelGrad, gradOffset + j + 2, s2, first);
-        storeOrAdd(kernelGrad, gradOffset + j + 3, s3, first);
-      }
-      for (; j < units; j++) {
-        let sum = 0;
-        for (let t = 0; t < count; t++) sum += values[t]! * delta[offsets[t]! + j]!;
-        storeOrAdd(kernelGrad, gradOffset + j, sum, first);
-      }
-    }
-  }
-}
-
-/** biasGrad = sum of delta over rows (a double sum per unit, as tfjs' sum kernel). */
-function biasGradient(delta: Float32Array, rows: number, units: number, biasGrad: Float32Array): void {
-  for (let j = 0; j < units; j++) {
-    let sum = 0;
-    for (let b = 0; b < rows; b++) sum += delta[b * units + j]!;
-    biasGrad[j] = sum;
-  }
-}
-
-/**
- * inputDelta = (delta . kernel^T) times the derivative of the activation that produced
- * `input` (relu: input > 0, so dead units get 0 without a dot product; tanh: 1 - input^2),
- * with tfjs' rounding.
- */
-function inputGradient(
-  delta: Float32Array,
-  rows: number,
-  units: number,
-  kernel: Float32Array,
-  input: Float32Array,
-  inputSize: number,
-  inputActivation: number,
-  inputDelta: Float32Array,
-  scratch: SparseScratch,
-): void {
-  const offsets = scratch.offsets;
-  const values = scratch.values;
-  const live = scratch.live;
-  for (let b = 0; b < rows; b++) {
-    const deltaOffset = b * units;
-    const inputOffset = b * inputSize;
-    let liveCount = 0;
-    for (let i = 0; i < inputSize; i++) {
-      if (inputActivation !== RELU || input[inputOffset + i]! > 0) live[liveCount++] = i;
-      else inputDelta[inputOffset + i] = 0;
-    }
-    for (let j0 = 0; j0 < units; j0 += MATMUL_BLOCK) {
-      const j1 = Math.min(j0 + MATMUL_BLOCK, units);
-      let count = 0;
-      for (let j = j0; j < j1; j++) {
-        const d = delta[deltaOffset + j]!;
-        if (d !== 0) {
-          offsets[count] = j;
-          values[count++] = d;
-        }
-      }
-      const first = j0 === 0;
-      let n = 0;
-      for (; n + 3 < liveCount; n += 4) {
-        const row0 = live[n]! * units;
-        const row1 = live[n + 1]! * units;
-        const row2 = live[n + 2]! * units;
-        const row3 = live[n + 3]! * units;
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        for (let t = 0; t < count; t++) {
-          const d = values[t]!;
-          const j = offsets[t]!;
-          s0 += d * kernel[row0 + j]!;
-          s1 += d * kernel[row1 + j]!;
-          s2 += d * kernel[row2 + j]!;
-          s3 += d * kernel[row3 + j]!;
-        }
-        storeOrAdd(inputDelta, inputOffset + live[n]!, s0, first);
-        storeOrAdd(inputDelta, inputOffset + live[n + 1]!, s1, first);
-        storeOrAdd(inputDelta, inputOffset + live[n + 2]!, s2, first);
-        storeOrAdd(inputDelta, inputOffset + live[n + 3]!, s3, first);
-      }
-      for (; n < liveCount; n++) {
-        const row = live[n]! * units;
-        let sum = 0;
-        for (let t = 0; t < count; t++) sum += values[t]! * kernel[row + offsets[t]!]!;
-        storeOrAdd(inputDelta, inputOffset + live[n]!, sum, first);
-      }
-    }
-    if (inputActivation === TANH) {
-      for (let i = 0; i < inputSize; i++) {
-        const y = input[inputOffset + i]!;
-        inputDelta[inputOffset + i] = Math.fround(Math.fround(1 - Math.fround(y * y)) * inputDelta[inputOffset + i]!);
-      }
-    }
-  }
 }
 
 /** Index of the largest of `count` values from `offset`; ties go to the lowest index. */
@@ -334,19 +125,29 @@ function argmaxRow(values: Float32Array, offset: number, count: number): number 
   return best;
 }
 
-function maxRow(values: Float32Array, offset: number, count: number): number {
-  return values[offset + argmaxRow(values, offset, count)]!;
+/*
+ * Doubles cross the helpers below through typed arrays, never as arguments or return
+ * values: where V8 does not inline a call, each double passed would be a heap allocation.
+ */
+
+/** squaredNorms[t] = the sum of squares of tensor t, rounded as tfjs' sum(square(g)). */
+function squaredNorms32(tensors: Weights, squaredNorms: Float64Array): void {
+  for (let t = 0; t < tensors.length; t++) {
+    const values = tensors[t]!;
+    let sum = 0;
+    for (let i = 0; i < values.length; i++) sum += Math.fround(values[i]! * values[i]!);
+    squaredNorms[t] = Math.fround(sum);
+  }
 }
 
-/** Sum of squares of a float32 tensor, rounded as tfjs' sum(square(g)). */
-function squaredNorm32(values: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += Math.fround(values[i]! * values[i]!);
-  return Math.fround(sum);
-}
-
-function scaleInPlace(values: Float32Array, factor: number): void {
-  for (let i = 0; i < values.length; i++) values[i] = values[i]! * factor;
+/** Multiplies tensor t by factors[t]; a factor of 1 leaves the tensor as it is, so it is skipped. */
+function scaleTensors(tensors: Weights, factors: Float64Array): void {
+  for (let t = 0; t < tensors.length; t++) {
+    const values = tensors[t]!;
+    const factor = factors[t]!;
+    if (factor === 1) continue;
+    for (let i = 0; i < values.length; i++) values[i] = values[i]! * factor;
+  }
 }
 
 /** The exported class exposes `lossAndGradients` for gradient checks; the engine is used through QLearner. */
@@ -362,6 +163,9 @@ export class FusedLearner implements QLearner {
 
   private readonly online: Weights;
   private readonly target: Weights;
+  /** Views of `online` and `target` as dense layers. */
+  private readonly onlineLayers: DenseLayer[];
+  private readonly targetLayers: DenseLayer[];
   private readonly gradients: Weights;
   private readonly firstMoments: Weights;
   private readonly secondMoments: Weights;
@@ -371,6 +175,9 @@ export class FusedLearner implements QLearner {
    * array: V8 boxes a double stored in an object field, which would allocate per step.
    */
   private readonly scalars = new Float64Array(SCALAR_COUNT);
+  /** Per gradient tensor: its squared norm, then the factor that clips it. */
+  private readonly squaredNorms: Float64Array;
+  private readonly clipFactors: Float64Array;
 
   // Float32 images of the hyperparameters, as tfjs turns them into float32 scalars.
   private readonly beta1: number;
@@ -378,20 +185,21 @@ export class FusedLearner implements QLearner {
   private readonly oneMinusBeta1: number;
   private readonly oneMinusBeta2: number;
   private readonly epsilon: number;
-  private readonly negativeLearningRate: number;
+  private negativeLearningRate: number;
   private readonly gamma: number;
   private readonly clipNorm: number;
   private readonly clipGlobalNorm: number;
 
   private capacity = 0;
-  /** Online forward on the batch's states, kept for the backward pass. */
+  /** Online forward on the batch's states and the nonzero lists of each layer's input, kept for the backward pass. */
   private stateOutputs: Float32Array[] = [];
+  private stateLists: NonzeroRows[] = [];
   private nextOnlineOutputs: Float32Array[] = [];
   private nextTargetOutputs: Float32Array[] = [];
   /** dLoss/d(pre-activation) of each layer's output. */
   private deltas: Float32Array[] = [];
   private readonly singleOutputs: Float32Array[];
-  private readonly scratch: SparseScratch;
+  private readonly scratch: KernelScratch;
 
   constructor(options: LearnerOptions, batchCapacity: number) {
     this.options = options;
@@ -407,9 +215,13 @@ export class FusedLearner implements QLearner {
 
     this.online = initialWeights(this.spec, options.initSeed);
     this.target = this.online.map((tensor) => tensor.slice());
+    this.onlineLayers = denseLayers(this.sizes, this.online, this.hiddenActivation);
+    this.targetLayers = denseLayers(this.sizes, this.target, this.hiddenActivation);
     this.gradients = zeroWeights(this.spec);
     this.firstMoments = zeroWeights(this.spec);
     this.secondMoments = zeroWeights(this.spec);
+    this.squaredNorms = new Float64Array(this.gradients.length);
+    this.clipFactors = new Float64Array(this.gradients.length);
     this.scalars[BETA1_POWER] = adamBetaPower(options.adamBeta1, 0);
     this.scalars[BETA2_POWER] = adamBetaPower(options.adamBeta2, 0);
 
@@ -423,7 +235,7 @@ export class FusedLearner implements QLearner {
     this.clipNorm = Math.fround(options.clipNorm);
     this.clipGlobalNorm = Math.fround(options.clipGlobalNorm);
 
-    this.scratch = sparseScratch(Math.max(...this.sizes));
+    this.scratch = kernelScratch(this.onlineLayers);
     this.singleOutputs = layerBuffers(this.sizes.slice(1), 1);
     this.ensureCapacity(Math.max(1, Math.floor(batchCapacity)));
   }
@@ -434,18 +246,22 @@ export class FusedLearner implements QLearner {
       const { observationSize, actionCount } = this.spec;
       throw new RangeError(`qValues: ${count} states need ${count * observationSize} inputs and ${count * actionCount} outputs`);
     }
-    this.ensureCapacity(count);
-    const outputs = this.stateOutputs;
-    // Write the head straight into `out`: hidden layers use the scratch buffers.
-    this.forward(this.online, states, count, outputs, out);
+    // In chunks of the batch capacity: rows are independent, so the results are the same.
+    const { observationSize, actionCount } = this.spec;
+    const hiddenOutputs = this.stateOutputs.slice(0, -1);
+    for (let start = 0; start < count; start += this.capacity) {
+      const end = Math.min(count, start + this.capacity);
+      const chunkStates = states.subarray(start * observationSize, end * observationSize);
+      const chunkOut = out.subarray(start * actionCount, end * actionCount);
+      mlpForward(this.onlineLayers, chunkStates, end - start, [...hiddenOutputs, chunkOut], null, this.scratch);
+    }
   }
 
   greedyAction(state: Float32Array): number {
     if (state.length < this.spec.observationSize) throw new RangeError(`greedyAction: state has ${state.length} values`);
     const outputs = this.singleOutputs;
-    const qValues = outputs[this.layerCount - 1]!;
-    this.forward(this.online, state, 1, outputs, qValues);
-    return argmaxRow(qValues, 0, this.spec.actionCount);
+    mlpForward(this.onlineLayers, state, 1, outputs, null, this.scratch);
+    return argmaxRow(outputs[this.layerCount - 1]!, 0, this.spec.actionCount);
   }
 
   trainStep(batch: TransitionBatch): number {
@@ -459,6 +275,10 @@ export class FusedLearner implements QLearner {
   lossAndGradients(batch: TransitionBatch): { loss: number; gradients: Weights } {
     this.computeGradients(batch);
     return { loss: this.scalars[LOSS]!, gradients: this.gradients.map((tensor) => tensor.slice()) };
+  }
+
+  setLearningRate(learningRate: number): void {
+    this.negativeLearningRate = Math.fround(-learningRate);
   }
 
   updateTarget(tau: number): void {
@@ -533,29 +353,8 @@ export class FusedLearner implements QLearner {
     this.nextOnlineOutputs = layerBuffers(widths, rows);
     this.nextTargetOutputs = layerBuffers(widths, rows);
     this.deltas = layerBuffers(widths, rows);
+    this.stateLists = this.sizes.slice(0, -1).map((width) => nonzeroRows(rows, width));
     this.capacity = rows;
-  }
-
-  /** Runs `weights` on `rows` inputs; hidden outputs go to `outputs`, the head to `head`. */
-  private forward(weights: Weights, input: Float32Array, rows: number, outputs: Float32Array[], head: Float32Array): void {
-    const last = this.layerCount - 1;
-    let layerInput = input;
-    for (let l = 0; l <= last; l++) {
-      const out = l === last ? head : outputs[l]!;
-      const activation = l === last ? LINEAR : this.hiddenActivation;
-      denseForward(
-        layerInput,
-        rows,
-        this.sizes[l]!,
-        weights[2 * l]!,
-        weights[2 * l + 1]!,
-        this.sizes[l + 1]!,
-        activation,
-        out,
-        this.scratch,
-      );
-      layerInput = out;
-    }
   }
 
   /** Forward, TD targets, loss (into scalars[LOSS]) and backward into `this.gradients`. */
@@ -563,14 +362,10 @@ export class FusedLearner implements QLearner {
     const rows = batch.size;
     this.assertBatchShape(batch);
     this.ensureCapacity(rows);
-    const last = this.layerCount - 1;
-
-    const stateOutputs = this.stateOutputs;
-    this.forward(this.online, batch.states, rows, stateOutputs, stateOutputs[last]!);
-    const nextTargetQ = this.nextTargetOutputs[last]!;
-    this.forward(this.target, batch.nextStates, rows, this.nextTargetOutputs, nextTargetQ);
+    mlpForward(this.onlineLayers, batch.states, rows, this.stateOutputs, this.stateLists, this.scratch);
+    mlpForward(this.targetLayers, batch.nextStates, rows, this.nextTargetOutputs, null, this.scratch);
     if (this.options.doubleDqn) {
-      this.forward(this.online, batch.nextStates, rows, this.nextOnlineOutputs, this.nextOnlineOutputs[last]!);
+      mlpForward(this.onlineLayers, batch.nextStates, rows, this.nextOnlineOutputs, null, this.scratch);
     }
 
     this.tdLossAndHeadDelta(batch, rows);
@@ -599,7 +394,7 @@ export class FusedLearner implements QLearner {
       const offset = b * actionCount;
       const nextValue = doubleDqn
         ? nextTargetQ[offset + argmaxRow(nextOnlineQ, offset, actionCount)]!
-        : maxRow(nextTargetQ, offset, actionCount);
+        : nextTargetQ[offset + argmaxRow(nextTargetQ, offset, actionCount)]!;
       const notDone = Math.fround(1 - batch.terminals[b]!);
       const target = Math.fround(batch.rewards[b]! + Math.fround(Math.fround(nextValue * this.gamma) * notDone));
       const action = batch.actions[b]!;
@@ -626,35 +421,41 @@ export class FusedLearner implements QLearner {
   /** Backpropagates the head delta through all layers into `this.gradients`. */
   private backward(states: Float32Array, rows: number): void {
     for (let l = this.layerCount - 1; l >= 0; l--) {
-      const input = l === 0 ? states : this.stateOutputs[l - 1]!;
-      const inputSize = this.sizes[l]!;
-      const units = this.sizes[l + 1]!;
-      const delta = this.deltas[l]!;
-      kernelGradient(input, rows, inputSize, delta, units, this.gradients[2 * l]!, this.scratch);
-      biasGradient(delta, rows, units, this.gradients[2 * l + 1]!);
-      if (l > 0) {
-        const inputDelta = this.deltas[l - 1]!;
-        inputGradient(delta, rows, units, this.online[2 * l]!, input, inputSize, this.hiddenActivation, inputDelta, this.scratch);
-      }
+      denseBackward(
+        this.onlineLayers[l]!,
+        l === 0 ? states : this.stateOutputs[l - 1]!,
+        this.stateLists[l]!,
+        rows,
+        this.deltas[l]!,
+        this.gradients[2 * l]!,
+        this.gradients[2 * l + 1]!,
+        l > 0 ? this.deltas[l - 1]! : null,
+        this.hiddenActivation,
+        this.scratch,
+      );
     }
   }
 
   /** Keras clipnorm per tensor, then (optionally) one scale for the global norm. */
   private clipGradients(): void {
-    const gradients = this.gradients;
-    if (this.clipNorm > 0) {
+    const { gradients, squaredNorms, clipFactors, clipNorm, clipGlobalNorm } = this;
+    if (clipNorm > 0) {
+      squaredNorms32(gradients, squaredNorms);
       for (let t = 0; t < gradients.length; t++) {
-        const norm = Math.fround(Math.sqrt(squaredNorm32(gradients[t]!)));
-        if (norm > this.clipNorm) scaleInPlace(gradients[t]!, Math.fround(this.clipNorm / norm));
+        const norm = Math.fround(Math.sqrt(squaredNorms[t]!));
+        clipFactors[t] = norm > clipNorm ? Math.fround(clipNorm / norm) : 1;
       }
+      scaleTensors(gradients, clipFactors);
     }
-    if (this.clipGlobalNorm > 0) {
+    if (clipGlobalNorm > 0) {
+      squaredNorms32(gradients, squaredNorms);
       let total = 0;
-      for (let t = 0; t < gradients.length; t++) total = Math.fround(total + squaredNorm32(gradients[t]!));
+      for (let t = 0; t < gradients.length; t++) total = Math.fround(total + squaredNorms[t]!);
       const norm = Math.fround(Math.sqrt(total));
-      const coefficient = Math.fround(this.clipGlobalNorm / Math.fround(norm + Math.fround(GLOBAL_NORM_EPSILON)));
+      const coefficient = Math.fround(clipGlobalNorm / Math.fround(norm + Math.fround(GLOBAL_NORM_EPSILON)));
       if (coefficient < 1) {
-        for (let t = 0; t < gradients.length; t++) scaleInPlace(gradients[t]!, coefficient);
+        for (let t = 0; t < gradients.length; t++) clipFactors[t] = coefficient;
+        scaleTensors(gradients, clipFactors);
       }
     }
   }

@@ -72,6 +72,8 @@ export interface QLearner {
   trainStep(batch: TransitionBatch): number;
   /** target <- tau * online + (1 - tau) * target; tau = 1 copies. */
   updateTarget(tau: number): void;
+  /** Adam's learning rate from the next trainStep on (learning-rate schedules). */
+  setLearningRate(learningRate: number): void;
   getWeights(which: 'online' | 'target'): Weights;
   setWeights(which: 'online' | 'target', weights: Weights): void;
   getOptimizerState(): OptimizerState;

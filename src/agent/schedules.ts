@@ -23,3 +23,15 @@ export function epsilonSchedule(
     }
   }
 }
+
+/**
+ * Learning rate at environment step `step` (1-based), or null for a constant one:
+ * linear goes from learningRate at the start to learningRateEnd at the last step.
+ */
+export function learningRateSchedule(
+  config: Pick<RunConfig, 'learningRateSchedule' | 'learningRate' | 'learningRateEnd' | 'steps'>,
+): ((step: number) => number) | null {
+  if (config.learningRateSchedule === 'constant') return null;
+  const { learningRate: start, learningRateEnd: end, steps } = config;
+  return (step) => start + (end - start) * Math.min(1, step / steps);
+}

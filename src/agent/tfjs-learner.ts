@@ -189,6 +189,11 @@ class TfjsLearner implements QLearner {
     return loss;
   }
 
+  setLearningRate(learningRate: number): void {
+    // tfjs' Adam reads its (protected) learningRate at every applyGradients.
+    (this.optimizer as unknown as { learningRate: number }).learningRate = learningRate;
+  }
+
   updateTarget(tau: number): void {
     tf.tidy(() => {
       this.targetVariables.forEach((target, index) => {

@@ -77,7 +77,7 @@ export function acrobotDerivatives(y: ArrayLike<number>, out: Float64Array): voi
   out[4] = 0.0;
 }
 
-/** Buffers for one RK4 step, allocated once per env so `step` allocates nothing but its result. */
+/** Buffers for one RK4 step, allocated once per env so `stepInto` allocates nothing. */
 interface Rk4Scratch {
   k1: Float64Array;
   k2: Float64Array;
@@ -163,9 +163,14 @@ export class AcrobotEnv extends BaseEnv {
     return terminated ? 0 : -1;
   }
 
-  protected observe(): Float32Array {
+  protected observeInto(out: Float32Array): void {
     const s = this.state;
-    return Float32Array.of(libmCos(s[0]!), libmSin(s[0]!), libmCos(s[1]!), libmSin(s[1]!), s[2]!, s[3]!);
+    out[0] = libmCos(s[0]!);
+    out[1] = libmSin(s[0]!);
+    out[2] = libmCos(s[1]!);
+    out[3] = libmSin(s[1]!);
+    out[4] = s[2]!;
+    out[5] = s[3]!;
   }
 
   renderText(): string {

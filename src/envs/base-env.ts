@@ -1,5 +1,5 @@
 import { Rng } from '../util/random.js';
-import type { Env, EnvSnapshot, EnvSpec, ResetOptions, StepResult } from './types.js';
+import type { Env, EnvSnapshot, EnvSpec, ResetOptions, StepResult, StepStatus } from './types.js';
 
 /** Seed of an env's generator until the first `reset({ seed })`, so unseeded runs are still repeatable. */
 const DEFAULT_SEED = 0;
@@ -21,6 +21,8 @@ export abstract class BaseEnv implements Env {
   private readonly rng = new Rng(DEFAULT_SEED);
   private elapsedSteps = 0;
   private needsReset = true;
+  /** The object stepInto returns, reused so that stepping allocates nothing. */
+  private readonly status = { reward: 0, terminated: false, truncated: false };
 
   protected constructor(spec: EnvSpec, stateSize: number) {
     this.id = spec.id;
@@ -36,10 +38,18 @@ export abstract class BaseEnv implements Env {
   /** Applies one valid action to `this.state`; returns whether the new state is terminal. */
   protected abstract advance(action: number): boolean;
   protected abstract rewardFor(terminated: boolean): number;
-  protected abstract observe(): Float32Array;
+  /** Writes the observation of the current state into `out` (rounded to float32 by the array). */
+  protected abstract observeInto(out: Float32Array): void;
   abstract renderText(): string;
 
   reset(options: ResetOptions = {}): Float32Array {
+    const observation = new Float32Array(this.observationSize);
+    this.resetInto(observation, options);
+    return observation;
+  }
+
+  resetInto(observation: Float32Array, options: ResetOptions = {}): void {
+    this.checkObservationArray(observation);
     if (options.seed !== undefined) this.rng.reseed(checkSeed(this.id, options.seed));
     if (options.state !== undefined) {
       this.state.set(checkStateVector(this.id, options.state, this.state.length));
@@ -48,21 +58,33 @@ export abstract class BaseEnv implements Env {
     }
     this.elapsedSteps = 0;
     this.needsReset = false;
-    return this.observe();
+    this.observeInto(observation);
   }
 
   step(action: number): StepResult {
+    const observation = new Float32Array(this.observationSize);
+    const { reward, terminated, truncated } = this.stepInto(action, observation);
+    return { observation, reward, terminated, truncated };
+  }
+
+  stepInto(action: number, observation: Float32Array): StepStatus {
     if (this.needsReset) throw this.steppedWithoutResetError();
     if (!Number.isInteger(action) || action < 0 || action >= this.actionCount) {
       throw new RangeError(
         `${this.id}: invalid action ${String(action)}; expected an integer in [0, ${this.actionCount - 1}]`,
       );
     }
+    this.checkObservationArray(observation);
     const terminated = this.advance(action);
     this.elapsedSteps++;
     const truncated = !terminated && this.elapsedSteps >= this.maxEpisodeSteps;
     this.needsReset = terminated || truncated;
-    return { observation: this.observe(), reward: this.rewardFor(terminated), terminated, truncated };
+    this.observeInto(observation);
+    const status = this.status;
+    status.reward = this.rewardFor(terminated);
+    status.terminated = terminated;
+    status.truncated = truncated;
+    return status;
   }
 
   getState(): EnvSnapshot {
@@ -86,6 +108,12 @@ export abstract class BaseEnv implements Env {
     this.state.set(state);
     this.elapsedSteps = elapsedSteps;
     this.needsReset = Boolean(saved.needsReset);
+  }
+
+  private checkObservationArray(observation: Float32Array): void {
+    if (observation.length < this.observationSize) {
+      throw new RangeError(`${this.id}: the observation array has ${observation.length} values, expected ${this.observationSize}`);
+    }
   }
 
   private steppedWithoutResetError(): Error {

@@ -71,9 +71,12 @@ export class CartPoleEnv extends BaseEnv {
     return 1;
   }
 
-  protected observe(): Float32Array {
+  protected observeInto(out: Float32Array): void {
     const s = this.state;
-    return Float32Array.of(s[0]!, s[1]!, s[2]!, s[3]!);
+    out[0] = s[0]!;
+    out[1] = s[1]!;
+    out[2] = s[2]!;
+    out[3] = s[3]!;
   }
 
   renderText(): string {

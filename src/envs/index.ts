@@ -4,7 +4,7 @@ import { CARTPOLE_V0, CARTPOLE_V1, CartPoleEnv } from './cartpole.js';
 import { MOUNTAIN_CAR_V0, MountainCarEnv } from './mountain-car.js';
 import type { Env, EnvSpec } from './types.js';
 
-export type { Env, EnvSnapshot, EnvSpec, ResetOptions, StepResult } from './types.js';
+export type { Env, EnvSnapshot, EnvSpec, ResetOptions, StepResult, StepStatus } from './types.js';
 export { AcrobotEnv } from './acrobot.js';
 export { CartPoleEnv } from './cartpole.js';
 export { MountainCarEnv } from './mountain-car.js';

@@ -57,8 +57,9 @@ export class MountainCarEnv extends BaseEnv {
     return -1;
   }
 
-  protected observe(): Float32Array {
-    return Float32Array.of(this.state[0]!, this.state[1]!);
+  protected observeInto(out: Float32Array): void {
+    out[0] = this.state[0]!;
+    out[1] = this.state[1]!;
   }
 
   renderText(): string {

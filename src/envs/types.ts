@@ -21,6 +21,13 @@ export interface StepResult {
   truncated: boolean;
 }
 
+/** What `stepInto` reports. The env owns the object and overwrites it on its next step. */
+export interface StepStatus {
+  readonly reward: number;
+  readonly terminated: boolean;
+  readonly truncated: boolean;
+}
+
 export interface ResetOptions {
   /** Reseed the env's own generator before drawing the initial state. */
   seed?: number;
@@ -43,6 +50,14 @@ export interface Env extends EnvSpec {
   /** Starts an episode and returns its first observation. */
   reset(options?: ResetOptions): Float32Array;
   step(action: number): StepResult;
+  /**
+   * `step` for hot loops, without a new array or object per step: writes the next
+   * observation into `observation` (at least observationSize long) and returns the env's
+   * own status object, valid until its next step.
+   */
+  stepInto(action: number, observation: Float32Array): StepStatus;
+  /** `reset` into a caller's array instead of a new one. */
+  resetInto(observation: Float32Array, options?: ResetOptions): void;
   /** A copy of the internal state and the bookkeeping around it. */
   getState(): EnvSnapshot;
   /** Restores a snapshot exactly: the env then continues as the original would have. */

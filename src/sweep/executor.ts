@@ -9,7 +9,9 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isRunProgressMessage, type RunProgressMessage } from '../train/progress.js';
 import type { Trial } from './expand.js';
 
@@ -83,9 +85,18 @@ export function defaultRunEntry(): string {
   return fileURLToPath(new URL('../run.ts', import.meta.url));
 }
 
-/** `--import tsx` by absolute URL: a bare "tsx" would resolve from the child's cwd, not this package. */
+/**
+ * `--import tsx` by absolute URL: a bare "tsx" would resolve from the child's cwd, not this
+ * package. Resolved through require: import.meta.resolve is missing where this module is
+ * compiled to CommonJS (as when a test imports it).
+ */
 export function tsxExecArgv(): string[] {
-  return ['--import', import.meta.resolve('tsx')];
+  const require = createRequire(import.meta.url);
+  const manifestPath = require.resolve('tsx/package.json');
+  const { exports } = require(manifestPath) as { exports: Record<string, unknown> };
+  const entry = exports['.'];
+  const relative = typeof entry === 'string' ? entry : (entry as { import?: string }).import ?? './dist/loader.mjs';
+  return ['--import', pathToFileURL(path.join(path.dirname(manifestPath), relative)).href];
 }
 
 /** Trials as child processes of this one: `node --import tsx src/run.ts --config trial.json`. */
