@@ -77,6 +77,13 @@ export const runConfigFields = {
   } satisfies Field<number[]>,
   activation: oneOf(['relu', 'tanh'], 'relu', 'Hidden-layer activation', NET),
   learningRate: positive('Adam learning rate', 0.001, NET),
+  learningRateSchedule: oneOf(['constant', 'linear'], 'constant',
+    'Learning-rate schedule: constant learningRate, or linear from learningRate to learningRateEnd over training (as rl-zoo\'s lin_<lr>)', NET),
+  learningRateEnd: {
+    kind: 'number', defaultValue: 0, group: NET,
+    description: 'Linear schedule: the learning rate at the last step',
+    schema: z.number().min(0, 'must be >= 0'),
+  } satisfies Field<number>,
   clipNorm: {
     kind: 'number', defaultValue: 1, group: NET,
     description: 'Clip each gradient tensor to this norm, as Keras clipnorm (0 = off)',

@@ -11,7 +11,7 @@ import { makeEnv, type Env, type EnvSnapshot } from '../envs/index.js';
 import { createLearner } from '../agent/index.js';
 import type { LearnerOptions, QLearner } from '../agent/learner.js';
 import { ReplayBuffer } from '../agent/replay-buffer.js';
-import { epsilonSchedule } from '../agent/schedules.js';
+import { epsilonSchedule, learningRateSchedule } from '../agent/schedules.js';
 import { SummaryWriter } from '../tensorboard/index.js';
 import { Rng, deriveSeed } from '../util/random.js';
 import { backendLine } from '../tf.js';
@@ -193,6 +193,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
   const { env, evalEnv, learner, replay, exploreRng, replayRng, evalRng } = parts;
   const batch = replay.allocateBatch(config.batchSize);
   const epsilonAt = epsilonSchedule(config);
+  const learningRateAt = learningRateSchedule(config);
 
   output.line(await backendLine());
   output.line(`engine: ${learner.engine}`);
@@ -295,6 +296,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
       // Learn.
       if (step >= config.trainStart && replay.size >= config.batchSize) {
         if (step % config.trainFrequency === 0) {
+          if (learningRateAt) learner.setLearningRate(learningRateAt(step));
           for (let g = 0; g < config.gradientSteps; g++) {
             const loss = learner.trainStep(replay.sample(replayRng, batch));
             if (!Number.isFinite(loss)) throw new DivergedError(step, `loss is ${loss}`);
