@@ -223,10 +223,10 @@ export function renderFps(envId: string): number {
 }
 
 /** The env's current frame as row-major RGB bytes (3 per pixel, row 0 at the top). */
-export function renderRgb(env: Env, width: number, height: number): Uint8Array {
+export function renderRgb(env: Env, width: number, height: number, into?: Uint8Array): Uint8Array {
   const draw = DRAWERS.get(env.id);
   if (!draw) throw new Error(`no RGB renderer for env "${env.id}"; known: ${[...DRAWERS.keys()].join(', ')}`);
-  const canvas = new RgbCanvas(width, height, COLOR.background);
+  const canvas = new RgbCanvas(width, height, COLOR.background, into);
   draw(canvas, env.getState().state);
   return canvas.pixels;
 }

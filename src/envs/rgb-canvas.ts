@@ -37,11 +37,14 @@ export class RgbCanvas {
     readonly width: number,
     readonly height: number,
     background: Rgb,
+    /** Draw into this buffer (width x height x 3 bytes) instead of a new one: recording reuses one. */
+    pixels?: Uint8Array,
   ) {
     if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
       throw new RangeError(`canvas size must be positive integers, got ${width}x${height}`);
     }
-    this.pixels = new Uint8Array(width * height * 3);
+    if (pixels && pixels.length !== width * height * 3) throw new RangeError(`a ${width}x${height} canvas needs ${width * height * 3} bytes, got ${pixels.length}`);
+    this.pixels = pixels ?? new Uint8Array(width * height * 3);
     for (let i = 0; i < this.pixels.length; i += 3) this.pixels.set(background, i);
   }
 

@@ -6,11 +6,10 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import yargs, { type Options } from 'yargs';
-import { backendLine, backendPackage } from '../tf.js';
 import {
   type RunConfig, type RunConfigKey, ConfigError, defaultRunConfig, fieldOf, resolveConfig, runConfigFields, runConfigKeys, suggestKey,
 } from './config.js';
-import { prepareRunDir, train } from './trainer.js';
+import { prepareRunDir, runBackendLine, train } from './trainer.js';
 import { consoleOutput, type RunOutput } from './console.js';
 import { evaluatePolicy, loadPolicy, viewPolicy } from './playback.js';
 import { recordPolicyToFile } from './record.js';
@@ -166,7 +165,7 @@ async function playSnapshot(parsed: Record<string, unknown>, output: RunOutput):
   const flags = flagValues(parsed);
   const config = resolveConfig({ values: flags, source: 'command line' });
   const policy = await loadPolicy(parsed.model as string, flags.env as string | undefined, config.engine);
-  output.line(await backendLine());
+  output.line(await runBackendLine(policy.learner.engine));
   output.line(`Loaded ${policy.snapshot.modelJsonPath} (${policy.env.id}, hidden ${policy.snapshot.spec.hiddenLayers.join('x')})`);
   const episodes = typeof parsed.episodes === 'number' ? parsed.episodes : undefined;
   if (parsed.record !== undefined) {
@@ -233,7 +232,7 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
     const env = envSpec(config.env);
     const engineUsed = resolveEngine({ observationSize: env.observationSize, actionCount: env.actionCount, hiddenLayers: config.hiddenLayers, activation: config.activation }, config.engine);
     const runInfo = {
-      rlsweepVersion: packageVersion, backend: (await backendLine()).replace(/^backend: /, ''), tfjsPackage: backendPackage(), engineUsed, startedAt: new Date().toISOString(),
+      rlsweepVersion: packageVersion, backend: (await runBackendLine(engineUsed)).replace(/^backend: /, ''), engineUsed, startedAt: new Date().toISOString(),
     };
     const runDir = await prepareRunDir(config, runInfo, Boolean(parsed.overwrite));
     output.line(`Created ${runDir}`);

@@ -26,40 +26,90 @@ export interface GifOptions {
 /** Browsers treat GIF delays below 20 ms as 100 ms; this is the fastest delay that plays as written. */
 const MIN_FRAME_DELAY_MS = 20;
 
-/** Encodes RGB frames (row-major, 3 bytes per pixel) as a GIF that loops forever. */
-export function encodeAnimatedGif(frames: readonly Uint8Array[], options: GifOptions): Uint8Array {
-  const { width, height, palette } = options;
-  if (frames.length === 0) throw new RangeError('a GIF needs at least one frame');
-  if (palette.length === 0 || palette.length > 255) throw new RangeError(`GIF palette must hold 1..255 colours, got ${palette.length}`);
-  // The slot after the colours marks unchanged pixels.
-  const transparentIndex = palette.length;
-  const colorDepth = Math.max(1, Math.ceil(Math.log2(palette.length + 1)));
-  const gifPalette = [...palette, [0, 0, 0] as Rgb];
-  const toIndex = nearestIndexer(palette);
-  const delay = Math.max(MIN_FRAME_DELAY_MS, options.frameDelayMs);
+/**
+ * Builds a looping animated GIF frame by frame, with a fixed set of buffers: a frame is
+ * compressed as soon as the next one arrives (the last one gets the longer hold), so
+ * recording an episode keeps no frames in memory.
+ */
+export class AnimatedGifEncoder {
+  private readonly encoder = GIFEncoder();
+  private readonly toIndex: (red: number, green: number, blue: number) => number;
+  private readonly gifPalette: Rgb[];
+  private readonly transparentIndex: number;
+  private readonly colorDepth: number;
+  private readonly delay: number;
+  /** The frame waiting to be written, the last one written, and the masked copy sent to gifenc. */
+  private pending: Uint8Array;
+  private written: Uint8Array;
+  private readonly masked: Uint8Array;
+  private pendingCount = 0;
+  private writtenCount = 0;
 
-  const encoder = GIFEncoder();
-  let previous: Uint8Array | undefined;
-  frames.forEach((frame, i) => {
+  constructor(private readonly options: GifOptions) {
+    const { width, height, palette } = options;
+    if (palette.length === 0 || palette.length > 255) throw new RangeError(`GIF palette must hold 1..255 colours, got ${palette.length}`);
+    // The slot after the colours marks unchanged pixels.
+    this.transparentIndex = palette.length;
+    this.colorDepth = Math.max(1, Math.ceil(Math.log2(palette.length + 1)));
+    this.gifPalette = [...palette, [0, 0, 0] as Rgb];
+    this.toIndex = nearestIndexer(palette);
+    this.delay = Math.max(MIN_FRAME_DELAY_MS, options.frameDelayMs);
+    this.pending = new Uint8Array(width * height);
+    this.written = new Uint8Array(width * height);
+    this.masked = new Uint8Array(width * height);
+  }
+
+  get frames(): number {
+    return this.writtenCount + this.pendingCount;
+  }
+
+  /** Adds an RGB frame (row-major, 3 bytes per pixel); the caller may reuse `frame` at once. */
+  addFrame(frame: Uint8Array): void {
+    const { width, height } = this.options;
     if (frame.length !== width * height * 3) {
-      throw new RangeError(`frame ${i} has ${frame.length} bytes; ${width}x${height} RGB needs ${width * height * 3}`);
+      throw new RangeError(`frame ${this.frames} has ${frame.length} bytes; ${width}x${height} RGB needs ${width * height * 3}`);
     }
-    const indices = indexFrame(frame, toIndex);
-    const isLast = i === frames.length - 1;
-    encoder.writeFrame(previous ? maskUnchanged(indices, previous, transparentIndex) : indices, width, height, {
-      palette: gifPalette,
-      delay: isLast ? Math.max(delay, options.finalFrameDelayMs ?? delay) : delay,
+    if (this.pendingCount > 0) this.writePending(this.delay);
+    for (let p = 0, i = 0; p < this.pending.length; p++, i += 3) this.pending[p] = this.toIndex(frame[i]!, frame[i + 1]!, frame[i + 2]!);
+    this.pendingCount = 1;
+  }
+
+  /** The GIF's bytes; the encoder cannot take frames after this. */
+  finish(): Uint8Array {
+    if (this.pendingCount === 0) throw new RangeError('a GIF needs at least one frame');
+    this.writePending(Math.max(this.delay, this.options.finalFrameDelayMs ?? this.delay));
+    this.encoder.finish();
+    return this.encoder.bytes();
+  }
+
+  private writePending(delay: number): void {
+    const first = this.writtenCount === 0;
+    let indices = this.pending;
+    if (!first) {
+      for (let p = 0; p < indices.length; p++) this.masked[p] = indices[p] === this.written[p] ? this.transparentIndex : indices[p]!;
+      indices = this.masked;
+    }
+    this.encoder.writeFrame(indices, this.options.width, this.options.height, {
+      palette: this.gifPalette,
+      delay,
       repeat: 0,
-      colorDepth,
-      transparent: previous !== undefined,
-      transparentIndex,
+      colorDepth: this.colorDepth,
+      transparent: !first,
+      transparentIndex: this.transparentIndex,
       // 1 = keep this frame in place, so the next one only paints what changed.
       dispose: 1,
     });
-    previous = indices;
-  });
-  encoder.finish();
-  return encoder.bytes();
+    [this.written, this.pending] = [this.pending, this.written];
+    this.pendingCount = 0;
+    this.writtenCount++;
+  }
+}
+
+/** Encodes RGB frames (row-major, 3 bytes per pixel) as a GIF that loops forever. */
+export function encodeAnimatedGif(frames: readonly Uint8Array[], options: GifOptions): Uint8Array {
+  const encoder = new AnimatedGifEncoder(options);
+  for (const frame of frames) encoder.addFrame(frame);
+  return encoder.finish();
 }
 
 /** Maps an RGB colour to its palette index; exact colours hit the cache at once. */
@@ -89,14 +139,4 @@ function nearestColor(palette: readonly Rgb[], red: number, green: number, blue:
   return best;
 }
 
-function indexFrame(frame: Uint8Array, toIndex: (red: number, green: number, blue: number) => number): Uint8Array {
-  const indices = new Uint8Array(frame.length / 3);
-  for (let p = 0, i = 0; p < indices.length; p++, i += 3) indices[p] = toIndex(frame[i]!, frame[i + 1]!, frame[i + 2]!);
-  return indices;
-}
 
-function maskUnchanged(indices: Uint8Array, previous: Uint8Array, transparentIndex: number): Uint8Array {
-  const masked = new Uint8Array(indices.length);
-  for (let p = 0; p < indices.length; p++) masked[p] = indices[p] === previous[p] ? transparentIndex : indices[p]!;
-  return masked;
-}

@@ -8,7 +8,7 @@ import { RENDER_PALETTE, renderFps, renderRgb } from '../envs/render-rgb.js';
 import type { SummaryWriter } from '../tensorboard/index.js';
 import { writeFileAtomic } from '../util/files.js';
 import { deriveSeed } from '../util/random.js';
-import { encodeAnimatedGif } from './gif.js';
+import { AnimatedGifEncoder } from './gif.js';
 
 export interface RecordOptions {
   width: number;
@@ -52,8 +52,15 @@ export function effectiveFrameSkip(maxEpisodeSteps: number, maxFrames: number, f
 export function recordEpisode(learner: QLearner, env: Env, options: RecordOptions): RecordedEpisode {
   const { width, height } = options;
   const skip = effectiveFrameSkip(env.maxEpisodeSteps, options.maxFrames, options.frameSkip);
+  const encoder = new AnimatedGifEncoder({
+    width, height, palette: RENDER_PALETTE,
+    frameDelayMs: Math.round((skip * 1000) / renderFps(env.id)),
+    finalFrameDelayMs: FINAL_FRAME_HOLD_MS,
+  });
+  // One frame buffer for the whole episode: each frame is encoded before the next is drawn.
+  const frame = new Uint8Array(width * height * 3);
   let observation = env.reset(options.seed === undefined ? {} : { seed: options.seed });
-  const frames = [renderRgb(env, width, height)];
+  encoder.addFrame(renderRgb(env, width, height, frame));
   let episodeReturn = 0;
   let steps = 0;
   for (;;) {
@@ -62,15 +69,11 @@ export function recordEpisode(learner: QLearner, env: Env, options: RecordOption
     steps++;
     observation = result.observation;
     const done = result.terminated || result.truncated;
-    if (done || steps % skip === 0) frames.push(renderRgb(env, width, height));
+    if (done || steps % skip === 0) encoder.addFrame(renderRgb(env, width, height, frame));
     if (done) break;
   }
-  const gif = encodeAnimatedGif(frames, {
-    width, height, palette: RENDER_PALETTE,
-    frameDelayMs: Math.round((skip * 1000) / renderFps(env.id)),
-    finalFrameDelayMs: FINAL_FRAME_HOLD_MS,
-  });
-  return { gif, width, height, frames: frames.length, episodeReturn, steps };
+  const frames = encoder.frames;
+  return { gif: encoder.finish(), width, height, frames, episodeReturn, steps };
 }
 
 /**

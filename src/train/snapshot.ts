@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { tf, initTf } from '../tf.js';
+import { createRequire } from 'node:module';
 import { type Activation, type NetworkSpec, type Weights, weightShapes } from '../agent/learner.js';
 import { writeFolderAtomic } from '../util/files.js';
 
@@ -32,55 +32,60 @@ export class SnapshotError extends Error {
   override name = 'SnapshotError';
 }
 
-function buildModel(spec: NetworkSpec): import('@tensorflow/tfjs').Sequential {
-  const model = tf.sequential();
+/**
+ * The Keras topology of an MLP, as tf.LayersModel.save() writes it. Written here, not by
+ * TensorFlow.js, so saving a snapshot never loads TensorFlow.js (about 90 MB and half a
+ * second per process, which the fused engine does not otherwise need); a test loads the
+ * result with tf.loadLayersModel.
+ */
+function modelTopology(spec: NetworkSpec): object {
   const units = [...spec.hiddenLayers, spec.actionCount];
-  units.forEach((layerUnits, i) => {
-    const isHead = i === units.length - 1;
-    model.add(tf.layers.dense({
+  const layers = units.map((layerUnits, i) => ({
+    class_name: 'Dense',
+    config: {
       units: layerUnits,
-      activation: isHead ? 'linear' : spec.activation,
+      activation: i === units.length - 1 ? 'linear' : spec.activation,
+      use_bias: true,
+      // The weights are stored, so the initialisers only describe how they began (Glorot uniform).
+      kernel_initializer: { class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } },
+      bias_initializer: { class_name: 'Zeros', config: {} },
+      kernel_regularizer: null,
+      bias_regularizer: null,
+      activity_regularizer: null,
+      kernel_constraint: null,
+      bias_constraint: null,
       name: `dense_${i + 1}`,
-      ...(i === 0 ? { inputShape: [spec.observationSize] } : {}),
-    }));
-  });
-  return model;
+      trainable: true,
+      ...(i === 0 ? { batch_input_shape: [null, spec.observationSize], dtype: 'float32' } : {}),
+    },
+  }));
+  return { class_name: 'Sequential', config: { name: 'sequential', layers }, keras_version: `tfjs-layers ${TFJS_LAYERS_VERSION}`, backend: 'tensor_flow.js' };
 }
 
-/** The model.json and weights.bin bytes for a network, built by TensorFlow.js itself. */
-export async function encodeSnapshot(spec: NetworkSpec, weights: Weights, metadata: SnapshotMetadata): Promise<{ modelJson: string; weightData: Uint8Array }> {
-  await initTf();
-  const model = buildModel(spec);
+const requireFromHere = createRequire(import.meta.url);
+const TFJS_LAYERS_VERSION = (requireFromHere('@tensorflow/tfjs-layers/package.json') as { version: string }).version;
+const RLSWEEP_VERSION = (requireFromHere('../../package.json') as { version: string }).version;
+
+/** The model.json and weights.bin bytes for a network (float32, little-endian, in Keras weight order). */
+export function encodeSnapshot(spec: NetworkSpec, weights: Weights, metadata: SnapshotMetadata): { modelJson: string; weightData: Uint8Array } {
   const shapes = weightShapes(spec);
-  const tensors = weights.map((w, i) => tf.tensor(w, shapes[i]));
-  try {
-    model.setWeights(tensors);
-    let modelJson = '';
-    let weightData = new Uint8Array();
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      const data = artifacts.weightData;
-      const buffers = Array.isArray(data) ? data : data ? [data] : [];
-      weightData = new Uint8Array(Buffer.concat(buffers.map((b) => Buffer.from(b))));
-      modelJson = JSON.stringify({
-        format: 'layers-model',
-        generatedBy: artifacts.generatedBy,
-        convertedBy: null,
-        modelTopology: artifacts.modelTopology,
-        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
-        userDefinedMetadata: { rlsweep: metadata },
-      });
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
-    return { modelJson, weightData };
-  } finally {
-    tensors.forEach((t) => t.dispose());
-    model.dispose();
-  }
+  if (weights.length !== shapes.length) throw new SnapshotError(`a ${spec.hiddenLayers.join('x')} network has ${shapes.length} weight tensors, got ${weights.length}`);
+  const weightSpecs = shapes.map((shape, i) => ({ name: `dense_${Math.floor(i / 2) + 1}/${i % 2 === 0 ? 'kernel' : 'bias'}`, shape, dtype: 'float32' }));
+  const weightData = new Uint8Array(Buffer.concat(weights.map((w) => Buffer.from(w.buffer, w.byteOffset, w.byteLength))));
+  const modelJson = JSON.stringify({
+    format: 'layers-model',
+    generatedBy: `rlsweep ${RLSWEEP_VERSION}`,
+    convertedBy: null,
+    modelTopology: modelTopology(spec),
+    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: weightSpecs }],
+    userDefinedMetadata: { rlsweep: metadata },
+  });
+  return { modelJson, weightData };
 }
 
 /** Write `dir` (e.g. runs/x/snapshots/step-50000) atomically; an existing one is replaced. */
 export async function saveSnapshot(dir: string, spec: NetworkSpec, weights: Weights, metadata: SnapshotMetadata): Promise<string> {
-  const { modelJson, weightData } = await encodeSnapshot(spec, weights, metadata);
+  const { modelJson, weightData } = encodeSnapshot(spec, weights, metadata);
   try {
     await writeFolderAtomic(dir, [[WEIGHTS_FILE, weightData], [MODEL_FILE, modelJson]]);
   } catch (error) {
@@ -170,6 +175,8 @@ function specOf(model: import('@tensorflow/tfjs').LayersModel, modelJsonPath: st
 
 /** Load a snapshot folder (or model.json) through tf.loadLayersModel, checking it as it goes. */
 export async function loadSnapshot(snapshotPath: string): Promise<LoadedSnapshot> {
+  // TensorFlow.js checks the file as a LayersModel; loaded here only, not when saving.
+  const { tf, initTf } = await import('../tf.js');
   await initTf();
   const isFile = await fs.stat(snapshotPath).then((stat) => stat.isFile(), () => false);
   if (isFile && !snapshotPath.endsWith('.json')) {

@@ -14,7 +14,6 @@ import { ReplayBuffer } from '../agent/replay-buffer.js';
 import { epsilonSchedule, learningRateSchedule } from '../agent/schedules.js';
 import { SummaryWriter } from '../tensorboard/index.js';
 import { Rng, deriveSeed } from '../util/random.js';
-import { backendLine } from '../tf.js';
 import { type RunConfig, configToHparams, configToMarkdown } from './config.js';
 import { averageMaxQ, epsilonGreedy, evaluate, type EvaluationResult } from './evaluate.js';
 import { saveSnapshot } from './snapshot.js';
@@ -112,6 +111,16 @@ export function learnerOptions(config: RunConfig, observationSize: number, actio
   };
 }
 
+/**
+ * The start-up line that says what computes. The fused engine needs no TensorFlow.js, so
+ * it is not loaded then (it costs ~90 MB and half a second per process, per sweep trial).
+ */
+export async function runBackendLine(engine: 'fused' | 'tfjs'): Promise<string> {
+  if (engine === 'fused') return 'backend: fused engine (plain JavaScript; TensorFlow.js not loaded)';
+  const { backendLine } = await import('../tf.js');
+  return backendLine();
+}
+
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -195,7 +204,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
   const epsilonAt = epsilonSchedule(config);
   const learningRateAt = learningRateSchedule(config);
 
-  output.line(await backendLine());
+  output.line(await runBackendLine(learner.engine));
   output.line(`engine: ${learner.engine}`);
   output.line(modelSummary(learner.spec));
 
@@ -262,6 +271,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
     output.line(`episode ${loop.episode} step ${step} episode_return_avg ${result.returnMean.toFixed(3)} avg_max_q_value ${avgMaxQ.toFixed(3)}`);
   };
 
+  let nextObservation: Float32Array = new Float32Array(env.observationSize);
   let intervalStart = performance.now();
   let intervalStartStep = loop.step;
   let lastYield = performance.now();
@@ -274,12 +284,13 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
       // Act and store the transition.
       const epsilon = epsilonAt(step);
       const action = epsilonGreedy(learner, parts.observation, epsilon, env.actionCount, exploreRng);
-      const { observation: nextObservation, reward, terminated, truncated } = env.step(action);
+      const { reward, terminated, truncated } = env.stepInto(action, nextObservation);
       // A time-limit cut is not a terminal state: bootstrap through it unless asked not to.
       replay.add(parts.observation, action, reward, nextObservation, terminated || (truncated && config.terminalOnTruncation));
       loop.episodeReturn += reward;
       loop.episodeLength++;
-      parts.observation = nextObservation;
+      // Two observation buffers take turns, so stepping allocates nothing.
+      [parts.observation, nextObservation] = [nextObservation, parts.observation];
 
       if (terminated || truncated) {
         writer.scalar('train/episode_return', loop.episodeReturn, step);
@@ -290,7 +301,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
         loop.episode++;
         loop.episodeReturn = 0;
         loop.episodeLength = 0;
-        parts.observation = env.reset();
+        env.resetInto(parts.observation);
       }
 
       // Learn.
