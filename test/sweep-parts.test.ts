@@ -352,6 +352,22 @@ describe('sweep progress view', () => {
     expect(progress.overallLine()).to.equal('sweep: done 2/6, failed 1, running 0, pending 3 | 1m05s elapsed, ETA ?');
   });
 
+  it('once a trial has finished, ETAs use its speed, not a fresh trial\'s pre-training burst', () => {
+    let now = 0;
+    const progress = new SweepProgress(() => now);
+    const trials = expandSweep(parseSweepSpec(SPEC, 'fake.yaml'), { sweepDir: 'runs/fake' });
+    progress.begin(trials, 0);
+    progress.started(trials[0]!, 1);
+    progress.message(trials[0]!, { type: 'progress', step: 1000, totalSteps: 1000, stepsPerSecond: 150, episodes: 5, lastEpisodeReturn: 9, loss: 0.1 });
+    now = 10_000; // 1000 steps in 10 s, start-up and evaluation included: 100 steps/s.
+    progress.ended(trials[0]!, 'done');
+    progress.started(trials[1]!, 1);
+    progress.message(trials[1]!, { type: 'progress', step: 100, totalSteps: 1000, stepsPerSecond: 50_000, episodes: 1, lastEpisodeReturn: 9, loss: null });
+    // Left: 900 running + 4 x 1000 queued = 4900 steps at 100 steps/s.
+    expect(progress.etaSeconds()).to.equal(49);
+    expect(progress.trialLine(progress.running.get(trials[1]!.name)!, false)).to.match(/ETA 9s$/);
+  });
+
   it('redraws in place on a TTY and prints events above the live lines', () => {
     const writes: string[] = [];
     const stream = { write: (text: string) => { writes.push(text); return true; }, isTTY: true, columns: 200 } as unknown as NodeJS.WritableStream;

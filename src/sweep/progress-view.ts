@@ -68,6 +68,9 @@ export class SweepProgress {
   interrupted = 0;
   /** Steps of the trials not started yet. */
   private queuedSteps = 0;
+  /** Steps and wall seconds of the trials that finished here: the speed ETAs trust most. */
+  private finishedSteps = 0;
+  private finishedSeconds = 0;
   private readonly queued = new Set<string>();
   readonly startedAt: number;
 
@@ -112,7 +115,12 @@ export class SweepProgress {
   }
 
   ended(trial: Trial, state: 'done' | 'failed' | 'interrupted' | 'retrying'): void {
+    const run = this.running.get(trial.name);
     this.running.delete(trial.name);
+    if (state === 'done' && run && run.step > 0) {
+      this.finishedSteps += run.step;
+      this.finishedSeconds += (this.now() - run.startedAt) / 1000;
+    }
     if (state === 'done') this.done++;
     else if (state === 'failed') this.failed++;
     else if (state === 'interrupted') this.interrupted++;
@@ -122,13 +130,23 @@ export class SweepProgress {
     return this.queued.size;
   }
 
+  /**
+   * A trial's expected speed in steps/s: that of the trials that finished (start-up,
+   * evaluations and all), else its own last report. A fresh trial's first reports come
+   * before training starts and are many times too fast to plan on.
+   */
+  speedOf(run: Running): number | null {
+    if (this.finishedSeconds > 0) return this.finishedSteps / this.finishedSeconds;
+    return run.stepsPerSecond;
+  }
+
   /** Seconds to finish: the steps left over the combined speed of the running trials. */
   etaSeconds(): number {
     let left = this.queuedSteps;
     let rate = 0;
     for (const run of this.running.values()) {
       left += Math.max(0, run.total - run.step);
-      rate += run.stepsPerSecond ?? 0;
+      rate += this.speedOf(run) ?? 0;
     }
     if (left === 0) return 0;
     return rate > 0 ? left / rate : NaN;
@@ -140,7 +158,7 @@ export class SweepProgress {
       `${withBar ? `${bar(fraction)} ` : ''}${formatCount(run.step)}/${formatCount(run.total)} (${Math.floor(fraction * 100)}%)`,
       `eval ${run.evalReturn === null ? '-' : run.evalReturn.toFixed(1)}`,
       `${run.stepsPerSecond === null ? '-' : Math.round(run.stepsPerSecond)} steps/s`,
-      `ETA ${run.stepsPerSecond ? formatDuration((run.total - run.step) / run.stepsPerSecond) : '?'}`,
+      `ETA ${this.speedOf(run) ? formatDuration((run.total - run.step) / this.speedOf(run)!) : '?'}`,
     ];
     return `${run.trial.name}${run.attempt > 1 ? ` (attempt ${run.attempt})` : ''}  ${parts.join('  ')}`;
   }
