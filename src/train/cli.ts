@@ -2,7 +2,6 @@
  * The single-run CLI. Every RunConfig option becomes a flag (--learningRate or
  * --learning-rate) generated from the config table, so the CLI cannot drift from it.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import yargs, { type Options } from 'yargs';
@@ -22,7 +21,7 @@ const require = createRequire(import.meta.url);
 export const packageVersion: string = (require('../../package.json') as { version: string }).version;
 
 /** Keys a run adds to its config.json; a config file may contain them and they are ignored. */
-export const RUN_INFO_KEYS = ['rlsweepVersion', 'backend', 'tfjsPackage', 'engineUsed', 'startedAt'] as const;
+export const RUN_INFO_KEYS = ['rlsweepVersion', 'backend', 'engineUsed', 'startedAt'] as const;
 
 const commandOptions = {
   config: { type: 'string', description: 'JSON file of options (e.g. a sweep trial, or a run\'s config.json); flags override it', group: 'Input' },

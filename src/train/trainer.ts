@@ -45,7 +45,6 @@ export interface TrainResult {
   resumedFrom: number;
   episodeReturns: number[];
   evaluations: EvaluationRecord[];
-  lastSnapshot: string | undefined;
   learner: QLearner;
 }
 
@@ -233,11 +232,9 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
   }
   report({ type: 'started', runDir, totalSteps: config.steps, engine: learner.engine });
 
-  let lastSnapshot: string | undefined;
   const snapshot = async (step: number): Promise<void> => {
     const dir = path.join(runDir, 'snapshots', `step-${step}`);
     await saveSnapshot(dir, learner.spec, learner.getWeights('online'), { env: config.env, step, engine: learner.engine, runName: config.name });
-    lastSnapshot = dir;
     loop.lastSnapshotStep = step;
     output.line(`Saved ${dir}`);
   };
@@ -369,7 +366,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
       finalReturnMean: returnMeans.at(-1) ?? null, bestReturnMean: returnMeans.length > 0 ? Math.max(...returnMeans) : null,
     });
     return {
-      stepsDone: loop.step, interrupted, resumedFrom, episodeReturns: loop.episodeReturns, evaluations: loop.evaluations, lastSnapshot, learner,
+      stepsDone: loop.step, interrupted, resumedFrom, episodeReturns: loop.episodeReturns, evaluations: loop.evaluations, learner,
     };
   } catch (error) {
     if (error instanceof DivergedError) report({ type: 'failed', step: error.step, reason: error.message });
