@@ -22,6 +22,7 @@ const MOUNTAIN_CAR: LearnerOptions = {
   adamBeta2: 0.999,
   adamEpsilon: 1e-7,
   initSeed: 11,
+  weightInit: 'glorot',
 };
 
 function options(overrides: Partial<LearnerOptions> = {}): LearnerOptions {

@@ -63,6 +63,18 @@ describe('envs', () => {
           expect(env.rewardThreshold).to.equal(recorded.reward_threshold);
         });
 
+        it('declares observation bounds that hold every recorded observation', () => {
+          const env = makeEnv(id);
+          for (const episode of recorded.episodes) {
+            for (const observation of [episode.initial_observation, ...episode.observations]) {
+              observation.forEach((value, i) => {
+                // Gymnasium's bounds are float32: -1.2 is stored as -1.2000000476837158.
+                expect(value, `component ${i}`).to.be.within(Math.fround(env.observationLow[i]!), Math.fround(env.observationHigh[i]!));
+              });
+            }
+          }
+        });
+
         recorded.episodes.forEach((episode, index) => {
           it(`replays episode ${index} (${episode.policy}, ${episode.actions.length} steps)`, () => {
             const env = makeEnv(id);
@@ -90,8 +102,10 @@ describe('envs', () => {
     it('envSpec agrees with the constructed env', () => {
       for (const id of envIds) {
         const env = makeEnv(id);
-        const { observationSize, actionCount, maxEpisodeSteps, rewardThreshold } = env;
-        expect(envSpec(id)).to.deep.equal({ id, observationSize, actionCount, maxEpisodeSteps, rewardThreshold });
+        const { observationSize, actionCount, maxEpisodeSteps, rewardThreshold, observationLow, observationHigh } = env;
+        expect(envSpec(id)).to.deep.equal({ id, observationSize, actionCount, maxEpisodeSteps, rewardThreshold, observationLow, observationHigh });
+        expect(observationLow).to.have.length(observationSize);
+        expect(observationHigh).to.have.length(observationSize);
       }
       expect(envSpec('Acrobot-v1')).to.include({ observationSize: 6, actionCount: 3, maxEpisodeSteps: 500, rewardThreshold: -100 });
       expect(envSpec('MountainCar-v0')).to.include({ observationSize: 2, actionCount: 3, maxEpisodeSteps: 200, rewardThreshold: -110 });

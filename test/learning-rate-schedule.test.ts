@@ -9,7 +9,7 @@ import { Rng } from '../src/util/random.js';
 
 const SPEC: LearnerOptions = {
   observationSize: 2, actionCount: 3, hiddenLayers: [16, 16], activation: 'relu', learningRate: 1e-3, gamma: 0.99,
-  loss: 'huber', doubleDqn: false, clipNorm: 0, clipGlobalNorm: 10, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-7, initSeed: 3,
+  loss: 'huber', doubleDqn: false, clipNorm: 0, clipGlobalNorm: 10, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-7, initSeed: 3, weightInit: 'glorot',
 };
 
 function batch(rng: Rng): TransitionBatch {

@@ -213,7 +213,7 @@ export class FusedLearner implements QLearner {
     this.layerCount = this.sizes.length - 1;
     this.hiddenActivation = activationCode(options.activation);
 
-    this.online = initialWeights(this.spec, options.initSeed);
+    this.online = initialWeights(this.spec, options.initSeed, options.weightInit);
     this.target = this.online.map((tensor) => tensor.slice());
     this.onlineLayers = denseLayers(this.sizes, this.online, this.hiddenActivation);
     this.targetLayers = denseLayers(this.sizes, this.target, this.hiddenActivation);

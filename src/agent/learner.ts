@@ -7,6 +7,7 @@
 
 export type Activation = 'relu' | 'tanh';
 export type LossKind = 'mse' | 'huber';
+export type WeightInit = 'glorot' | 'pytorch';
 
 /** An MLP Q-network: observation -> hidden layers -> linear head with one output per action. */
 export interface NetworkSpec {
@@ -30,8 +31,10 @@ export interface LearnerOptions extends NetworkSpec {
   readonly adamBeta1: number;
   readonly adamBeta2: number;
   readonly adamEpsilon: number;
-  /** Seed of the weight initialisation (Glorot-uniform kernels, zero biases, as Keras). */
+  /** Seed of the weight initialisation. */
   readonly initSeed: number;
+  /** Initialisation scheme: Keras' (Glorot-uniform kernels, zero biases) or torch.nn.Linear's. */
+  readonly weightInit: WeightInit;
 }
 
 /**

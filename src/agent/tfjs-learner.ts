@@ -145,7 +145,7 @@ class TfjsLearner implements QLearner {
       hiddenLayers: [...options.hiddenLayers],
       activation: options.activation,
     };
-    const weights = initialWeights(this.spec, options.initSeed);
+    const weights = initialWeights(this.spec, options.initSeed, options.weightInit);
     this.online = buildModel(this.spec, weights);
     this.target = buildModel(this.spec, weights);
     this.onlineVariables = modelVariables(this.online);

@@ -15,6 +15,9 @@ export const ACROBOT_V1: EnvSpec = {
   actionCount: 3,
   maxEpisodeSteps: 500,
   rewardThreshold: -100,
+  // cos/sin of both angles, then the angular velocities' limits (4 pi and 9 pi rad/s).
+  observationLow: [-1, -1, -1, -1, -4 * Math.PI, -9 * Math.PI],
+  observationHigh: [1, 1, 1, 1, 4 * Math.PI, 9 * Math.PI],
 };
 
 /** Seconds integrated per step (one RK4 step over [0, DT]). */

@@ -15,6 +15,8 @@ export abstract class BaseEnv implements Env {
   readonly actionCount: number;
   readonly maxEpisodeSteps: number;
   readonly rewardThreshold: number;
+  readonly observationLow: readonly number[];
+  readonly observationHigh: readonly number[];
 
   /** The physical state in double precision; subclasses update it in place. */
   protected readonly state: Float64Array;
@@ -30,6 +32,8 @@ export abstract class BaseEnv implements Env {
     this.actionCount = spec.actionCount;
     this.maxEpisodeSteps = spec.maxEpisodeSteps;
     this.rewardThreshold = spec.rewardThreshold;
+    this.observationLow = spec.observationLow;
+    this.observationHigh = spec.observationHigh;
     this.state = new Float64Array(stateSize);
   }
 

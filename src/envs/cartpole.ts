@@ -11,6 +11,9 @@ export const CARTPOLE_V0: EnvSpec = {
   actionCount: 2,
   maxEpisodeSteps: 200,
   rewardThreshold: 195,
+  // Twice the termination thresholds (x 2.4, theta 12 degrees), as Gymnasium; velocities unbounded.
+  observationLow: [-4.8, -Infinity, -(48 * Math.PI) / 360, -Infinity],
+  observationHigh: [4.8, Infinity, (48 * Math.PI) / 360, Infinity],
 };
 
 export const CARTPOLE_V1: EnvSpec = { ...CARTPOLE_V0, id: 'CartPole-v1', maxEpisodeSteps: 500, rewardThreshold: 475 };

@@ -11,6 +11,8 @@ export const MOUNTAIN_CAR_V0: EnvSpec = {
   actionCount: 3,
   maxEpisodeSteps: 200,
   rewardThreshold: -110,
+  observationLow: [-1.2, -0.07],
+  observationHigh: [0.6, 0.07],
 };
 
 const MIN_POSITION = -1.2;

@@ -9,6 +9,9 @@ export interface EnvSpec {
   readonly maxEpisodeSteps: number;
   /** Mean episode return at which the task counts as solved (Gymnasium's reward_threshold). */
   readonly rewardThreshold: number;
+  /** Gymnasium's observation_space bounds per component; Infinity where it is unbounded (float32 max there). */
+  readonly observationLow: readonly number[];
+  readonly observationHigh: readonly number[];
 }
 
 export interface StepResult {

@@ -70,12 +70,16 @@ export const runConfigFields = {
   loss: oneOf(['mse', 'huber'], 'mse', 'TD loss on the taken action: mse, or huber (delta 1)', DQN),
   terminalOnTruncation: flag('Treat time-limit truncation as termination when bootstrapping (the tutorial\'s behaviour)', false, DQN),
 
+  observationScaling: oneOf(['none', 'bounds'], 'none',
+    'Observations the network sees: none (raw), or bounds (each bounded component mapped onto [-1, 1] by the env\'s observation bounds; snapshots fold it into the first layer, so they still take raw observations)', NET),
   hiddenLayers: {
     kind: 'integerList', defaultValue: [32, 32] as number[], group: NET,
     description: 'Units of each hidden layer, e.g. 64,64',
     schema: z.array(z.number().int('must be integers').min(1, 'must be >= 1').max(65536, 'must be <= 65536')).max(16, 'at most 16 layers'),
   } satisfies Field<number[]>,
   activation: oneOf(['relu', 'tanh'], 'relu', 'Hidden-layer activation', NET),
+  weightInit: oneOf(['glorot', 'pytorch'], 'glorot',
+    'Initial weights: glorot (Keras: Glorot-uniform kernels, zero biases) or pytorch (torch.nn.Linear: kernels and biases uniform in +-1/sqrt(fan-in), as SB3)', NET),
   learningRate: positive('Adam learning rate', 0.001, NET),
   learningRateSchedule: oneOf(['constant', 'linear'], 'constant',
     'Learning-rate schedule: constant learningRate, or linear from learningRate to learningRateEnd over training (as rl-zoo\'s lin_<lr>)', NET),

@@ -3,7 +3,7 @@
  * an animated GIF — for TensorBoard (eval/policy), `run.ts --record` and the sweep report.
  */
 import type { QLearner } from '../agent/learner.js';
-import { type Env, makeEnv } from '../envs/index.js';
+import type { Env } from '../envs/index.js';
 import { RENDER_PALETTE, renderFps, renderRgb } from '../envs/render-rgb.js';
 import type { SummaryWriter } from '../tensorboard/index.js';
 import { writeFileAtomic } from '../util/files.js';
@@ -81,8 +81,8 @@ export function recordEpisode(learner: QLearner, env: Env, options: RecordOption
  * seed and step, so the evaluation's env and random streams are untouched and runs stay
  * reproducible.
  */
-export function logPolicyAnimation(writer: SummaryWriter, learner: QLearner, envId: string, runSeed: number, step: number): RecordedEpisode {
-  const episode = recordEpisode(learner, makeEnv(envId), { ...EVAL_GIF_OPTIONS, seed: deriveSeed(runSeed + step, 'eval-gif') });
+export function logPolicyAnimation(writer: SummaryWriter, learner: QLearner, env: Env, runSeed: number, step: number): RecordedEpisode {
+  const episode = recordEpisode(learner, env, { ...EVAL_GIF_OPTIONS, seed: deriveSeed(runSeed + step, 'eval-gif') });
   writer.image('eval/policy', episode.gif, episode.width, episode.height, step);
   return episode;
 }

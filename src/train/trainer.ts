@@ -8,8 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { makeEnv, type Env, type EnvSnapshot } from '../envs/index.js';
+import { agentEnv, boundsScaling } from '../envs/scaling.js';
+import { foldObservationScaling } from '../agent/fold-scaling.js';
 import { createLearner } from '../agent/index.js';
-import type { LearnerOptions, QLearner } from '../agent/learner.js';
+import type { LearnerOptions, QLearner, Weights } from '../agent/learner.js';
 import { ReplayBuffer } from '../agent/replay-buffer.js';
 import { epsilonSchedule, learningRateSchedule } from '../agent/schedules.js';
 import { SummaryWriter } from '../tensorboard/index.js';
@@ -107,6 +109,7 @@ export function learnerOptions(config: RunConfig, observationSize: number, actio
     adamBeta2: 0.999,
     adamEpsilon: 1e-7,
     initSeed: deriveSeed(config.seed, 'init'),
+    weightInit: config.weightInit,
   };
 }
 
@@ -120,13 +123,25 @@ export async function runBackendLine(engine: 'fused' | 'tfjs'): Promise<string> 
   return backendLine();
 }
 
+/** The online network's weights as histograms (weights/dense_<n>/kernel|bias), at each evaluation. */
+function logWeightHistograms(writer: SummaryWriter, weights: Weights, step: number): void {
+  weights.forEach((values, index) => {
+    writer.histogram(`weights/dense_${Math.floor(index / 2) + 1}/${index % 2 === 0 ? 'kernel' : 'bias'}`, values, step);
+  });
+}
+
+/** Snapshots take raw observations: a run that scales them folds the scaling into the first layer. */
+export function snapshotWeights(config: RunConfig, online: Weights): Weights {
+  return config.observationScaling === 'bounds' ? foldObservationScaling(online, boundsScaling(makeEnv(config.env))) : online;
+}
+
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
 async function createComponents(config: RunConfig): Promise<RunComponents> {
-  const env = makeEnv(config.env);
-  const evalEnv = makeEnv(config.env);
+  const env = agentEnv(makeEnv(config.env), config.observationScaling);
+  const evalEnv = agentEnv(makeEnv(config.env), config.observationScaling);
   const learner = await createLearner(learnerOptions(config, env.observationSize, env.actionCount), config.engine);
   evalEnv.reset({ seed: deriveSeed(config.seed, 'eval-env') });
   return {
@@ -234,7 +249,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
 
   const snapshot = async (step: number): Promise<void> => {
     const dir = path.join(runDir, 'snapshots', `step-${step}`);
-    await saveSnapshot(dir, learner.spec, learner.getWeights('online'), { env: config.env, step, engine: learner.engine, runName: config.name });
+    await saveSnapshot(dir, learner.spec, snapshotWeights(config, learner.getWeights('online')), { env: config.env, step, engine: learner.engine, runName: config.name });
     loop.lastSnapshotStep = step;
     output.line(`Saved ${dir}`);
   };
@@ -263,7 +278,8 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
     writer.scalar('eval/return_mean', result.returnMean, step);
     writer.scalar('eval/return_std', result.returnStd, step);
     writer.scalar('eval/avg_max_q', avgMaxQ, step);
-    if (config.evalGif) logPolicyAnimation(writer, learner, config.env, config.seed, step);
+    logWeightHistograms(writer, learner.getWeights('online'), step);
+    if (config.evalGif) logPolicyAnimation(writer, learner, agentEnv(makeEnv(config.env), config.observationScaling), config.seed, step);
     report({ type: 'evaluation', step, returnMean: result.returnMean, returnStd: result.returnStd, avgMaxQ });
     output.line(`episode ${loop.episode} step ${step} episode_return_avg ${result.returnMean.toFixed(3)} avg_max_q_value ${avgMaxQ.toFixed(3)}`);
   };
