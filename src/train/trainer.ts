@@ -7,7 +7,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { makeEnv, type Env, type EnvSnapshot } from '../envs/index.js';
+import { envSpec, makeEnv, type Env, type EnvSnapshot } from '../envs/index.js';
 import { agentEnv, boundsScaling } from '../envs/scaling.js';
 import { foldObservationScaling } from '../agent/fold-scaling.js';
 import { createLearner } from '../agent/index.js';
@@ -131,8 +131,8 @@ function logWeightHistograms(writer: SummaryWriter, weights: Weights, step: numb
 }
 
 /** Snapshots take raw observations: a run that scales them folds the scaling into the first layer. */
-export function snapshotWeights(config: RunConfig, online: Weights): Weights {
-  return config.observationScaling === 'bounds' ? foldObservationScaling(online, boundsScaling(makeEnv(config.env))) : online;
+function snapshotWeights(config: RunConfig, online: Weights): Weights {
+  return config.observationScaling === 'bounds' ? foldObservationScaling(online, boundsScaling(envSpec(config.env))) : online;
 }
 
 function yieldToEventLoop(): Promise<void> {
