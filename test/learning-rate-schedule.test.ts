@@ -39,6 +39,19 @@ describe('learning-rate schedule', () => {
     expect(at(1000)).to.be.closeTo(0.001, 1e-12);
   });
 
+  it('learningRateFraction: reaches learningRateEnd early and holds it', () => {
+    const base = { ...defaultRunConfig(), steps: 1000, learningRate: 0.004, learningRateEnd: 0, learningRateSchedule: 'linear' as const };
+    const full = learningRateSchedule(base)!;
+    const early = learningRateSchedule({ ...base, learningRateFraction: 0.8 })!;
+    expect(early(400)).to.be.closeTo(0.002, 1e-12);
+    expect(early(800)).to.equal(0);
+    expect(early(999)).to.equal(0);
+    // The default fraction (1) keeps the schedule runs had before the option, bit for bit.
+    for (const step of [1, 333, 777, 1000]) expect(full(step)).to.equal(0.004 + (0 - 0.004) * Math.min(1, step / 1000));
+    expect(() => resolveConfig({ values: { learningRateFraction: 0 }, source: 'test' })).to.throw(/learningRateFraction/);
+    expect(() => resolveConfig({ values: { learningRateFraction: 1.5 }, source: 'test' })).to.throw(/learningRateFraction/);
+  });
+
   it('is a RunConfig option checked like the others', () => {
     const config = resolveConfig({ values: { learningRateSchedule: 'linear', learningRateEnd: 0 }, source: 'test' });
     expect(config.learningRateSchedule).to.equal('linear');

@@ -26,12 +26,14 @@ export function epsilonSchedule(
 
 /**
  * Learning rate at environment step `step` (1-based), or null for a constant one:
- * linear goes from learningRate at the start to learningRateEnd at the last step.
+ * linear goes from learningRate at the start to learningRateEnd after learningRateFraction
+ * of the steps, and stays there (SB3's get_linear_fn).
  */
 export function learningRateSchedule(
-  config: Pick<RunConfig, 'learningRateSchedule' | 'learningRate' | 'learningRateEnd' | 'steps'>,
+  config: Pick<RunConfig, 'learningRateSchedule' | 'learningRate' | 'learningRateEnd' | 'learningRateFraction' | 'steps'>,
 ): ((step: number) => number) | null {
   if (config.learningRateSchedule === 'constant') return null;
-  const { learningRate: start, learningRateEnd: end, steps } = config;
-  return (step) => start + (end - start) * Math.min(1, step / steps);
+  const { learningRate: start, learningRateEnd: end } = config;
+  const decaySteps = config.learningRateFraction * config.steps;
+  return (step) => start + (end - start) * Math.min(1, step / decaySteps);
 }

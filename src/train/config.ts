@@ -82,11 +82,16 @@ export const runConfigFields = {
     'Initial weights: glorot (Keras: Glorot-uniform kernels, zero biases) or pytorch (torch.nn.Linear: kernels and biases uniform in +-1/sqrt(fan-in), as SB3)', NET),
   learningRate: positive('Adam learning rate', 0.001, NET),
   learningRateSchedule: oneOf(['constant', 'linear'], 'constant',
-    'Learning-rate schedule: constant learningRate, or linear from learningRate to learningRateEnd over training (as rl-zoo\'s lin_<lr>)', NET),
+    'Learning-rate schedule: constant learningRate, or linear from learningRate to learningRateEnd over learningRateFraction of training, then held (as rl-zoo\'s lin_<lr> at fraction 1)', NET),
   learningRateEnd: {
     kind: 'number', defaultValue: 0, group: NET,
-    description: 'Linear schedule: the learning rate at the last step',
+    description: 'Linear schedule: the learning rate it reaches (at the end of learningRateFraction of training)',
     schema: z.number().min(0, 'must be >= 0'),
+  } satisfies Field<number>,
+  learningRateFraction: {
+    kind: 'number', defaultValue: 1, group: NET,
+    description: 'Linear schedule: fraction of training over which the learning rate goes to learningRateEnd (then held there)',
+    schema: z.number().gt(0, 'must be > 0').max(1, 'must be <= 1'),
   } satisfies Field<number>,
   clipNorm: {
     kind: 'number', defaultValue: 1, group: NET,
