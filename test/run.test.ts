@@ -135,7 +135,8 @@ describe('a training run', function () {
     expect(second.result.episodeReturns).to.deep.equal(first.result.episodeReturns);
   });
 
-  it('supports Double DQN, Huber, soft updates, linear epsilon and several gradient steps', async () => {
+  // What the loop does with each of these options is checked with a spy learner in train-loop.test.ts.
+  it('runs end to end with Double DQN, Huber, soft updates, a linear epsilon and several gradient steps', async () => {
     const run = await runShort(logdir, 'variants', {
       steps: 1500, doubleDqn: true, loss: 'huber', tau: 0.05, targetUpdateEvery: 1, epsilonSchedule: 'linear',
       epsilonStart: 1, trainEpsilon: 0.05, epsilonFraction: 0.5, trainFrequency: 4, gradientSteps: 2, hiddenLayers: [16],

@@ -104,11 +104,10 @@ parameters:
     for (const trial of trials) expect(trial.config.steps).to.be.at.most(3000);
   });
 
-  it('mountaincar.yaml fits in well under an hour on 2 cores at ~2000 steps/s', () => {
+  // How long it takes is the estimate benchmark's business (npm run bench:estimate), not a test's.
+  it('mountaincar.yaml compares several configurations over several seeds', () => {
     const parsed = parseSweepSpec(readFileSync('sweeps/mountaincar.yaml', 'utf8'), 'sweeps/mountaincar.yaml');
     const trials = expandSweep(parsed, { sweepDir: 'runs/mc' });
-    const seconds = trials.reduce((sum, t) => sum + t.config.steps, 0) / (2000 * 2);
-    expect(seconds).to.be.below(45 * 60);
     expect(new Set(trials.map((t) => t.configIndex)).size).to.be.at.least(4);
     expect(parsed.seeds.length).to.be.at.least(2);
   });

@@ -36,7 +36,17 @@ export interface TrainOptions {
   report?: ProgressReporter;
   /** Continue from the run folder's latest intact checkpoint (from scratch when there is none). */
   resume?: boolean;
+  /** Seams: how the run makes its envs and its learner (tests pass fakes or spies). */
+  factories?: Partial<RunFactories>;
 }
+
+/** What a run builds its parts with; the defaults are the env registry and the engine selection. */
+export interface RunFactories {
+  makeEnv: (id: string) => Env;
+  createLearner: (options: LearnerOptions, engine: RunConfig['engine']) => Promise<QLearner>;
+}
+
+const DEFAULT_FACTORIES: RunFactories = { makeEnv, createLearner };
 
 export type EvaluationRecord = { step: number; avgMaxQ: number } & EvaluationResult;
 
@@ -139,10 +149,10 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-async function createComponents(config: RunConfig): Promise<RunComponents> {
-  const env = agentEnv(makeEnv(config.env), config.observationScaling);
-  const evalEnv = agentEnv(makeEnv(config.env), config.observationScaling);
-  const learner = await createLearner(learnerOptions(config, env.observationSize, env.actionCount), config.engine);
+async function createComponents(config: RunConfig, factories: RunFactories): Promise<RunComponents> {
+  const env = agentEnv(factories.makeEnv(config.env), config.observationScaling);
+  const evalEnv = agentEnv(factories.makeEnv(config.env), config.observationScaling);
+  const learner = await factories.createLearner(learnerOptions(config, env.observationSize, env.actionCount), config.engine);
   evalEnv.reset({ seed: deriveSeed(config.seed, 'eval-env') });
   return {
     env,
@@ -212,7 +222,8 @@ function restoreCheckpoint(content: CheckpointContent, parts: RunComponents): Lo
 export async function train(config: RunConfig, options: TrainOptions): Promise<TrainResult> {
   const { runDir, output, signal } = options;
   const report: ProgressReporter = options.report ?? (() => {});
-  const parts = await createComponents(config);
+  const factories: RunFactories = { ...DEFAULT_FACTORIES, ...options.factories };
+  const parts = await createComponents(config, factories);
   const { env, evalEnv, learner, replay, exploreRng, replayRng, evalRng } = parts;
   const batch = replay.allocateBatch(config.batchSize);
   const epsilonAt = epsilonSchedule(config);
@@ -279,7 +290,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
     writer.scalar('eval/return_std', result.returnStd, step);
     writer.scalar('eval/avg_max_q', avgMaxQ, step);
     logWeightHistograms(writer, learner.getWeights('online'), step);
-    if (config.evalGif) logPolicyAnimation(writer, learner, agentEnv(makeEnv(config.env), config.observationScaling), config.seed, step);
+    if (config.evalGif) logPolicyAnimation(writer, learner, agentEnv(factories.makeEnv(config.env), config.observationScaling), config.seed, step);
     report({ type: 'evaluation', step, returnMean: result.returnMean, returnStd: result.returnStd, avgMaxQ });
     output.line(`episode ${loop.episode} step ${step} episode_return_avg ${result.returnMean.toFixed(3)} avg_max_q_value ${avgMaxQ.toFixed(3)}`);
   };
