@@ -8,7 +8,8 @@ import { RENDER_COLORS, RENDER_PALETTE, type Rgb, renderRgb } from '../src/envs/
 import { createLearner } from '../src/agent/index.js';
 import type { QLearner } from '../src/agent/learner.js';
 import { type RunConfig, defaultRunConfig, resolveConfig } from '../src/train/config.js';
-import { learnerOptions, prepareRunDir, train } from '../src/train/trainer.js';
+import { prepareRunDir, train } from '../src/train/trainer.js';
+import { learnerOptions } from '../src/train/run-state.js';
 import { memoryOutput } from '../src/train/console.js';
 import { runCli } from '../src/train/cli.js';
 import { EVAL_GIF_OPTIONS, effectiveFrameSkip, recordEpisode } from '../src/train/record.js';

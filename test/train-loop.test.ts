@@ -14,6 +14,7 @@ import type { Env, EnvSnapshot, StepResult, StepStatus } from '../src/envs/types
 import { type RunConfig, resolveConfig } from '../src/train/config.js';
 import { memoryOutput } from '../src/train/console.js';
 import { prepareRunDir, train } from '../src/train/trainer.js';
+import { DEFAULT_FACTORIES, checkpointOf, createRunParts, initialLoopState, restoreCheckpoint } from '../src/train/run-state.js';
 
 /**
  * A corridor: the observation is [position / length, 1]; every episode ends after
@@ -164,5 +165,21 @@ describe('the training loop, with fakes in its seams', function () {
     expect(log.learningRates[0]).to.be.closeTo(0.004 - 0.003 * (100 / 400), 1e-12);
     expect(log.learningRates.at(-1)).to.be.closeTo(0.001, 1e-12);
     for (let i = 1; i < log.learningRates.length; i++) expect(log.learningRates[i]).to.be.below(log.learningRates[i - 1]!);
+  });
+
+  it('restores a checkpoint into fresh parts exactly, and names what a damaged one lacks', async () => {
+    const runConfig = config('restore');
+    const parts = await createRunParts(runConfig, { ...DEFAULT_FACTORIES, makeEnv: () => new Corridor(5, 'truncate') });
+    const loop = { ...initialLoopState(), step: 42, episode: 9 };
+    parts.replay.add(new Float32Array([0.2, 1]), 1, -1, new Float32Array([0.4, 1]), false);
+    const content = checkpointOf(loop, parts);
+    const fresh = await createRunParts({ ...runConfig, seed: 7 }, { ...DEFAULT_FACTORIES, makeEnv: () => new Corridor(5, 'truncate') });
+    expect(restoreCheckpoint(content, fresh)).to.deep.include({ step: 42, episode: 9 });
+    expect(fresh.learner.getWeights('online')).to.deep.equal(parts.learner.getWeights('online'));
+    expect(fresh.replay.size).to.equal(1);
+    const { 'adam.v.1': _dropped, ...damaged } = content.arrays;
+    expect(() => restoreCheckpoint({ ...content, arrays: damaged }, fresh)).to.throw(/checkpoint at step 42 has no array "adam.v.1"/);
+    const { rngs: _rngs, ...partial } = content.state;
+    expect(() => restoreCheckpoint({ ...content, state: partial }, fresh)).to.throw(/checkpoint at step 42 has no "rngs"/);
   });
 });

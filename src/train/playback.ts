@@ -7,7 +7,7 @@ import type { QLearner } from '../agent/learner.js';
 import { Rng, deriveSeed } from '../util/random.js';
 import { type RunConfig, defaultRunConfig } from './config.js';
 import { checkSnapshotFitsEnv, loadSnapshot, type LoadedSnapshot } from './snapshot.js';
-import { learnerOptions } from './trainer.js';
+import { learnerOptions } from './run-state.js';
 import { evaluate, type EvaluationResult } from './evaluate.js';
 import type { RunOutput } from './console.js';
 
