@@ -13,7 +13,7 @@ import { learnerOptions } from '../src/train/run-state.js';
 import { memoryOutput } from '../src/train/console.js';
 import { runCli } from '../src/train/cli.js';
 import { EVAL_GIF_OPTIONS, effectiveFrameSkip, recordEpisode } from '../src/train/record.js';
-import { encodeAnimatedGif } from '../src/train/gif.js';
+import { AnimatedGifEncoder } from '../src/train/gif.js';
 import { readRun } from '../src/tensorboard/index.js';
 import { deriveSeed } from '../src/util/random.js';
 
@@ -155,9 +155,11 @@ describe('policy GIFs', () => {
   before(async () => { learner = await untrainedLearner('CartPole-v1'); });
   after(() => learner.dispose());
 
-  it('encodeAnimatedGif round-trips frames through a GIF decoder', () => {
+  it('AnimatedGifEncoder round-trips frames through a GIF decoder', () => {
     const frames = [frameAt('CartPole-v1', [0, 0, 0, 0]), frameAt('CartPole-v1', [0.5, 0, 0.1, 0]), frameAt('CartPole-v1', [1, 0, 0.2, 0])];
-    const gif = encodeAnimatedGif(frames, { width: WIDTH, height: HEIGHT, palette: RENDER_PALETTE, frameDelayMs: 40, finalFrameDelayMs: 1000 });
+    const encoder = new AnimatedGifEncoder({ width: WIDTH, height: HEIGHT, palette: RENDER_PALETTE, frameDelayMs: 40, finalFrameDelayMs: 1000 });
+    for (const frame of frames) encoder.addFrame(frame);
+    const gif = encoder.finish();
     const decoded = decodeGif(gif);
     expect(decoded).to.include({ width: WIDTH, height: HEIGHT });
     expect(decoded.delaysCs).to.deep.equal([4, 4, 100]);

@@ -1,11 +1,26 @@
-import type { RunConfig } from '../train/config.js';
-
 export type EpsilonSchedule = (step: number) => number;
 
+/** The exploration settings a schedule reads (RunConfig's fields of the same names). */
+export interface EpsilonSettings {
+  epsilonSchedule: 'constant' | 'linear' | 'exponential';
+  trainEpsilon: number;
+  epsilonStart: number;
+  epsilonFraction: number;
+  epsilonDecay: number;
+  steps: number;
+}
+
+/** The learning-rate settings a schedule reads (RunConfig's fields of the same names). */
+export interface LearningRateSettings {
+  learningRateSchedule: 'constant' | 'linear';
+  learningRate: number;
+  learningRateEnd: number;
+  learningRateFraction: number;
+  steps: number;
+}
+
 /** Epsilon at environment step `step` (1-based) for the configured schedule. */
-export function epsilonSchedule(
-  config: Pick<RunConfig, 'epsilonSchedule' | 'trainEpsilon' | 'epsilonStart' | 'epsilonFraction' | 'epsilonDecay' | 'steps'>,
-): EpsilonSchedule {
+export function epsilonSchedule(config: EpsilonSettings): EpsilonSchedule {
   const { trainEpsilon: final, epsilonStart: start } = config;
   switch (config.epsilonSchedule) {
     case 'constant':
@@ -29,9 +44,7 @@ export function epsilonSchedule(
  * linear goes from learningRate at the start to learningRateEnd after learningRateFraction
  * of the steps, and stays there (SB3's get_linear_fn).
  */
-export function learningRateSchedule(
-  config: Pick<RunConfig, 'learningRateSchedule' | 'learningRate' | 'learningRateEnd' | 'learningRateFraction' | 'steps'>,
-): ((step: number) => number) | null {
+export function learningRateSchedule(config: LearningRateSettings): ((step: number) => number) | null {
   if (config.learningRateSchedule === 'constant') return null;
   const { learningRate: start, learningRateEnd: end } = config;
   const decaySteps = config.learningRateFraction * config.steps;

@@ -105,13 +105,6 @@ export class AnimatedGifEncoder {
   }
 }
 
-/** Encodes RGB frames (row-major, 3 bytes per pixel) as a GIF that loops forever. */
-export function encodeAnimatedGif(frames: readonly Uint8Array[], options: GifOptions): Uint8Array {
-  const encoder = new AnimatedGifEncoder(options);
-  for (const frame of frames) encoder.addFrame(frame);
-  return encoder.finish();
-}
-
 /** Maps an RGB colour to its palette index; exact colours hit the cache at once. */
 function nearestIndexer(palette: readonly Rgb[]): (red: number, green: number, blue: number) => number {
   const cache = new Map<number, number>();
