@@ -20,7 +20,7 @@ import { type RunConfig, configToHparams, configToMarkdown } from './config.js';
 import { averageMaxQ, epsilonGreedy, evaluate, type EvaluationResult } from './evaluate.js';
 import { saveSnapshot } from './snapshot.js';
 import { logPolicyAnimation } from './record.js';
-import { type CheckpointContent, loadLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { type CheckpointContent, CHECKPOINTS_DIR, loadLatestCheckpoint, pruneFinishedRun, saveCheckpoint } from './checkpoint.js';
 import type { RunOutput } from './console.js';
 import { modelSummary } from './summary.js';
 import type { ProgressReporter } from './progress.js';
@@ -370,6 +370,11 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
     const interrupted = loop.step < config.steps;
     if (!interrupted && loop.lastEvaluatedStep !== loop.step && loop.step > 0) runEvaluation(loop.step);
     if (loop.lastSnapshotStep !== loop.step && loop.step > 0) await snapshot(loop.step);
+    if (!interrupted) {
+      // Checkpoints exist to resume; a finished run keeps what keepCheckpoints says. A failure here leaves a complete run.
+      await pruneFinishedRun(runDir, config.keepCheckpoints).catch((error: unknown) => output.error(
+        `warning: could not remove the older checkpoints in ${path.join(runDir, CHECKPOINTS_DIR)} (${describeFsError(error)}); the run itself is complete`));
+    }
     if (interrupted) {
       if (loop.lastCheckpointStep !== loop.step) await checkpoint();
       output.line(`Interrupted at step ${loop.step}; checkpoint and snapshot saved, logs flushed. Continue with --resume ${runDir}`);
