@@ -65,7 +65,7 @@ export interface TrialRun {
   status: TrialStatus;
 }
 
-const PREVIOUS_PREFIX = 'previous-';
+export const PREVIOUS_PREFIX = 'previous-';
 /** What stays in a trial folder when an incomplete run is moved aside. */
 const KEPT_IN_TRIAL_DIR = new Set([STATUS_FILE, TRIAL_CONFIG_FILE]);
 /** Progress comes often; status.json need not follow every message. */
