@@ -11,7 +11,7 @@
  *
  * Planning and removing are separate, so `--dry-run` shows exactly what a real run removes.
  */
-import type { Dirent } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type CheckpointsKept, prunableCheckpoints } from '../train/checkpoint.js';
@@ -130,7 +130,7 @@ async function notASweep(dir: string): Promise<string> {
 
 /** The sweep's manifest; a ConfigError when `dir` is not a sweep folder. */
 async function readSweepManifest(dir: string): Promise<SweepManifest> {
-  let stat;
+  let stat: Stats;
   try {
     stat = await fs.stat(dir);
   } catch (error) {
@@ -142,14 +142,23 @@ async function readSweepManifest(dir: string): Promise<SweepManifest> {
     throw new ConfigError(`${dir} is a file, not a sweep folder; give the folder a sweep run wrote, <logdir>/<sweep name>, e.g. runs/smoke${sweepFile}`);
   }
   const file = path.join(dir, MANIFEST_FILE);
-  let damage: string | undefined;
-  const manifest = await readJson<SweepManifest>(file, (message) => { damage = message; }).catch((error: unknown) => {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError(await notASweep(dir));
     throw new Error(`cannot read ${file} (${describeFsError(error)})`);
-  });
-  if (manifest === undefined && damage === undefined) throw new ConfigError(await notASweep(dir));
-  if (!manifest || !Array.isArray(manifest.trials)) {
-    throw new ConfigError(`${damage ?? `${file} has no "trials" list`}; it is not a sweep manifest rlsweep wrote, so nothing is pruned (running the sweep again rewrites it)`);
   }
+  const refuse = (what: string): never => {
+    throw new ConfigError(`${file} ${what}; it is not a sweep manifest rlsweep wrote, so nothing is pruned (running the sweep again rewrites it)`);
+  };
+  let manifest: SweepManifest | undefined;
+  try {
+    manifest = JSON.parse(text) as SweepManifest;
+  } catch (error) {
+    refuse(`is not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof manifest !== 'object' || manifest === null || !Array.isArray(manifest.trials)) return refuse('has no "trials" list');
   return manifest;
 }
 
