@@ -79,19 +79,34 @@ describe('sweep prune', function () {
     return dir;
   };
 
-  before(async () => {
-    const file = path.join(tmp, 'prune.yaml');
+  /** A sweep file of short CartPole trials that checkpoint every 300 of their 1200 steps. */
+  const sweepFile = (name: string, learningRates: string, keep: string): string => {
+    const file = path.join(tmp, `${name}.yaml`);
     writeFileSync(file, [
-      'name: prune', 'method: grid', 'seeds: [0]', 'concurrency: 2', 'parameters:', '  env: { value: CartPole-v1 }', '  steps: { value: 1200 }',
-      '  learningRate: { values: [0.001, 0.002] }', '  trainStart: { value: 200 }', '  bufferSize: { value: 2000 }', '  qValidationSize: { value: 100 }',
+      `name: ${name}`, 'method: grid', 'seeds: [0]', 'concurrency: 2', 'parameters:', '  env: { value: CartPole-v1 }', '  steps: { value: 1200 }',
+      `  learningRate: { values: [${learningRates}] }`, '  trainStart: { value: 200 }', '  bufferSize: { value: 2000 }', '  qValidationSize: { value: 100 }',
       '  evalEvery: { value: 0 }', '  evalEpisodes: { value: 1 }', '  evalGif: { value: false }', '  logEvery: { value: 300 }',
-      '  snapshotEvery: { value: 0 }', '  checkpointEvery: { value: 300 }', '  keepCheckpoints: { value: all }', '',
+      '  snapshotEvery: { value: 0 }', '  checkpointEvery: { value: 300 }', keep, '',
     ].join('\n'));
+    return file;
+  };
+
+  before(async () => {
+    const file = sweepFile('prune', '0.001, 0.002', '  keepCheckpoints: { value: all }');
     const run = await sweep('run', file, '--logdir', path.join(tmp, 'runs'), '--progress-every', '0');
     expect(run.code, run.text).to.equal(0);
     for (const trial of TRIALS) expect(checkpoints(path.join(original, trial))).to.deep.equal(['step-600', 'step-900']);
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('a trial that finishes keeps only its newest checkpoint by default, leaving prune nothing to do', async () => {
+    const run = await sweep('run', sweepFile('fresh', '0.001', ''), '--logdir', path.join(tmp, 'runs'), '--progress-every', '0');
+    expect(run.code, run.text).to.equal(0);
+    const sweepDir = path.join(tmp, 'runs', 'fresh');
+    expect(checkpoints(path.join(sweepDir, 'seed=0')), 'a single learning rate is not swept: the trial is seed=0').to.deep.equal(['step-900']);
+    const pruned = await sweep('prune', sweepDir, '--dry-run');
+    expect(pruned.text).to.include('nothing to remove');
+  });
 
   it('on an old sweep: --dry-run lists the older checkpoints with their size and removes nothing; prune removes them', async () => {
     const dir = copy();
