@@ -67,13 +67,19 @@ export interface PruneResult {
  */
 const LEFTOVER_MIN_AGE_MS = 60_000;
 
-/** Total size (bytes) and newest modification time under a path; symbolic links are not followed. */
+/** Total size (bytes) and newest modification time under a path; symbolic links are not followed, what vanished meanwhile counts 0. */
 async function measure(target: string): Promise<{ bytes: number; newestMs: number }> {
-  const stat = await fs.lstat(target);
+  let stat: Stats;
+  try {
+    stat = await fs.lstat(target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { bytes: 0, newestMs: 0 };
+    throw new Error(`cannot read ${target} (${describeFsError(error)})`);
+  }
   let bytes = stat.isDirectory() ? 0 : stat.size;
   let newestMs = stat.mtimeMs;
   if (stat.isDirectory()) {
-    for (const name of await fs.readdir(target)) {
+    for (const name of await fs.readdir(target).catch(() => [] as string[])) {
       const inner = await measure(path.join(target, name));
       bytes += inner.bytes;
       newestMs = Math.max(newestMs, inner.newestMs);
@@ -90,19 +96,22 @@ async function readEntries(dir: string): Promise<Dirent[]> {
   }
 }
 
-/** The pid-named leftovers of cut-short writes under `dir` whose writer is gone; `exclude`: folders not to enter. */
-async function findLeftovers(dir: string, exclude: ReadonlySet<string>, now: number): Promise<Array<{ path: string; bytes: number }>> {
+/**
+ * The pid-named leftovers of cut-short writes under `dir` whose writer is gone. `exclude`:
+ * folders not to enter; `trials`: trial folders, never leftovers whatever their names.
+ */
+async function findLeftovers(dir: string, exclude: ReadonlySet<string>, trials: ReadonlySet<string>, now: number): Promise<Array<{ path: string; bytes: number }>> {
   const found: Array<{ path: string; bytes: number }> = [];
   for (const entry of await readEntries(dir)) {
     const full = path.join(dir, entry.name);
     if (entry.isSymbolicLink() || exclude.has(full)) continue;
-    const pid = temporaryWriterPid(entry.name);
+    const pid = trials.has(full) ? undefined : temporaryWriterPid(entry.name);
     if (pid !== undefined) {
       if (processAlive(pid)) continue;
       const { bytes, newestMs } = await measure(full);
       if (now - newestMs >= LEFTOVER_MIN_AGE_MS) found.push({ path: full, bytes });
     } else if (entry.isDirectory()) {
-      found.push(...await findLeftovers(full, exclude, now));
+      found.push(...await findLeftovers(full, exclude, trials, now));
     }
   }
   return found;
@@ -227,10 +236,8 @@ export async function planPrune(sweepDir: string, options: PruneOptions): Promis
       }
     }
   }
-  // Trial folders themselves are never leftovers, whatever their names.
-  for (const dir of dirs) if (temporaryWriterPid(path.basename(dir)) !== undefined) leftAlone.add(dir);
   const trialOf = (file: string): string | undefined => dirs.find((dir) => file.startsWith(dir + path.sep));
-  for (const leftover of await findLeftovers(sweepDir, leftAlone, now)) {
+  for (const leftover of await findLeftovers(sweepDir, leftAlone, new Set(dirs), now)) {
     const trialDir = trialOf(leftover.path);
     plan.items.push({ ...leftover, kind: 'temporary', ...(trialDir ? { trialDir } : {}) });
   }
