@@ -370,14 +370,13 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
     const interrupted = loop.step < config.steps;
     if (!interrupted && loop.lastEvaluatedStep !== loop.step && loop.step > 0) runEvaluation(loop.step);
     if (loop.lastSnapshotStep !== loop.step && loop.step > 0) await snapshot(loop.step);
-    if (!interrupted) {
-      // Checkpoints exist to resume; a finished run keeps what keepCheckpoints says. A failure here leaves a complete run.
-      await pruneFinishedRun(runDir, config.keepCheckpoints).catch((error: unknown) => output.error(
-        `warning: could not remove the older checkpoints in ${path.join(runDir, CHECKPOINTS_DIR)} (${describeFsError(error)}); the run itself is complete`));
-    }
     if (interrupted) {
       if (loop.lastCheckpointStep !== loop.step) await checkpoint();
       output.line(`Interrupted at step ${loop.step}; checkpoint and snapshot saved, logs flushed. Continue with --resume ${runDir}`);
+    } else {
+      // Checkpoints exist to resume; a finished run keeps what keepCheckpoints says. A failure here leaves a complete run.
+      await pruneFinishedRun(runDir, config.keepCheckpoints).catch((error: unknown) => output.error(
+        `warning: could not remove the older checkpoints in ${path.join(runDir, CHECKPOINTS_DIR)} (${describeFsError(error)}); the run itself is complete`));
     }
     // TensorBoard has no 'interrupted' status; 'unknown' keeps it apart from success and failure.
     writer.hparamsSessionEnd(interrupted ? 'unknown' : 'success');
