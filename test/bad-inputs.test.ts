@@ -128,7 +128,34 @@ function catalogue(): BadInput[] {
     { what: '--resume of a folder with no run', call: () => run('--resume', file('no-run')), message: new RegExp(`cannot read config file ${esc(path.join(file('no-run'), 'config.json'))}: no such file`) },
     { what: '--resume with a corrupt config.json', call: async () => { const dir = file('bad-resume'); mkdirSync(dir, { recursive: true }); writeFileSync(path.join(dir, 'config.json'), '{"env": 3}'); return run('--resume', dir); }, message: /bad-resume\/config\.json: "env" must be a string, got 3/ },
     { what: '--resume with other options', call: () => run('--resume', path.join(tmp, 'trained'), '--gamma', '0.5'), message: /--resume continues .*trained with its own config\.json; drop --gamma/ },
+
+    // sweep prune (disk): only a sweep's own folder, never a running trial, nothing touched on refusal
+    { what: 'sweep prune of the runs folder', call: () => sweep('prune', logdir), message: new RegExp(`${esc(logdir)} is not a sweep folder \\(it has no sweep\\.json\\)`) },
+    { what: 'sweep prune of a single run', call: () => sweep('prune', path.join(logdir, 'existing')), message: /existing is a single run, not a sweep folder/ },
+    { what: 'sweep prune of a sweep file', call: () => sweep('prune', sweepFile('prune.yaml', GOOD_SWEEP)), message: /prune\.yaml is a file, not a sweep folder; .*<logdir>\/<its name>/ },
+    { what: 'sweep prune of a missing folder', call: () => sweep('prune', path.join(logdir, 'nope')), message: /no folder .*nope; give a sweep's folder/ },
+    { what: 'sweep prune of a running trial\'s folder', call: () => untouched(pruneFixture(), (sweepDir) => sweep('prune', path.join(sweepDir, 'lr=1,seed=0'))), message: /lr=1,seed=0 is a trial of the sweep .*, not a sweep folder; prune the sweep: sweep prune / },
+    { what: 'sweep prune with a damaged sweep.json', call: () => untouched(pruneFixture('{"name": '), (sweepDir) => sweep('prune', sweepDir)), message: /sweep\.json is not valid JSON .*nothing is pruned/ },
   ];
+
+  /** A sweep folder outside the runs folder whose one trial is running (this process), with a checkpoint and a leftover. */
+  function pruneFixture(manifest?: string): string {
+    const sweepDir = file(`prune-sweep-${Math.random().toString(36).slice(2, 8)}`);
+    const trialDir = path.join(sweepDir, 'lr=1,seed=0');
+    mkdirSync(path.join(trialDir, 'checkpoints', 'step-5'), { recursive: true });
+    writeFileSync(path.join(sweepDir, 'sweep.json'), manifest ?? JSON.stringify({ name: 'prune', trials: [{ index: 0, name: 'lr=1,seed=0' }] }));
+    writeFileSync(path.join(trialDir, 'status.json'), JSON.stringify({ trial: 'lr=1,seed=0', index: 0, state: 'running', pid: process.pid, host: os.hostname() }));
+    writeFileSync(path.join(trialDir, 'status.json.tmp-4194399-abcdef'), '{');
+    return sweepDir;
+  }
+
+  /** Runs `call` on `dir` and fails the case if anything under `dir` changed. */
+  async function untouched(dir: string, call: (dir: string) => Promise<{ code: number; text: string }>): Promise<{ code: number; text: string }> {
+    const before = fingerprint(dir);
+    const result = await call(dir);
+    expect(fingerprint(dir), `${dir} changed`).to.equal(before);
+    return result;
+  }
 
   function copySnapshot(name: string): string {
     const dir = file(name);

@@ -57,9 +57,10 @@ describe('RunConfig', () => {
     });
   }
 
-  it('gives hparams for every option but the output location, lists as strings', () => {
+  it('gives hparams for every option but the output ones (location, checkpoints kept), lists as strings', () => {
     const hparams = configToHparams(defaultRunConfig());
-    expect(Object.keys(hparams)).to.have.length(runConfigKeys.length - 3);
+    expect(Object.keys(hparams)).to.have.length(runConfigKeys.length - 4);
+    expect(hparams).to.not.have.property('keepCheckpoints');
     expect(hparams.hiddenLayers).to.equal('32x32');
     expect(hparams.learningRate).to.equal(0.001);
     expect(hparams).to.not.have.property('logdir');

@@ -7,6 +7,7 @@ import { memoryOutput } from '../src/train/console.js';
 import { runCli } from '../src/train/cli.js';
 import { readCheckpoint } from '../src/train/checkpoint.js';
 import { loadSnapshot } from '../src/train/snapshot.js';
+import { skipBecause } from './skip.js';
 import { readRun } from '../src/tensorboard/index.js';
 
 async function cli(...args: string[]): Promise<{ code: number; text: string }> {
@@ -56,8 +57,7 @@ describe('unwritable or full runs/ folder', function () {
           mounted.push(dir);
         }
       } catch (error) {
-        console.log(`      skipped: cannot mount a tmpfs here (${(error as Error).message.split('\n')[0]}); needs root`);
-        this.skip();
+        skipBecause(this, `cannot mount a tmpfs here (${(error as Error).message.split('\n')[0]}); needs root`);
       }
     });
     after(() => {

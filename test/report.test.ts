@@ -15,6 +15,7 @@ import { formatNumber, type SweepResults } from '../src/sweep/results.js';
 import { resolveConfig } from '../src/train/config.js';
 import { prepareRunDir, train } from '../src/train/trainer.js';
 import { memoryOutput } from '../src/train/console.js';
+import { skipBecause } from './skip.js';
 
 const ROOT = process.cwd();
 const CHROMIUM = '/usr/bin/chromium';
@@ -102,7 +103,7 @@ describe('sweep report in a real browser (smoke.yaml)', function () {
   before(async function () {
     if (!existsSync(CHROMIUM)) {
       if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
-      this.skip();
+      skipBecause(this, `the report's browser tests need ${CHROMIUM}; install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
     }
     logdir = await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-report-'));
     const run = await runSweepCli(['run', 'sweeps/smoke.yaml', '--logdir', logdir, '--progress-every', '0']);

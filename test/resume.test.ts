@@ -6,15 +6,15 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memoryOutput } from '../src/train/console.js';
 import { runCli } from '../src/train/cli.js';
-import { CHECKPOINTS_DIR, loadLatestCheckpoint, readCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
+import { CHECKPOINTS_DIR, loadLatestCheckpoint, prunableCheckpoints, readCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { readRun } from '../src/tensorboard/index.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** A short CartPole run that checkpoints every 500 steps. */
+/** A short CartPole run that checkpoints every 500 steps, and keeps both checkpoints when it finishes (for the fallback tests). */
 const TRIAL = {
   env: 'CartPole-v1', steps: 2500, trainStart: 300, bufferSize: 4000, evalEvery: 500, evalEpisodes: 2,
-  qValidationSize: 200, logEvery: 250, snapshotEvery: 0, checkpointEvery: 500, targetUpdateEvery: 200, evalGif: false,
+  qValidationSize: 200, logEvery: 250, snapshotEvery: 0, checkpointEvery: 500, targetUpdateEvery: 200, evalGif: false, keepCheckpoints: 'all',
 };
 
 /** Start `src/run.ts` in a child process; `until` decides from its output when to act on it. */
@@ -66,7 +66,7 @@ describe('checkpoints and exact resume', function () {
   });
   after(() => fs.rm(logdir, { recursive: true, force: true }));
 
-  it('keeps the two newest checkpoints, each complete', async () => {
+  it('keeps the two newest checkpoints, each complete (keepCheckpoints all)', async () => {
     const names = (await fs.readdir(path.join(logdir, 'reference', CHECKPOINTS_DIR))).sort();
     expect(names).to.deep.equal(['step-1500', 'step-2000']);
     const content = await readCheckpoint(path.join(logdir, 'reference', CHECKPOINTS_DIR, 'step-2000'));
@@ -127,6 +127,40 @@ describe('checkpoints and exact resume', function () {
     expect(resumed.text).to.contain(`${path.join(newest, 'data.bin')} does not match its SHA-256 in ${path.join(newest, 'checkpoint.json')}; the checkpoint is corrupt; falling back to the previous checkpoint`);
     expect(resumed.text).to.match(/Resuming from .*step-1500 \(step 1500 of 2500\)/);
     expect((await outcome(runDir)).weights.equals(reference.weights)).to.equal(true);
+  });
+
+  it('a finished run keeps only its newest checkpoint by default, none with keepCheckpoints none; results are the same', async () => {
+    for (const [kept, expected] of [['last', ['step-2000']], ['none', undefined]] as const) {
+      const { code, text } = await cli('--config', configFile, '--name', `kept-${kept}`, '--keep-checkpoints', kept);
+      expect(code, text).to.equal(0);
+      const runDir = path.join(logdir, `kept-${kept}`);
+      const names = await fs.readdir(path.join(runDir, CHECKPOINTS_DIR)).catch(() => undefined);
+      expect(names, kept).to.deep.equal(expected);
+      expect((await outcome(runDir)).weights.equals(reference.weights)).to.equal(true);
+      // Not a hyperparameter: TensorBoard's hparams do not show it.
+      const hparams = readRun(runDir).hparams!;
+      expect(hparams).to.have.property('checkpointEvery');
+      expect(hparams).to.not.have.property('keepCheckpoints');
+    }
+    // The kept checkpoint still continues the run.
+    const resumed = await cli('--resume', path.join(logdir, 'kept-last'));
+    expect(resumed.code, resumed.text).to.equal(0);
+    expect(resumed.text).to.match(/Resuming from .*step-2000 \(step 2000 of 2500\)/);
+  });
+
+  it('keeps the newest intact checkpoint: a damaged newer one goes with the older ones', async () => {
+    const runDir = path.join(logdir, 'prune-damaged');
+    await fs.cp(path.join(logdir, 'reference'), runDir, { recursive: true });
+    const root = path.join(runDir, CHECKPOINTS_DIR);
+    await fs.cp(path.join(root, 'step-2000'), path.join(root, 'step-2400'), { recursive: true });
+    await fs.writeFile(path.join(root, 'step-2400', 'data.bin'), 'damaged');
+    expect((await prunableCheckpoints(runDir, 'last')).sort()).to.deep.equal([path.join(root, 'step-1500'), path.join(root, 'step-2400')]);
+    expect(await prunableCheckpoints(runDir, 'all')).to.deep.equal([]);
+    expect(await prunableCheckpoints(runDir, 'none')).to.deep.equal([root]);
+    // No intact checkpoint: nothing goes (a damaged one may be wanted for a post-mortem).
+    await fs.writeFile(path.join(root, 'step-2000', 'data.bin'), 'damaged');
+    await fs.writeFile(path.join(root, 'step-1500', 'data.bin'), 'damaged');
+    expect(await prunableCheckpoints(runDir, 'last')).to.deep.equal([]);
   });
 
   it('reports truncated and unreadable checkpoints by file', async () => {

@@ -17,6 +17,7 @@ import { parseDocument } from 'yaml';
 import type { SweepResults } from '../src/sweep/results.js';
 import { arraySpec, batchScript, formatIndices, parseSqueue, type SlurmJobRecord } from '../src/sweep/slurm.js';
 import type { TrialStatus } from '../src/sweep/status.js';
+import { skipBecause } from './skip.js';
 import { missingSlurmBinaries, type SlurmCluster, startSlurmCluster } from './slurm-cluster.js';
 
 const ROOT = process.cwd();
@@ -241,8 +242,7 @@ describe('sweep on Slurm', function () {
       if (missing.length > 0) {
         const why = `${missing.join(', ')} not found; install Debian's slurm-wlm and munge (apt-get install -y slurm-wlm munge), as .ci/run does`;
         if (process.env.CI && process.env.CI !== 'false') throw new Error(`the Slurm tests cannot run in CI: ${why}`);
-        console.log(`      skipped the Slurm cluster tests: ${why}`);
-        this.skip();
+        skipBecause(this, `the Slurm cluster tests: ${why}`);
       }
       cluster = await startSlurmCluster();
       logdir = path.join(tmp, 'slurm');

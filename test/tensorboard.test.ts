@@ -23,6 +23,7 @@ import {
   type LogdirSummary,
   type RunData,
 } from '../src/tensorboard/index.js';
+import { skipBecause } from './skip.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const projectRoot = resolve(here, '..');
@@ -444,7 +445,7 @@ describe('tensorboard: SummaryWriter behaviour', () => {
 describe('tensorboard: golden fixtures', () => {
   it('are a copy of shared/reference/tensorboard-golden when that is available', function () {
     const shared = resolve(projectRoot, '../shared/reference/tensorboard-golden');
-    if (!existsSync(shared)) this.skip();
+    if (!existsSync(shared)) skipBecause(this, `no ${shared} to compare the golden fixtures with (it exists only beside the main checkout)`);
     expect(summarizeLogdir(readLogdir(shared))).to.deep.equal(summarizeLogdir(readLogdir(goldenDir)));
     expect(readFileSync(join(shared, 'EXPECTED.json'), 'utf8')).to.equal(readFileSync(join(goldenDir, 'EXPECTED.json'), 'utf8'));
   });

@@ -8,6 +8,7 @@
  *   sweep plan sweeps/cartpole.yaml          # the trial table, nothing runs
  *   sweep results runs/cartpole-lr           # results table, results.csv and results.json
  *   sweep report runs/cartpole-lr            # report.html: table, curves over seeds, best policy GIF
+ *   sweep prune runs/cartpole-lr --dry-run   # what disk space it frees: unneeded checkpoints, leftovers
  *
  * Exit codes: 0 done, 1 a trial failed (or another error), 2 a problem with the
  * sweep file or the options, 130 interrupted.
@@ -29,6 +30,7 @@ import { checkSlurmTime, latestSlurmJob, shellQuote, SlurmExecutor } from '../sw
 import { loadSweepSpec, type SweepSpec } from '../sweep/spec.js';
 import { readStatus } from '../sweep/status.js';
 import { formatSweepStatus } from '../sweep/sweep-status.js';
+import { commandPrune } from './sweep-prune.js';
 import { commandTrial } from './sweep-trial.js';
 
 /** Where the CLI writes; tests pass their own. */
@@ -342,7 +344,13 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
     .command('report <dir>', 'Write <dir>/report.html: results table, learning curves over seeds, the best policy\'s GIF', (y) => y
       .positional('dir', { type: 'string', demandOption: true, description: 'The sweep\'s folder (or any folder of runs), e.g. runs/smoke' }),
     (args) => guard(() => commandReport({ dir: args.dir }, io))())
-    .demandCommand(1, 'give a command: run, trial, status, plan, results or report (see --help)')
+    .command('prune <dir>', 'Free disk space in a sweep folder: checkpoints its done trials no longer need (see keepCheckpoints), leftovers of cut-short writes; never a running trial', (y) => y
+      .positional('dir', { type: 'string', demandOption: true, description: 'The sweep\'s folder, e.g. runs/smoke' })
+      .option('dry-run', { type: 'boolean', default: false, description: 'List what would go and how many MB; remove nothing' })
+      .option('aside', { type: 'boolean', default: false, description: 'Also remove the earlier runs that reruns moved aside (previous-* folders)' })
+      .option('keep-checkpoints', { choices: ['last', 'all', 'none'] as const, description: 'What each done trial keeps (default: its own keepCheckpoints, else last)' }),
+    (args) => guard(() => commandPrune({ dir: args.dir, dryRun: args['dry-run'], aside: args.aside, keepCheckpoints: args['keep-checkpoints'] }, io))())
+    .demandCommand(1, 'give a command: run, trial, status, plan, results, report or prune (see --help)')
     .strict()
     .help()
     .wrap(Math.min(120, process.stdout.columns ?? 100))
@@ -355,11 +363,11 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     const first = argv[0];
-    const commands = ['run', 'trial', 'status', 'plan', 'results', 'report'];
+    const commands = ['run', 'trial', 'status', 'plan', 'results', 'report', 'prune'];
     const text = first !== undefined && !first.startsWith('-') && !commands.includes(first)
       ? `unknown command "${first}"${suggestKey(first, commands)}; commands: ${commands.join(', ')}`
       : /^Not enough non-option arguments/.test(error.message) && first !== undefined
-        ? `sweep ${first} needs ${['results', 'report', 'status'].includes(first) ? `a sweep folder, e.g. sweep ${first} runs/smoke` : `a sweep file, e.g. sweep ${first} sweeps/smoke.yaml`}`
+        ? `sweep ${first} needs ${['results', 'report', 'status', 'prune'].includes(first) ? `a sweep folder, e.g. sweep ${first} runs/smoke` : `a sweep file, e.g. sweep ${first} sweeps/smoke.yaml`}`
         : error.message;
     io.err(`error: ${text}\n(see sweep --help)`);
     return 2;

@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type HParamValue, type ImagePoint, type RunData, type ScalarPoint, findRunDirs, readRun } from '../tensorboard/index.js';
-import { runConfigKeys } from '../train/config.js';
+import { outputOnlyKeys, runConfigKeys } from '../train/config.js';
 import { type ConfigurationResult, type MetricGoal, type TrialResult, meanStd, summarizeTrials } from './results.js';
 import { type SweepManifest, type TrialState, STDERR_LOG, readManifest, readStatus } from './status.js';
 
@@ -68,7 +68,7 @@ const CHARTS: ReadonlyArray<{ tag: string; title: string; binned: boolean }> = [
 const EPISODE_RETURN_BINS = 50;
 const DEFAULT_METRIC = { name: 'eval/return_mean', goal: 'maximize' as MetricGoal };
 /** Keys of a run's config that say where or how it ran, not what it trained. */
-const NOT_HYPERPARAMETERS = new Set(['seed', 'name', 'logdir', 'group']);
+const NOT_HYPERPARAMETERS = new Set<string>(['seed', ...outputOnlyKeys]);
 
 /** A trial as read from disk: its result row plus the event data the charts need. */
 interface LoadedTrial {

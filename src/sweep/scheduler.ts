@@ -160,13 +160,13 @@ interface TrialsOutcome {
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** "pid 123" here; "pid 123 on host h (job 5_1)" elsewhere. */
-function describeRun(status: TrialStatus): string {
+export function describeRun(status: TrialStatus): string {
   const where = status.host !== undefined && status.host !== hostname() ? ` on host ${status.host}` : '';
   return `pid ${status.pid}${where}${status.job ? `, job ${status.job}` : ''}`;
 }
 
 /** An earlier run's trials that may still be running: alive here, or on another host (its pid cannot be checked from here). */
-function mayStillRun(status: TrialStatus | undefined, batch: boolean): boolean {
+export function mayStillRun(status: TrialStatus | undefined, batch: boolean): boolean {
   if (status?.state !== 'running' || status.pid === null) return false;
   if (status.host === undefined || status.host === hostname()) return processAlive(status.pid);
   // A batch executor asks its queue about its own jobs instead (activeSubmissions).

@@ -11,7 +11,7 @@
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { type RunConfig, runConfigKeys } from '../train/config.js';
+import { type RunConfig, outputOnlyKeys, runConfigKeys } from '../train/config.js';
 import type { RunProgressMessage } from '../train/progress.js';
 import { SummaryWriter, listEventFiles, readRun } from '../tensorboard/index.js';
 import type { Trial } from './expand.js';
@@ -65,17 +65,17 @@ export interface TrialRun {
   status: TrialStatus;
 }
 
-const PREVIOUS_PREFIX = 'previous-';
+export const PREVIOUS_PREFIX = 'previous-';
 /** What stays in a trial folder when an incomplete run is moved aside. */
 const KEPT_IN_TRIAL_DIR = new Set([STATUS_FILE, TRIAL_CONFIG_FILE]);
 /** Progress comes often; status.json need not follow every message. */
 const PROGRESS_SAVE_MS = 2000;
 
-/** The RunConfig keys (but name and logdir) whose values differ. */
+/** The RunConfig keys whose values differ, leaving out those that only say where a run writes and what it keeps. */
 export function configDifferences(previous: Partial<RunConfig>, next: RunConfig): string[] {
   const differences: string[] = [];
   for (const key of runConfigKeys) {
-    if (key === 'name' || key === 'logdir' || !(key in previous)) continue;
+    if (outputOnlyKeys.has(key) || !(key in previous)) continue;
     const before = JSON.stringify(previous[key]);
     const after = JSON.stringify(next[key]);
     if (before !== after) differences.push(`${key} ${before} -> ${after}`);

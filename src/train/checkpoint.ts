@@ -143,6 +143,44 @@ export interface LatestCheckpoint {
   skipped: string[];
 }
 
+/** What a finished run keeps of its checkpoints: RunConfig's keepCheckpoints. */
+export type CheckpointsKept = 'last' | 'all' | 'none';
+
+/**
+ * The checkpoint folders a finished run lets go under `kept` (nothing is deleted here).
+ *
+ * 'last', the default, keeps the newest checkpoint that reads back intact: a finished run
+ * needs no resume, but that checkpoint is what continues it bit-identically — to train
+ * the best trial longer, or for a future adaptive method (ASHA promotion, PBT exploit)
+ * to start from it — at the cost of one checkpoint (mostly the replay buffer). The
+ * fallback exists only in case the newest is damaged by a crash while writing it; once
+ * the newest has been read back whole, it is dead weight. When no checkpoint reads back
+ * intact, nothing goes: a damaged one may still be wanted for a post-mortem.
+ * 'none' lets the whole checkpoints folder go (the final snapshot stays the policy).
+ */
+export async function prunableCheckpoints(runDir: string, kept: CheckpointsKept): Promise<string[]> {
+  const root = path.join(runDir, CHECKPOINTS_DIR);
+  const steps = await listCheckpointSteps(root);
+  if (kept === 'all' || steps.length === 0) return [];
+  if (kept === 'none') return [root];
+  const dirs = steps.map((step) => path.join(root, `step-${step}`));
+  for (const [i, dir] of dirs.entries()) {
+    const intact = await readCheckpoint(dir).then(() => true, (error: unknown) => {
+      if (error instanceof CheckpointError) return false;
+      throw error;
+    });
+    if (intact) return dirs.filter((_, j) => j !== i);
+  }
+  return [];
+}
+
+/** Deletes what prunableCheckpoints lets go once a run has finished; returns the folders removed. */
+export async function pruneFinishedRun(runDir: string, kept: CheckpointsKept): Promise<string[]> {
+  const prunable = await prunableCheckpoints(runDir, kept);
+  for (const dir of prunable) await fs.rm(dir, { recursive: true, force: true });
+  return prunable;
+}
+
 /** The newest checkpoint that reads back intact, falling back past damaged ones. */
 export async function loadLatestCheckpoint(runDir: string): Promise<LatestCheckpoint> {
   const root = path.join(runDir, CHECKPOINTS_DIR);

@@ -121,6 +121,8 @@ export const runConfigFields = {
   logEvery: count('Environment steps between console lines and train/* scalars', 2000, OUT),
   snapshotEvery: count('Environment steps between policy snapshots (0 = only at the end)', 50_000, OUT, 0),
   checkpointEvery: count('Environment steps between training checkpoints for --resume (0 = only when stopped)', 10_000, OUT, 0),
+  keepCheckpoints: oneOf(['last', 'all', 'none'], 'last',
+    'Checkpoints a run keeps once it has finished all its steps: last (the newest, to continue or extend it), all (the newest and its fallback), or none (the final snapshot is the policy either way). A stopped or failed run keeps them all for --resume', OUT),
   name: text('Run name: the folder <logdir>/<name>/ (default: the date and time)', '', OUT),
   logdir: text('Folder that holds the runs', 'runs', OUT),
   group: text('Session group in TensorBoard\'s HParams dashboard (a sweep puts the seeds of one configuration in one group; default: the name)', '', OUT),
@@ -132,6 +134,12 @@ type FieldValue<F> = F extends Field<infer T> ? T : never;
 export type RunConfig = { [K in RunConfigKey]: FieldValue<Fields[K]> };
 
 export const runConfigKeys = Object.keys(runConfigFields) as RunConfigKey[];
+
+/**
+ * Options that say where a run writes and what it keeps, not what it trains: they are not
+ * hparams, and changing one never makes a finished trial count as changed (nor rerun).
+ */
+export const outputOnlyKeys: ReadonlySet<RunConfigKey> = new Set<RunConfigKey>(['name', 'logdir', 'group', 'keepCheckpoints']);
 
 export function fieldOf(key: RunConfigKey): Field<unknown> {
   return runConfigFields[key] as Field<unknown>;
@@ -224,7 +232,7 @@ export function resolveConfig(...layers: Array<{ values: Record<string, unknown>
 export function configToHparams(config: RunConfig): Record<string, number | string | boolean> {
   const hparams: Record<string, number | string | boolean> = {};
   for (const key of runConfigKeys) {
-    if (key === 'logdir' || key === 'name' || key === 'group') continue;
+    if (outputOnlyKeys.has(key)) continue;
     const value: unknown = config[key];
     hparams[key] = Array.isArray(value) ? value.join('x') : (value as number | string | boolean);
   }

@@ -11,7 +11,7 @@ import { epsilonSchedule, learningRateSchedule } from '../agent/schedules.js';
 import { SummaryWriter } from '../tensorboard/index.js';
 import { type RunConfig, configToHparams, configToMarkdown } from './config.js';
 import { epsilonGreedy } from './evaluate.js';
-import { loadLatestCheckpoint } from './checkpoint.js';
+import { CHECKPOINTS_DIR, loadLatestCheckpoint, pruneFinishedRun } from './checkpoint.js';
 import type { RunOutput } from './console.js';
 import { modelSummary } from './summary.js';
 import type { ProgressReporter } from './progress.js';
@@ -179,6 +179,10 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
     if (interrupted) {
       if (loop.lastCheckpointStep !== loop.step) await checkpoint.run(loop.step);
       output.line(`Interrupted at step ${loop.step}; checkpoint and snapshot saved, logs flushed. Continue with --resume ${runDir}`);
+    } else {
+      // Checkpoints exist to resume; a finished run keeps what keepCheckpoints says. A failure here leaves a complete run.
+      await pruneFinishedRun(runDir, config.keepCheckpoints).catch((error: unknown) => output.error(
+        `warning: could not remove the older checkpoints in ${path.join(runDir, CHECKPOINTS_DIR)} (${describeFsError(error)}); the run itself is complete`));
     }
     // TensorBoard has no 'interrupted' status; 'unknown' keeps it apart from success and failure.
     writer.hparamsSessionEnd(interrupted ? 'unknown' : 'success');

@@ -136,3 +136,14 @@ export async function writeFolderAtomic(dir: string, files: ReadonlyArray<readon
   await syncDirectory(parent);
   if (replacing) await fs.rm(previous, { recursive: true, force: true });
 }
+
+/**
+ * The writer's pid in the name of a temporary file or folder our atomic writers make —
+ * `<file>.tmp-<pid>[-<random>]` (writeFileAtomic, writeJsonAtomic) and `.tmp-<name>-<pid>`,
+ * `.old-<name>-<pid>` (writeFolderAtomic) — or undefined for any other name, so a clean-up
+ * only ever removes what these writers left.
+ */
+export function temporaryWriterPid(name: string): number | undefined {
+  const match = /^\.(?:tmp|old)-.+-(\d+)$/.exec(name) ?? /\.tmp-(\d+)(?:-[a-z0-9]+)?$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
