@@ -48,6 +48,7 @@ class FakeExecutor implements TrialExecutor {
       ended = true;
       clearTimeout(timer);
       if (exit.exitCode === 0 || exit.exitCode === 130) {
+        if (exit.exitCode === 0) writeFinishedRunFiles(launch.dir, step);
         launch.onMessage({ type: 'evaluation', step, returnMean: plan.returnMean ?? 1, returnStd: 0, avgMaxQ: 0 });
         launch.onMessage({ type: 'finished', step, totalSteps: total, interrupted: exit.exitCode === 130, finalReturnMean: plan.returnMean ?? 1, bestReturnMean: plan.returnMean ?? 1 });
       } else if (exit.exitCode === 1) {
@@ -66,6 +67,14 @@ class FakeExecutor implements TrialExecutor {
       kill: () => end({ exitCode: null, signal: 'SIGKILL' }, total / 2),
     };
   }
+}
+
+/** What a real run that finished at `step` leaves (the scheduler checks it before calling the trial done). */
+function writeFinishedRunFiles(dir: string, step: number): void {
+  writeFileSync(path.join(dir, 'config.json'), '{}');
+  writeFileSync(path.join(dir, 'events.out.tfevents.0.fake.1.0'), '');
+  mkdirSync(path.join(dir, 'snapshots', `step-${step}`), { recursive: true });
+  for (const name of ['model.json', 'weights.bin']) writeFileSync(path.join(dir, 'snapshots', `step-${step}`, name), '');
 }
 
 const SPEC = `name: fake
