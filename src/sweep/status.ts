@@ -78,7 +78,7 @@ export function pendingStatus(trial: { name: string; index: number; config: { st
   };
 }
 
-// One atomic writer for every file of a sweep (it removes its temporary file when a write fails).
+// The one atomic writer lives in util/files.ts; re-exported for modules that import it from here.
 export { writeJsonAtomic };
 
 /** Where warnings about damaged files go (stderr unless a caller redirects them). */

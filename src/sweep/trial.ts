@@ -17,10 +17,11 @@ import { SummaryWriter, listEventFiles, readRun } from '../tensorboard/index.js'
 import type { Trial } from './expand.js';
 import type { RunningTrial, TrialExecutor, TrialExit } from './executor.js';
 import { HEARTBEAT_MS } from './liveness.js';
+import { TEMPORARY_FILE_MARK, writeJsonAtomic } from '../util/files.js';
 import { RUN_CONFIG_FILE } from '../util/run-folders.js';
 import {
   type TrialPlacement, type TrialState, type TrialStatus,
-  STATUS_FILE, STDERR_LOG, STDOUT_LOG, TRIAL_CONFIG_FILE, pendingStatus, writeJsonAtomic, writeStatus,
+  STATUS_FILE, STDERR_LOG, STDOUT_LOG, TRIAL_CONFIG_FILE, pendingStatus, writeStatus,
 } from './status.js';
 
 /** How a trial's attempt ended, as the view shows it ('retrying': failed, and another attempt follows). */
@@ -103,7 +104,7 @@ export async function moveAside(trialDir: string): Promise<string | undefined> {
     throw error;
   }
   // Slurm's output files stay too: the running array task is writing one of them.
-  const moving = entries.filter((name) => !KEPT_IN_TRIAL_DIR.has(name) && !name.startsWith(PREVIOUS_PREFIX) && !name.includes('.tmp-')
+  const moving = entries.filter((name) => !KEPT_IN_TRIAL_DIR.has(name) && !name.startsWith(PREVIOUS_PREFIX) && !name.includes(TEMPORARY_FILE_MARK)
     && !/^slurm-.*\.out$/.test(name));
   if (moving.length === 0) return undefined;
   let target = path.join(trialDir, `${PREVIOUS_PREFIX}${stamp()}`);
