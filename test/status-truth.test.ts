@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { expandSweep } from '../src/sweep/expand.js';
@@ -14,7 +15,7 @@ import { pendingStatus, type TrialStatus, writeManifest, writeStatus } from '../
 import { formatSweepStatus } from '../src/sweep/sweep-status.js';
 import { runTrial } from '../src/sweep/trial.js';
 import { sweepManifest } from '../src/sweep/scheduler.js';
-import { writeFileAtomic, writeJsonAtomic } from '../src/util/files.js';
+import { explainFsError, isFsError, writeFileAtomic, writeJsonAtomic } from '../src/util/files.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 const HOST = 'here';
@@ -166,5 +167,24 @@ describe('atomic writes that fail', () => {
     await writeJsonAtomic(target, {}).catch((error: Error) => { message = error.message; });
     expect(message).to.equal(`cannot write ${target} (ENOTDIR, a file stands where a folder should be)`);
     expect(readdirSync(dir)).to.deep.equal(['a-file']);
+  });
+});
+
+describe('file-system errors nothing foresaw', () => {
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-fserr-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('say what was expected at which path, and how to fix it', async () => {
+    writeFileSync(path.join(dir, 'sweep.yaml'), 'name: x\n');
+    const through = path.join(dir, 'sweep.yaml', 'slurm', 'jobs.json');
+    const notDir = await readFile(through).catch((error: NodeJS.ErrnoException) => error);
+    expect(isFsError(notDir)).to.equal(true);
+    expect(await explainFsError(notDir as NodeJS.ErrnoException)).to.equal(
+      `${path.join(dir, 'sweep.yaml')} is a file where a folder was expected (to reach ${through}); give the path of a folder, or move the file away`);
+    const isDir = await writeFile(dir, 'x').catch((error: NodeJS.ErrnoException) => error);
+    expect(await explainFsError(isDir as NodeJS.ErrnoException)).to.equal(`${dir} is a folder where a file was expected; give the path of a file`);
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', path: path.join(dir, 'results.json') });
+    expect(await explainFsError(full)).to.equal(`cannot write ${path.join(dir, 'results.json')} (ENOSPC, no space left on device); free some space (or use --logdir on another disk) and run the command again`);
   });
 });

@@ -198,7 +198,8 @@ export async function fileInTheWay(target: string): Promise<string | undefined> 
  * to fix it (for the errors a command did not foresee; foreseen ones get their own words).
  */
 export async function explainFsError(error: NodeJS.ErrnoException): Promise<string> {
-  const where = error.path ?? '';
+  const where = error.path;
+  if (where === undefined) return error.message;
   switch (error.code) {
     case 'ENOTDIR': {
       const file = await fileInTheWay(where);
@@ -217,7 +218,7 @@ export async function explainFsError(error: NodeJS.ErrnoException): Promise<stri
     case 'EDQUOT':
       return `cannot write ${where} (${describeFsError(error)}); free some space (or use --logdir on another disk) and run the command again`;
     default:
-      return `${error.message}${where && !error.message.includes(where) ? ` (${where})` : ''}`;
+      return error.message.includes(where) ? error.message : `${error.message} (${where})`;
   }
 }
 
