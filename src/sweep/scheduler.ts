@@ -196,10 +196,10 @@ export async function checkSweepFolder(sweepDir: string, spec: SweepSpec): Promi
   } catch (error) {
     throw new ConfigError(`cannot read the sweep folder ${sweepDir} (${describeFsError(error)}); check its permissions or pass --logdir`);
   }
-  const elsewhere = `give the sweep another name ("name:" in ${spec.file}) or pass --logdir <another folder>`;
+  const elsewhere = `another name ("name:" in ${spec.file}) or pass --logdir <another folder>`;
   if (contents.kind === 'file') {
     throw new ConfigError(contents.file === sweepDir
-      ? `${sweepDir} is a file, but the sweep "${spec.name}" needs that path for its folder; ${elsewhere}`
+      ? `${sweepDir} is a file, but the sweep "${spec.name}" needs that path for its folder; give the sweep ${elsewhere}`
       : `${contents.file} is a file where a folder was expected (the sweep's folder is ${sweepDir}); pass --logdir <a folder>`);
   }
   if (contents.kind === 'absent' || contents.kind === 'empty') return;
@@ -207,10 +207,10 @@ export async function checkSweepFolder(sweepDir: string, spec: SweepSpec): Promi
   if (contents.kind === 'sweep') {
     const manifest = await readManifest(sweepDir);
     if (manifest === undefined || manifest.name === spec.name) return;
-    throw new ConfigError(`${sweepDir} holds the sweep "${manifest.name}" (of ${manifest.file}), not "${spec.name}"; ${elsewhere}. Nothing was written.`);
+    throw new ConfigError(`${sweepDir} holds the sweep "${manifest.name}" (of ${manifest.file}), not "${spec.name}"; give the sweep ${elsewhere}. Nothing was written.`);
   }
   throw new ConfigError(`${sweepDir} ${describeContents(sweepDir, contents)}, so it is not the folder of the sweep "${spec.name}": `
-    + `a sweep writes only into its own folder. ${elsewhere[0]!.toUpperCase()}${elsewhere.slice(1)}. Nothing was written.`);
+    + `a sweep writes only into its own folder. Give the sweep ${elsewhere}. Nothing was written.`);
 }
 
 async function checkNothingRuns(options: RunSweepOptions, previous: Map<string, TrialStatus | undefined>): Promise<void> {
