@@ -8,6 +8,7 @@ import { runCli } from '../src/train/cli.js';
 import { readCheckpoint } from '../src/train/checkpoint.js';
 import { loadSnapshot } from '../src/train/snapshot.js';
 import { readRun } from '../src/tensorboard/index.js';
+import { writeJsonAtomic } from '../src/util/files.js';
 
 async function cli(...args: string[]): Promise<{ code: number; text: string }> {
   const output = memoryOutput();
@@ -86,6 +87,32 @@ describe('unwritable or full runs/ folder', function () {
       const data = readRun(runDir);
       expect(data.scalars['train/episode_return']!.length).to.be.greaterThan(0);
       await fs.rm(runDir, { recursive: true });
+    });
+
+    it('on a full disk an atomic write fails naming the file and leaves no temporary file; a status can still be recorded in place', async () => {
+      const dir = path.join(mountPoint, 'in-place');
+      mkdirSync(dir);
+      const status = path.join(dir, 'status.json');
+      await writeJsonAtomic(status, { state: 'running', step: 1 });
+      // Fill the disk to the last byte.
+      const filler = await fs.open(path.join(mountPoint, 'filler'), 'w');
+      try {
+        for (;;) await filler.write(Buffer.alloc(4096));
+      } catch (error) {
+        expect((error as NodeJS.ErrnoException).code).to.equal('ENOSPC');
+      } finally {
+        await filler.close();
+      }
+      const ended = { state: 'failed', step: 1, cause: 'exit code 1: cannot write the checkpoint: ENOSPC' };
+      let message = '';
+      await writeJsonAtomic(status, ended).catch((error: Error) => { message = error.message; });
+      expect(message).to.equal(`cannot write ${status} (ENOSPC, no space left on device)`);
+      expect(readdirSync(dir)).to.deep.equal(['status.json']);
+      await writeJsonAtomic(status, ended, { inPlaceWhenFull: true });
+      expect(JSON.parse(readFileSync(status, 'utf8'))).to.deep.equal(ended);
+      expect(readdirSync(dir)).to.deep.equal(['status.json']);
+      await fs.rm(dir, { recursive: true });
+      await fs.rm(path.join(mountPoint, 'filler'));
     });
 
     it('a sweep on a disk that fills: the trial fails with ENOSPC and the file, the sweep says so in one line, no temporary file is left', async () => {
