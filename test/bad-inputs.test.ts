@@ -130,12 +130,31 @@ function catalogue(): BadInput[] {
     { what: '--resume with other options', call: () => run('--resume', path.join(tmp, 'trained'), '--gamma', '0.5'), message: /--resume continues .*trained with its own config\.json; drop --gamma/ },
 
     // sweep prune (disk): only a sweep's own folder, never a running trial, nothing touched on refusal
-    { what: 'sweep prune of the runs folder', call: () => sweep('prune', logdir), message: new RegExp(`${esc(logdir)} is not a sweep folder \\(it has no sweep\\.json\\)`) },
+    { what: 'sweep prune of the runs folder', call: () => sweep('prune', logdir), message: new RegExp(`${esc(logdir)} holds sweeps \\(.*\\), it is not one; prune each, e\\.g\\. sweep prune `) },
     { what: 'sweep prune of a single run', call: () => sweep('prune', path.join(logdir, 'existing')), message: /existing is a single run, not a sweep folder/ },
     { what: 'sweep prune of a sweep file', call: () => sweep('prune', sweepFile('prune.yaml', GOOD_SWEEP)), message: /prune\.yaml is a file, not a sweep folder; .*<logdir>\/<its name>/ },
     { what: 'sweep prune of a missing folder', call: () => sweep('prune', path.join(logdir, 'nope')), message: /no folder .*nope; give a sweep's folder/ },
     { what: 'sweep prune of a running trial\'s folder', call: () => untouched(pruneFixture(), (sweepDir) => sweep('prune', path.join(sweepDir, 'lr=1,seed=0'))), message: /lr=1,seed=0 is a trial of the sweep .*, not a sweep folder; prune the sweep: sweep prune / },
     { what: 'sweep prune with a damaged sweep.json', call: () => untouched(pruneFixture('{"name": '), (sweepDir) => sweep('prune', sweepDir)), message: /sweep\.json is not valid JSON .*nothing is pruned/ },
+    // Folders of another kind, and files where folders belong (issue 20: data loss, status truth)
+    { what: 'a sweep named like an existing single run', call: s('over-run.yaml', GOOD_SWEEP.replace('name: bad', 'name: existing')), message: new RegExp(`${esc(path.join(logdir, 'existing'))} holds a single run .*Give the sweep another name \\("name:" in .*over-run\\.yaml\\) or pass --logdir`) },
+    { what: 'a sweep named like a folder of the user\'s files', call: s('over-mine.yaml', GOOD_SWEEP.replace('name: bad', 'name: mine')), message: /mine holds files of its own \(todo\.txt\), so it is not the folder of the sweep "mine"/ },
+    { what: 'a sweep named like a file in the logdir', call: s('over-file.yaml', GOOD_SWEEP.replace('name: bad', 'name: notes')), message: /notes is a file, but the sweep "notes" needs that path for its folder; give the sweep another name/ },
+    { what: 'a sweep named like a trial folder', call: () => sweep('run', sweepFile('over-trial.yaml', GOOD_SWEEP.replace('name: bad', 'name: t0')), '--logdir', path.join(logdir, 'a-sweep')), message: /t0 holds a trial of a sweep \(its trial\.json\), so it is not the folder of the sweep "t0"/ },
+    { what: 'a sweep named like another sweep\'s folder', call: s('over-sweep.yaml', GOOD_SWEEP.replace('name: bad', 'name: renamed')), message: /renamed holds the sweep "other" \(of other\.yaml\), not "renamed"/ },
+    { what: 'sweep run --logdir that is a file', call: () => sweep('run', sweepFile('good.yaml', GOOD_SWEEP), '--logdir', path.join(logdir, 'notes')), message: /notes is a file where a folder was expected \(the sweep's folder is .*notes\/bad\); pass --logdir <a folder>/ },
+    { what: 'a run named like a sweep folder', call: () => run('--name', 'a-sweep', '--logdir', logdir, '--steps', '300'), message: /a-sweep holds a sweep \(its sweep\.json\), not a run: .*choose another --name, or pass --logdir/ },
+    { what: 'a run named like a sweep folder, with --overwrite', call: () => run('--name', 'a-sweep', '--overwrite', '--logdir', logdir, '--steps', '300'), message: /a-sweep holds a sweep \(its sweep\.json\), not a run/ },
+    { what: 'a run named like a sweep\'s trial folder', call: () => run('--name', 't0', '--logdir', path.join(logdir, 'a-sweep'), '--steps', '300'), message: /t0 holds a trial of a sweep \(its trial\.json\): rerun or resume it with "sweep run <its sweep file>"/ },
+    { what: 'a run named like a folder of the user\'s files', call: () => run('--name', 'mine', '--logdir', logdir, '--steps', '300'), message: /mine holds files of its own \(todo\.txt\), not a run/ },
+    { what: 'a run named like an existing run, without --resume', call: () => run('--name', 'existing', '--logdir', logdir, '--steps', '300'), message: /existing already holds a run .*continue it with --resume .*choose another --name, or pass --overwrite/ },
+    { what: '--resume of a sweep folder', call: () => run('--resume', path.join(logdir, 'a-sweep')), message: /a-sweep holds a sweep \(its sweep\.json\), not a run; resume a sweep with "sweep run <its sweep file>"/ },
+    { what: 'sweep results of a sweep file', call: () => sweep('results', sweepFile('named.yaml', GOOD_SWEEP)), message: /named\.yaml is a sweep file, but sweep results takes a sweep's folder: for this file, sweep results runs\/bad/ },
+    { what: 'sweep status of a sweep file', call: () => sweep('status', sweepFile('named.yaml', GOOD_SWEEP)), message: /named\.yaml is a sweep file, but sweep status takes a sweep's folder/ },
+    { what: 'sweep report of a sweep file', call: () => sweep('report', sweepFile('named.yaml', GOOD_SWEEP)), message: /named\.yaml is a sweep file, but sweep report takes a sweep's folder/ },
+    { what: 'sweep status of a folder that does not exist', call: () => sweep('status', path.join(logdir, 'nothing')), message: /nothing does not exist; sweep status takes a sweep's folder/ },
+    { what: 'sweep results of a single run\'s folder', call: () => sweep('results', path.join(logdir, 'existing')), message: /existing is not a sweep folder: it has no valid sweep\.json and holds a single run/ },
+    { what: 'sweep status of a path through a file', call: () => sweep('status', path.join(logdir, 'notes', 'x')), message: /notes is a file, so .*notes\/x cannot be a folder/ },
   ];
 
   /** A sweep folder outside the runs folder whose one trial is running (this process), with a checkpoint and a leftover. */
@@ -174,6 +193,16 @@ describe('bad inputs: a clear error, and runs/ left as it was', function () {
     expect(trained.code, trained.text).to.equal(0);
     cpSync(path.join(logdir, 'existing', 'snapshots', 'step-300'), path.join(tmp, 'snapshot'), { recursive: true });
     cpSync(path.join(logdir, 'existing'), path.join(tmp, 'trained'), { recursive: true });
+    // Folders of other kinds for the collision cases: a sweep with a trial, another sweep's folder, the user's files.
+    const manifest = (name: string, file: string): string => JSON.stringify({ name, file, method: 'grid', metric: { name: 'eval/return_mean', goal: 'maximize' }, seeds: [0], swept: [], updatedAt: '', trials: [] });
+    mkdirSync(path.join(logdir, 'a-sweep', 't0'), { recursive: true });
+    writeFileSync(path.join(logdir, 'a-sweep', 'sweep.json'), manifest('a-sweep', 'a.yaml'));
+    writeFileSync(path.join(logdir, 'a-sweep', 't0', 'trial.json'), '{}');
+    mkdirSync(path.join(logdir, 'renamed'));
+    writeFileSync(path.join(logdir, 'renamed', 'sweep.json'), manifest('other', 'other.yaml'));
+    mkdirSync(path.join(logdir, 'mine'));
+    writeFileSync(path.join(logdir, 'mine', 'todo.txt'), 'mine');
+    writeFileSync(path.join(logdir, 'notes'), 'a file, not a folder');
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 

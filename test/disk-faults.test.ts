@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { promises as fs, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { promises as fs, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { memoryOutput } from '../src/train/console.js';
@@ -9,6 +9,7 @@ import { readCheckpoint } from '../src/train/checkpoint.js';
 import { loadSnapshot } from '../src/train/snapshot.js';
 import { skipBecause } from './skip.js';
 import { readRun } from '../src/tensorboard/index.js';
+import { writeJsonAtomic } from '../src/util/files.js';
 
 async function cli(...args: string[]): Promise<{ code: number; text: string }> {
   const output = memoryOutput();
@@ -86,6 +87,58 @@ describe('unwritable or full runs/ folder', function () {
       const data = readRun(runDir);
       expect(data.scalars['train/episode_return']!.length).to.be.greaterThan(0);
       await fs.rm(runDir, { recursive: true });
+    });
+
+    it('on a full disk an atomic write fails naming the file and leaves no temporary file; a status can still be recorded in place', async () => {
+      const dir = path.join(mountPoint, 'in-place');
+      mkdirSync(dir);
+      const status = path.join(dir, 'status.json');
+      await writeJsonAtomic(status, { state: 'running', step: 1 });
+      // Fill the disk to the last byte.
+      const filler = await fs.open(path.join(mountPoint, 'filler'), 'w');
+      try {
+        for (;;) await filler.write(Buffer.alloc(4096));
+      } catch (error) {
+        expect((error as NodeJS.ErrnoException).code).to.equal('ENOSPC');
+      } finally {
+        await filler.close();
+      }
+      const ended = { state: 'failed', step: 1, cause: 'exit code 1: cannot write the checkpoint: ENOSPC' };
+      let message = '';
+      await writeJsonAtomic(status, ended).catch((error: Error) => { message = error.message; });
+      expect(message).to.equal(`cannot write ${status} (ENOSPC, no space left on device)`);
+      expect(readdirSync(dir)).to.deep.equal(['status.json']);
+      await writeJsonAtomic(status, ended, { inPlaceWhenFull: true });
+      expect(JSON.parse(readFileSync(status, 'utf8'))).to.deep.equal(ended);
+      expect(readdirSync(dir)).to.deep.equal(['status.json']);
+      await fs.rm(dir, { recursive: true });
+      await fs.rm(path.join(mountPoint, 'filler'));
+    });
+
+    it('a sweep on a disk that fills: the trial fails with ENOSPC and the file, the sweep says so in one line, no temporary file is left', async () => {
+      const file = path.join(tmp, 'full.yaml');
+      writeFileSync(file, ['name: full', 'seeds: [0]', 'parameters:', '  env: { value: CartPole-v1 }', '  steps: { value: 3000 }',
+        '  trainStart: { value: 200 }', '  bufferSize: { value: 3000 }', '  qValidationSize: { value: 100 }', '  evalEvery: { value: 1000 }',
+        '  evalEpisodes: { value: 1 }', '  logEvery: { value: 250 }', '  checkpointEvery: { value: 500 }', '  snapshotEvery: { value: 500 }',
+        '  evalGif: { value: false }', ''].join('\n'));
+      const sweep = spawnSync(process.execPath, ['--import', 'tsx', path.join('src', 'cli', 'sweep.ts'), 'run', file, '--logdir', mountPoint, '--progress-every', '0'],
+        { encoding: 'utf8', timeout: 120_000 });
+      const output = sweep.stdout + sweep.stderr;
+      expect(sweep.status, output).to.equal(1);
+      const trialDir = path.join(mountPoint, 'full', 'seed=0');
+      expect(output).to.match(new RegExp(`FAILED seed=0: exit code 1: cannot write .*${trialDir}/\\S+.*ENOSPC`));
+      expect(output).to.contain(`The disk is full: 1 trial failed for lack of space (ENOSPC) under ${path.join(mountPoint, 'full')}; free some space`);
+      expect(output).not.to.contain('no error message');
+      const status = JSON.parse(readFileSync(path.join(trialDir, 'status.json'), 'utf8')) as { state: string; cause: string };
+      expect(status.state).to.equal('failed');
+      expect(status.cause).to.match(new RegExp(`cannot write .*${trialDir}/\\S+.*ENOSPC`));
+      expect(listTree(mountPoint).filter((name) => name.includes('.tmp-')), 'temporary files left').to.deep.equal([]);
+      // What the sweep wrote at its root is whole, or absent.
+      for (const name of ['sweep.json', 'results.json']) {
+        const json = path.join(mountPoint, 'full', name);
+        if (existsSync(json)) JSON.parse(readFileSync(json, 'utf8'));
+      }
+      await fs.rm(path.join(mountPoint, 'full'), { recursive: true });
     });
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -77,6 +77,17 @@ describe('sweep: kill -9 of the sweep parent', function () {
       expect(step, `${dir}: ${log.slice(-500)}`).to.be.above(0);
       expect(readdirSync(path.join(dir, 'checkpoints'))).to.include(`step-${step}`);
     }
+
+    // sweep status tells the truth: the killed sweep's trials are stopped (no speed, no ETA), and how to resume.
+    const shown = spawnSync(process.execPath, ['--import', TSX, CLI, 'status', sweepDir], { cwd: ROOT, encoding: 'utf8' });
+    expect(shown.status, shown.stderr).to.equal(0);
+    for (const dir of longDirs()) {
+      const row = shown.stdout.split('\n').find((line) => line.includes(path.basename(dir)));
+      expect(row, shown.stdout).to.match(new RegExp(`^stopped\\s+${path.basename(dir).replace(/[.=,]/g, '\\$&')}\\s+\\d+/40000\\s+\\S+\\s+-\\s+-\\s+no longer running: the sweep process that ran it \\(pid ${parent.pid}\\) is gone, and so is its run`));
+    }
+    expect(shown.stdout).to.match(/Sweep faults .*stopped \d/);
+    expect(shown.stdout).to.include(`resume the sweep with: `);
+    expect(shown.stdout).to.include(`run ${file} --logdir ${logdir}`);
 
     // A rerun resumes the incomplete trials from their checkpoints and leaves the finished one alone.
     const rerun = spawn(process.execPath, ['--import', TSX, CLI, 'run', file, '--logdir', logdir, '--progress-every', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

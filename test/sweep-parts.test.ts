@@ -19,7 +19,7 @@ import { readRun, SummaryWriter } from '../src/tensorboard/index.js';
 import { defaultRunConfig } from '../src/train/config.js';
 
 /** What a fake trial does: its exit, after `ms`, and the eval return it reports. */
-type Script = (trial: Trial, attempt: number) => { exit: TrialExit; ms?: number; returnMean?: number; stopExit?: TrialExit };
+type Script = (trial: Trial, attempt: number) => { exit: TrialExit; ms?: number; returnMean?: number; stopExit?: TrialExit; filesDeleted?: boolean };
 
 class FakeExecutor implements TrialExecutor {
   readonly description = 'fake trials';
@@ -48,6 +48,7 @@ class FakeExecutor implements TrialExecutor {
       ended = true;
       clearTimeout(timer);
       if (exit.exitCode === 0 || exit.exitCode === 130) {
+        if (exit.exitCode === 0 && !plan.filesDeleted) writeFinishedRunFiles(launch.dir, step);
         launch.onMessage({ type: 'evaluation', step, returnMean: plan.returnMean ?? 1, returnStd: 0, avgMaxQ: 0 });
         launch.onMessage({ type: 'finished', step, totalSteps: total, interrupted: exit.exitCode === 130, finalReturnMean: plan.returnMean ?? 1, bestReturnMean: plan.returnMean ?? 1 });
       } else if (exit.exitCode === 1) {
@@ -66,6 +67,14 @@ class FakeExecutor implements TrialExecutor {
       kill: () => end({ exitCode: null, signal: 'SIGKILL' }, total / 2),
     };
   }
+}
+
+/** What a real run that finished at `step` leaves (the scheduler checks it before calling the trial done). */
+function writeFinishedRunFiles(dir: string, step: number): void {
+  writeFileSync(path.join(dir, 'config.json'), '{}');
+  writeFileSync(path.join(dir, 'events.out.tfevents.0.fake.1.0'), '');
+  mkdirSync(path.join(dir, 'snapshots', `step-${step}`), { recursive: true });
+  for (const name of ['model.json', 'weights.bin']) writeFileSync(path.join(dir, 'snapshots', `step-${step}`, name), '');
 }
 
 const SPEC = `name: fake
@@ -133,6 +142,19 @@ describe('sweep scheduler (fake executor)', () => {
     expect(printed).to.include(`log: ${path.join(sweepDir, 'learningRate=0.002,seed=0', 'stderr.log')}`);
     // The first, failed attempt of a retried trial was moved aside.
     expect(readdirSync(path.join(sweepDir, 'learningRate=0.003,seed=0')).filter((f) => f.startsWith('previous-'))).to.have.length(1);
+  });
+
+  it('a trial that finishes without its files (deleted while it ran) fails, naming them, and gives no result', async () => {
+    const { outcome, sweepDir, printed } = await run((trial) => ({ exit: { exitCode: 0, signal: null }, filesDeleted: trial.config.learningRate === 0.002 }));
+    expect(outcome.exitCode).to.equal(1);
+    expect(outcome.failed).to.deep.equal(['learningRate=0.002,seed=0', 'learningRate=0.002,seed=1']);
+    const status = (await readStatus(path.join(sweepDir, 'learningRate=0.002,seed=0')))!;
+    expect(status.state).to.equal('failed');
+    expect(status.cause).to.equal('the run finished, but config.json, its event file, snapshots/step-1000/model.json, snapshots/step-1000/weights.bin are missing '
+      + '(deleted while it ran?); run the sweep again to rerun it');
+    expect(printed).to.include('learningRate=0.002,seed=0: the run finished, but config.json');
+    const configuration = outcome.results.configurations.find((c) => c.configName === 'learningRate=0.002')!;
+    expect(configuration).to.deep.include({ seeds: 0, finalMean: null, rank: null });
   });
 
   it('a trial killed by a signal fails with that cause; one that cannot start fails too', async () => {

@@ -25,10 +25,11 @@ import { SweepLockedError } from '../sweep/lock.js';
 import { createView, formatDuration } from '../sweep/progress-view.js';
 import { collectResults, formatResults, writeResults } from '../sweep/results.js';
 import { writeReport } from '../sweep/report.js';
-import { type CancelPrompt, runSweep, SweepChangedError } from '../sweep/scheduler.js';
+import { type CancelPrompt, checkSweepFolder, runSweep, SweepChangedError } from '../sweep/scheduler.js';
 import { checkSlurmTime, latestSlurmJob, shellQuote, SlurmExecutor } from '../sweep/slurm.js';
 import { loadSweepSpec, type SweepSpec } from '../sweep/spec.js';
-import { readStatus } from '../sweep/status.js';
+import { readStatus, requireRunsFolder, requireSweepFolder } from '../sweep/status.js';
+import { explainFsError, isFsError } from '../util/files.js';
 import { formatSweepStatus } from '../sweep/sweep-status.js';
 import { commandPrune } from './sweep-prune.js';
 import { commandTrial } from './sweep-trial.js';
@@ -179,6 +180,7 @@ async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
   const sweepDir = path.join(args.logdir, spec.name);
   const trials = expandSweep(spec, { sweepDir });
   const slurm = args.executor === 'slurm';
+  await checkSweepFolder(sweepDir, spec);
   if (!slurm) await refuseWhileQueued(sweepDir);
   // A cluster's throttle is the array's %N; without one, as many as the cluster gives.
   const concurrency = args.concurrency ?? spec.concurrency ?? (slurm ? undefined : os.availableParallelism());
@@ -199,7 +201,12 @@ async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
 }
 
 async function commandStatus(args: { dir: string }, io: SweepIo): Promise<number> {
-  io.out(await formatSweepStatus(args.dir, await latestSlurmJob(args.dir)));
+  await requireSweepFolder(args.dir, 'status');
+  const queue = await latestSlurmJob(args.dir);
+  const logdir = path.dirname(args.dir);
+  const resumeCommand = (file: string): string => [commandPrefix(), 'run', shellQuote(file), ...(logdir === 'runs' ? [] : ['--logdir', shellQuote(logdir)]),
+    ...(queue ? ['--executor', 'slurm'] : [])].join(' ');
+  io.out(await formatSweepStatus(args.dir, queue, { resumeCommand }));
   return 0;
 }
 
@@ -264,6 +271,7 @@ async function commandPlan(args: { file: string; logdir: string; concurrency?: n
 }
 
 async function commandResults(args: { dir: string }, io: SweepIo): Promise<number> {
+  await requireSweepFolder(args.dir, 'results');
   const results = await collectResults(args.dir);
   const files = await writeResults(args.dir, results);
   io.out(formatResults(results));
@@ -272,6 +280,7 @@ async function commandResults(args: { dir: string }, io: SweepIo): Promise<numbe
 }
 
 async function commandReport(args: { dir: string }, io: SweepIo): Promise<number> {
+  await requireRunsFolder(args.dir, 'report');
   io.out(`Report: ${await writeReport(args.dir)}`);
   return 0;
 }
@@ -289,7 +298,8 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
         io.err(`error: ${error.message}`);
         exitCode = 2;
       } else {
-        io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
+        // A file-system error nothing foresaw still says what was expected where, and how to fix it.
+        io.err(`error: ${isFsError(error) ? await explainFsError(error) : error instanceof Error ? error.message : String(error)}`);
         exitCode = 1;
       }
     }

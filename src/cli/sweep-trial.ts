@@ -13,8 +13,8 @@ import { ConfigError } from '../train/config.js';
 import { describeFsError, ensureDir } from '../util/files.js';
 import { checkTrialCount, expandSweep, type Trial } from '../sweep/expand.js';
 import { LocalExecutor, type RunningTrial } from '../sweep/executor.js';
-import { processAlive } from '../sweep/lock.js';
-import { SweepChangedError, sweepManifest, writeExperimentSummary } from '../sweep/scheduler.js';
+import { trialLiveness } from '../sweep/liveness.js';
+import { SweepChangedError, checkSweepFolder, sweepManifest, writeExperimentSummary } from '../sweep/scheduler.js';
 import { loadSweepSpec, type SweepSpec } from '../sweep/spec.js';
 import { type TrialPlacement, type TrialStatus, readManifest, readStatus, readTrialConfig, writeManifest } from '../sweep/status.js';
 import { configDifferences, runTrial, type TrialControl } from '../sweep/trial.js';
@@ -62,8 +62,10 @@ async function alreadyDone(trial: Trial, dir: string, previous: TrialStatus | un
         + 'Pass --force to rerun it with the new configuration (its earlier run is moved aside, not deleted), or use another sweep name or --logdir.');
     }
   }
+  // Only a run on this host is asked: a task requeued elsewhere must not wait for a lost node's heartbeat to go stale.
   const here = previous?.host === undefined || previous.host === hostname();
-  if (previous?.state === 'running' && previous.pid !== null && here && processAlive(previous.pid) && !args.force) {
+  const liveness = previous && here ? trialLiveness(previous).kind : 'stopped';
+  if (previous?.state === 'running' && (liveness === 'alive' || liveness === 'orphaned') && !args.force) {
     throw new SweepChangedError(`the run of ${trial.name} (pid ${previous.pid}) is still running; wait for it to stop `
       + '(or pass --force if that process is not a trial)');
   }
@@ -113,6 +115,7 @@ export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number
   const trials = expandSweep(spec, { sweepDir });
   const trial = pickTrial(spec, trials, args.index);
   const dir = path.join(sweepDir, trial.name);
+  await checkSweepFolder(sweepDir, spec);
   try {
     await ensureDir(dir);
   } catch (error) {

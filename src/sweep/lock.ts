@@ -6,6 +6,7 @@
 import { promises as fs, unlinkSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
+import { describeFsError } from '../util/files.js';
 
 export const LOCK_FILE = 'sweep.lock';
 
@@ -85,7 +86,13 @@ export async function acquireLock(sweepDir: string, command = process.argv.slice
       process.on('exit', releaseSync);
       return tookOver === undefined ? { file, release } : { file, release, tookOver };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        // 'wx' created the file before the write failed: it is ours, and empty or cut.
+        await fs.rm(file, { force: true });
+        throw new Error(`cannot write the lock file ${file} (${describeFsError(error)}); free some space (or pass --logdir on another disk) and run the sweep again`);
+      }
+      if (code !== 'EEXIST') throw error;
     }
     const held = await readLock(file);
     if (!held) continue; // released meanwhile

@@ -8,8 +8,8 @@
 import * as path from 'node:path';
 import { readRun } from '../tensorboard/index.js';
 import type { HParamValue } from '../tensorboard/index.js';
-import { type SweepManifest, type TrialState, readManifest, readStatus, writeJsonAtomic, STDERR_LOG } from './status.js';
-import { promises as fs } from 'node:fs';
+import { writeFileAtomic, writeJsonAtomic } from '../util/files.js';
+import { type SweepManifest, type TrialState, readManifest, readStatus, STDERR_LOG } from './status.js';
 
 export type MetricGoal = 'maximize' | 'minimize';
 
@@ -170,9 +170,7 @@ export async function writeResults(sweepDir: string, results: SweepResults): Pro
   const json = path.join(sweepDir, RESULTS_JSON);
   const csv = path.join(sweepDir, RESULTS_CSV);
   await writeJsonAtomic(json, results);
-  const temporary = `${csv}.tmp-${process.pid}`;
-  await fs.writeFile(temporary, resultsCsv(results));
-  await fs.rename(temporary, csv);
+  await writeFileAtomic(csv, resultsCsv(results));
   return { json, csv };
 }
 

@@ -10,17 +10,20 @@ import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import pLimit from 'p-limit';
+import { ConfigError } from '../train/config.js';
 import { describeFsError, ensureDir } from '../util/files.js';
+import { type FolderContents, describeContents, folderContents } from '../util/run-folders.js';
 import { SummaryWriter, listEventFiles, type MetricInfo } from '../tensorboard/index.js';
 import { experimentHParams, sweptParameters, type Trial } from './expand.js';
 import { type BatchExecutor, type BatchSubmission, type RunningTrial, type TrialExecutor, isBatchExecutor } from './executor.js';
 import { BatchFollower } from './follow.js';
-import { acquireLock, processAlive } from './lock.js';
+import { LOCK_FILE, acquireLock } from './lock.js';
+import { trialLiveness } from './liveness.js';
 import type { SweepView } from './progress-view.js';
 import { collectResults, formatResults, writeResults, type SweepResults } from './results.js';
 import type { SweepSpec } from './spec.js';
 import {
-  type SweepManifest, type TrialStatus, STDERR_LOG, pendingStatus, readStatus, readTrialConfig, writeManifest, writeStatus,
+  type SweepManifest, type TrialStatus, STDERR_LOG, pendingStatus, readManifest, readStatus, readTrialConfig, writeManifest, writeStatus,
 } from './status.js';
 import { configDifferences, runTrial, type TrialControl } from './trial.js';
 
@@ -94,13 +97,16 @@ export const EXPERIMENT_METRICS: MetricInfo[] = [
   { tag: 'train/episode_return', displayName: 'train episode return', datasetType: 'training' },
 ];
 
-/** Replaces the sweep root's hparams experiment summary (the only event file kept there). */
+/** The end of the names of the event files a sweep writes at its root (its hparams experiment). */
+export const SWEEP_EVENT_FILE_SUFFIX = '.sweep';
+
+/** Replaces the sweep root's hparams experiment summary; deletes no event file but the sweep's own earlier ones. */
 export function writeExperimentSummary(sweepDir: string, spec: SweepSpec): void {
-  // Only our experiment summaries live at the root; one (the current one) is enough.
-  for (const file of listEventFiles(sweepDir)) rmSync(file, { force: true });
+  // One experiment summary (the current one) is enough.
+  for (const file of listEventFiles(sweepDir)) if (file.endsWith(SWEEP_EVENT_FILE_SUFFIX)) rmSync(file, { force: true });
   const metrics = [...EXPERIMENT_METRICS];
   if (!metrics.some((metric) => metric.tag === spec.metric.name)) metrics.push({ tag: spec.metric.name });
-  const writer = new SummaryWriter(sweepDir, { flushSeconds: 0, filenameSuffix: '.sweep' });
+  const writer = new SummaryWriter(sweepDir, { flushSeconds: 0, filenameSuffix: SWEEP_EVENT_FILE_SUFFIX });
   writer.hparamsExperiment(experimentHParams(spec), metrics, { name: spec.name, description: spec.description ?? `rlsweep sweep ${spec.name} (${spec.file})` });
   writer.close();
 }
@@ -153,6 +159,8 @@ interface TrialsOutcome {
   interrupted: string[];
   notStarted: string[];
   leftRunning: string[];
+  /** Why trials failed, as this process saw it (their status.json may not have taken it: a full disk). */
+  causes?: Map<string, string>;
   submission?: BatchSubmission;
   detached?: boolean;
 }
@@ -165,12 +173,44 @@ export function describeRun(status: TrialStatus): string {
   return `pid ${status.pid}${where}${status.job ? `, job ${status.job}` : ''}`;
 }
 
-/** An earlier run's trials that may still be running: alive here, or on another host (its pid cannot be checked from here). */
+/** An earlier run's trials that may still be running: alive here, or on another host with a fresh heartbeat. */
 export function mayStillRun(status: TrialStatus | undefined, batch: boolean): boolean {
-  if (status?.state !== 'running' || status.pid === null) return false;
-  if (status.host === undefined || status.host === hostname()) return processAlive(status.pid);
+  if (status?.state !== 'running') return false;
   // A batch executor asks its queue about its own jobs instead (activeSubmissions).
-  return !batch;
+  if (batch && status.host !== undefined && status.host !== hostname()) return false;
+  const liveness = trialLiveness(status).kind;
+  return liveness === 'alive' || liveness === 'orphaned';
+}
+
+/**
+ * Refuses a sweep folder that is not this sweep's, before anything is written there: a
+ * sweep may only write (and delete) its own files. Its own: absent, empty, or holding
+ * this sweep's sweep.json (a sweep.json of another file is this sweep edited: finished
+ * trials it would change are refused in planSweep). The lock file alone is what a
+ * sweep killed before writing sweep.json leaves.
+ */
+export async function checkSweepFolder(sweepDir: string, spec: SweepSpec): Promise<void> {
+  let contents: FolderContents;
+  try {
+    contents = await folderContents(sweepDir);
+  } catch (error) {
+    throw new ConfigError(`cannot read the sweep folder ${sweepDir} (${describeFsError(error)}); check its permissions or pass --logdir`);
+  }
+  const elsewhere = `another name ("name:" in ${spec.file}) or pass --logdir <another folder>`;
+  if (contents.kind === 'file') {
+    throw new ConfigError(contents.file === sweepDir
+      ? `${sweepDir} is a file, but the sweep "${spec.name}" needs that path for its folder; give the sweep ${elsewhere}`
+      : `${contents.file} is a file where a folder was expected (the sweep's folder is ${sweepDir}); pass --logdir <a folder>`);
+  }
+  if (contents.kind === 'absent' || contents.kind === 'empty') return;
+  if (contents.kind === 'other' && contents.entries.every((name) => name === LOCK_FILE)) return;
+  if (contents.kind === 'sweep') {
+    const manifest = await readManifest(sweepDir);
+    if (manifest === undefined || manifest.name === spec.name) return;
+    throw new ConfigError(`${sweepDir} holds the sweep "${manifest.name}" (of ${manifest.file}), not "${spec.name}"; give the sweep ${elsewhere}. Nothing was written.`);
+  }
+  throw new ConfigError(`${sweepDir} ${describeContents(sweepDir, contents)}, so it is not the folder of the sweep "${spec.name}": `
+    + `a sweep writes only into its own folder. Give the sweep ${elsewhere}. Nothing was written.`);
 }
 
 async function checkNothingRuns(options: RunSweepOptions, previous: Map<string, TrialStatus | undefined>): Promise<void> {
@@ -247,7 +287,7 @@ async function runLocally(options: RunSweepOptions, executor: TrialExecutor, pla
     }
   });
   view.log(`running ${plural(plan.toRun.length, 'trial')} of ${options.spec.name}, ${options.concurrency} at a time, as ${executor.description}; logs in ${sweepDir}/<trial>/`);
-  const outcome: TrialsOutcome = { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [] };
+  const outcome: TrialsOutcome = { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [], causes: new Map() };
   const runOne = async (trial: Trial): Promise<void> => {
     const control: TrialControl = {
       get stopping() { return stopping; },
@@ -265,6 +305,7 @@ async function runLocally(options: RunSweepOptions, executor: TrialExecutor, pla
       },
     });
     outcome[run.state].push(trial.name);
+    if (run.state === 'failed' && run.status.cause) outcome.causes!.set(trial.name, run.status.cause);
   };
   const limit = pLimit(Math.max(1, options.concurrency ?? 1));
   await Promise.all(plan.toRun.map((trial) => limit(() => runOne(trial))));
@@ -339,19 +380,36 @@ function followUpLines(options: RunSweepOptions, submission: BatchSubmission): s
   ];
 }
 
+/** Where the results went: the files, or why they could not be written. */
+type ResultsFiles = { csv: string; json: string } | { error: string };
+
+/** Errors that mean the disk (or the quota) is full. */
+const DISK_FULL = /\b(ENOSPC|EDQUOT)\b/;
+
 /** The final report's text and exit code. */
-function finalReport(options: RunSweepOptions, plan: SweepPlan, outcome: TrialsOutcome, results: SweepResults, files: { csv: string; json: string }, interrupted: boolean): { text: string; exitCode: number } {
+function finalReport(options: RunSweepOptions, plan: SweepPlan, outcome: TrialsOutcome, results: SweepResults, files: ResultsFiles, interrupted: boolean): { text: string; exitCode: number } {
   const { sweepDir } = options;
-  const report: string[] = ['', formatResults(results, { unfinished: false }), '', `Results: ${files.csv}, ${files.json}`, `TensorBoard: tensorboard --logdir ${sweepDir}`];
+  const report: string[] = ['', formatResults(results, { unfinished: false }), ''];
   let exitCode = 0;
+  if ('error' in files) {
+    exitCode = 1;
+    report.push(`Results NOT saved: ${files.error}; once that is fixed, write them with: sweep results ${sweepDir}`);
+  } else {
+    report.push(`Results: ${files.csv}, ${files.json}`);
+  }
+  report.push(`TensorBoard: tensorboard --logdir ${sweepDir}`);
+  const causes = new Map(outcome.failed.map((name) => [name, outcome.causes?.get(name) ?? results.trials.find((t) => t.name === name)?.cause ?? 'failed']));
   if (outcome.failed.length > 0) {
     exitCode = 1;
     report.push('', `${plural(outcome.failed.length, 'trial')} failed:`);
-    for (const name of outcome.failed) {
-      const result = results.trials.find((t) => t.name === name);
-      report.push(`  ${name}: ${result?.cause ?? 'failed'}`, `    log: ${path.join(sweepDir, name, STDERR_LOG)}`);
+    for (const name of outcome.failed) report.push(`  ${name}: ${causes.get(name)}`, `    log: ${path.join(sweepDir, name, STDERR_LOG)}`);
+    const full = [...causes.values()].filter((cause) => DISK_FULL.test(cause)).length;
+    if (full > 0) {
+      report.push(`The disk is full: ${plural(full, 'trial')} failed for lack of space (ENOSPC) under ${sweepDir}; `
+        + `free some space (or pass --logdir on another disk), then resume with: ${options.resumeCommand}`);
+    } else if (!interrupted) {
+      report.push(`Rerun the failed trials with: ${options.resumeCommand}`);
     }
-    if (!interrupted) report.push(`Rerun the failed trials with: ${options.resumeCommand}`);
   }
   if (!interrupted && outcome.interrupted.length > 0) {
     // Stopped from outside (a kill, scancel, preemption): the sweep is not complete.
@@ -375,6 +433,7 @@ function finalReport(options: RunSweepOptions, plan: SweepPlan, outcome: TrialsO
 
 export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> {
   const { spec, trials, sweepDir, executor, view } = options;
+  await checkSweepFolder(sweepDir, spec);
   try {
     await ensureDir(sweepDir);
   } catch (error) {
@@ -413,7 +472,7 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> 
         + `(logs in ${sweepDir}/<trial>/); they run without this command:`, ...followUpLines(options, outcome.submission)].join('\n'));
       return { exitCode: 0, ...base };
     }
-    const files = await writeResults(sweepDir, results);
+    const files: ResultsFiles = await writeResults(sweepDir, results).catch((error: Error) => ({ error: error.message }));
     const { text, exitCode } = finalReport(options, plan, outcome, results, files, interrupts.count > 0);
     options.print(text);
     return { exitCode, ...base };

@@ -6,13 +6,16 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { RunConfig } from '../train/config.js';
+import { type AtomicWriteOptions, describeFsError, writeJsonAtomic } from '../util/files.js';
+import { type FolderContents, SWEEP_MANIFEST_FILE, TRIAL_CONFIG_FILE, describeContents, folderContents } from '../util/run-folders.js';
+import { loadSweepSpec } from './spec.js';
 
 export type TrialState = 'pending' | 'running' | 'done' | 'failed' | 'interrupted';
 export const TRIAL_STATES: readonly TrialState[] = ['pending', 'running', 'done', 'failed', 'interrupted'];
 
 export const STATUS_FILE = 'status.json';
 /** The config a trial's run is started with (`rlsweep-run --config trial.json`). */
-export const TRIAL_CONFIG_FILE = 'trial.json';
+export { TRIAL_CONFIG_FILE };
 export const STDOUT_LOG = 'stdout.log';
 export const STDERR_LOG = 'stderr.log';
 
@@ -53,6 +56,14 @@ export interface TrialStatus {
   host?: string;
   /** The scheduler's job of the latest attempt, e.g. Slurm's "<array job>_<task>". */
   job?: string;
+  /**
+   * While running: the process that runs the trial and writes this file (`sweep run`, or
+   * `sweep trial` in a batch task), and when it last did. It refreshes `heartbeatAt` every
+   * HEARTBEAT_MS, so a reader tells a live trial from one whose processes are gone (pid on
+   * this host; heartbeat age elsewhere). Absent in statuses written before these fields.
+   */
+  supervisorPid?: number;
+  heartbeatAt?: string;
 }
 
 /** Where a trial runs: the host (its pid only means something there) and a scheduler's job. */
@@ -67,17 +78,8 @@ export function pendingStatus(trial: { name: string; index: number; config: { st
   };
 }
 
-/** Writes JSON to `file` through a temporary file and a rename. */
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const temporary = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  await fs.writeFile(temporary, JSON.stringify(value, null, 2) + '\n');
-  try {
-    await fs.rename(temporary, file);
-  } catch (error) {
-    await fs.rm(temporary, { force: true });
-    throw error;
-  }
-}
+// The one atomic writer lives in util/files.ts; re-exported for modules that import it from here.
+export { writeJsonAtomic };
 
 /** Where warnings about damaged files go (stderr unless a caller redirects them). */
 export type Warn = (message: string) => void;
@@ -100,8 +102,8 @@ export async function readJson<T>(file: string, warn: Warn = warnOnStderr): Prom
   }
 }
 
-export async function writeStatus(trialDir: string, status: TrialStatus): Promise<void> {
-  await writeJsonAtomic(path.join(trialDir, STATUS_FILE), { ...status, updatedAt: new Date().toISOString() });
+export async function writeStatus(trialDir: string, status: TrialStatus, options: AtomicWriteOptions = {}): Promise<void> {
+  await writeJsonAtomic(path.join(trialDir, STATUS_FILE), { ...status, updatedAt: new Date().toISOString() }, options);
 }
 
 /** The trial's status, or undefined when there is none (or it is unreadable). */
@@ -126,7 +128,7 @@ export async function readTrialConfig(trialDir: string): Promise<Partial<RunConf
     ?? await readJson<Partial<RunConfig>>(path.join(trialDir, 'config.json'));
 }
 
-export const MANIFEST_FILE = 'sweep.json';
+export const MANIFEST_FILE = SWEEP_MANIFEST_FILE;
 
 /** sweep.json at the sweep's root: what `sweep results` needs to know about the trials. */
 export interface SweepManifest {
@@ -148,4 +150,48 @@ export async function writeManifest(sweepDir: string, manifest: SweepManifest): 
 export async function readManifest(sweepDir: string): Promise<SweepManifest | undefined> {
   const manifest = await readJson<SweepManifest>(path.join(sweepDir, MANIFEST_FILE));
   return manifest && Array.isArray(manifest.trials) ? manifest : undefined;
+}
+
+/**
+ * What the folder a command (`sweep status`, `results`, `report`) was given holds, or an
+ * error saying what was expected there (`expected`) and what to give instead: for a sweep
+ * file, its folder is named.
+ */
+async function requireFolderArgument(dir: string, command: string, expected: string): Promise<FolderContents> {
+  let contents: FolderContents;
+  try {
+    contents = await folderContents(dir);
+  } catch (error) {
+    throw new Error(`cannot read the folder ${dir} (${describeFsError(error)}); check its permissions`);
+  }
+  if (contents.kind === 'file') {
+    if (contents.file !== dir) throw new Error(`${contents.file} is a file, so ${dir} cannot be a folder; ${expected}`);
+    const name = /\.ya?ml$/i.test(dir) ? await loadSweepSpec(dir).then((spec) => spec.name, () => undefined) : undefined;
+    throw new Error(name !== undefined
+      ? `${dir} is a sweep file, but sweep ${command} takes a sweep's folder: for this file, sweep ${command} ${path.join('runs', name)} `
+        + `(or <logdir>/${name} if it ran with --logdir)`
+      : `${dir} is a file, but ${expected}`);
+  }
+  if (contents.kind === 'absent') throw new Error(`${dir} does not exist; ${expected} (sweeps run so far have their folders under the logdir, runs/ by default)`);
+  return contents;
+}
+
+/** Checks that `dir` is a folder a report can be made of (a sweep's, or any folder of runs). */
+export async function requireRunsFolder(dir: string, command: string): Promise<void> {
+  await requireFolderArgument(dir, command, `sweep ${command} takes a sweep's folder or a folder of runs, e.g. runs/<sweep name>`);
+}
+
+/** The sweep.json of the folder a command was given, or an error saying what was expected there. */
+export async function requireSweepFolder(dir: string, command: string): Promise<SweepManifest> {
+  const expected = `sweep ${command} takes a sweep's folder, e.g. runs/<sweep name>`;
+  const contents = await requireFolderArgument(dir, command, expected);
+  const manifest = await readManifest(dir);
+  if (!manifest && contents.kind === 'sweep') {
+    throw new Error(`${path.join(dir, MANIFEST_FILE)} is damaged (not a sweep manifest); running the sweep file again ("sweep run <file>") rewrites it`);
+  }
+  if (!manifest) {
+    throw new Error(`${dir} is not a sweep folder: it has no valid ${MANIFEST_FILE} and ${describeContents(dir, contents)}; `
+      + `${expected}, made by "sweep run <file>"`);
+  }
+  return manifest;
 }

@@ -8,7 +8,8 @@ import type { BatchTaskState } from './executor.js';
 import { formatDuration } from './progress-view.js';
 import { formatNumber } from './results.js';
 import type { SlurmJobRecord } from './slurm.js';
-import { type TrialState, type TrialStatus, readManifest, readStatus, STDERR_LOG } from './status.js';
+import { type LivenessProbe, type TrialLiveness, systemProbe, trialLiveness } from './liveness.js';
+import { type TrialState, type TrialStatus, readStatus, requireSweepFolder, STDERR_LOG } from './status.js';
 
 /** The latest Slurm submission and its tasks (or why the queue could not be asked). */
 export interface QueueView {
@@ -16,7 +17,10 @@ export interface QueueView {
   tasks: Map<number, BatchTaskState> | string;
 }
 
-const STATE_ORDER: readonly (TrialState | 'missing')[] = ['done', 'running', 'failed', 'interrupted', 'pending', 'missing'];
+/** A trial's state as shown: its status.json's, except a `running` one whose processes are gone (see liveness.ts). */
+type ShownState = TrialState | 'missing' | Exclude<TrialLiveness['kind'], 'alive'>;
+
+const STATE_ORDER: readonly ShownState[] = ['done', 'running', 'orphaned', 'stopped', 'lost', 'failed', 'interrupted', 'pending', 'missing'];
 
 function queueLine(queue: QueueView): string {
   const { record, tasks } = queue;
@@ -41,8 +45,9 @@ function queueNote(status: TrialStatus | undefined, index: number, queue: QueueV
   return '';
 }
 
-function trialDetail(status: TrialStatus | undefined, dir: string): string {
+function trialDetail(status: TrialStatus | undefined, dir: string, liveness: TrialLiveness): string {
   if (!status) return 'no status.json: not started';
+  if (liveness.kind !== 'alive') return `no longer running: ${liveness.detail}`;
   if (status.state === 'failed') return `${status.cause ?? 'failed'} — log: ${path.join(dir, status.stderrLog ?? STDERR_LOG)}`;
   return '';
 }
@@ -52,21 +57,35 @@ function table(rows: string[][]): string[] {
   return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
 }
 
+export interface SweepStatusOptions {
+  /** The command that resumes the sweep of `file` (default: "sweep run <file>", with --logdir when not runs/). */
+  resumeCommand?: (file: string) => string;
+  /** How liveness is checked (tests pass their own clock and pids). */
+  probe?: LivenessProbe;
+}
+
+function defaultResumeCommand(sweepDir: string, queue: QueueView | undefined): (file: string) => string {
+  const logdir = path.dirname(sweepDir);
+  return (file) => `sweep run ${file}${logdir === 'runs' ? '' : ` --logdir ${logdir}`}${queue ? ' --executor slurm' : ''}`;
+}
+
 /** The status report of the sweep in `sweepDir`. */
-export async function formatSweepStatus(sweepDir: string, queue: QueueView | undefined): Promise<string> {
-  const manifest = await readManifest(sweepDir);
-  if (!manifest) throw new Error(`${sweepDir} is not a sweep folder: it has no sweep.json (run "sweep run <file>" first)`);
+export async function formatSweepStatus(sweepDir: string, queue: QueueView | undefined, options: SweepStatusOptions = {}): Promise<string> {
+  const manifest = await requireSweepFolder(sweepDir, 'status');
+  const probe = options.probe ?? systemProbe();
   const rows: string[][] = [['state', 'trial', 'steps', 'eval', 'steps/s', 'ETA', 'note']];
-  const counts = new Map<string, number>();
+  const counts = new Map<ShownState, number>();
   for (const entry of manifest.trials) {
     const dir = path.join(sweepDir, entry.name);
     const status = await readStatus(dir, () => {});
-    const state = status?.state ?? 'missing';
+    const liveness: TrialLiveness = status ? trialLiveness(status, probe) : { kind: 'alive' };
+    const state: ShownState = liveness.kind !== 'alive' ? liveness.kind : status?.state ?? 'missing';
     counts.set(state, (counts.get(state) ?? 0) + 1);
     const total = status?.totalSteps ?? entry.steps;
     const step = status?.step ?? 0;
-    const speed = status?.state === 'running' ? status.stepsPerSecond : null;
-    const notes = [queueNote(status, entry.index, queue, dir), trialDetail(status, dir)].filter((note) => note !== '');
+    // Speed and ETA only for a trial that runs: a dead one's last speed would promise an end that never comes.
+    const speed = state === 'running' ? status!.stepsPerSecond : null;
+    const notes = [queueNote(status, entry.index, queue, dir), trialDetail(status, dir, liveness)].filter((note) => note !== '');
     rows.push([
       state + (status && status.attempt > 1 ? ` (attempt ${status.attempt})` : ''), entry.name, `${step}/${total}`,
       formatNumber(status?.lastEvaluation?.returnMean ?? null), speed ? String(Math.round(speed)) : '-',
@@ -74,10 +93,21 @@ export async function formatSweepStatus(sweepDir: string, queue: QueueView | und
     ]);
   }
   const summary = STATE_ORDER.filter((state) => counts.has(state)).map((state) => `${state} ${counts.get(state)}`).join(', ');
+  const count = (...states: ShownState[]): number => states.reduce((sum, state) => sum + (counts.get(state) ?? 0), 0);
+  const resume = (options.resumeCommand ?? defaultResumeCommand(sweepDir, queue))(manifest.file);
+  const footer: string[] = [];
+  const dead = count('stopped', 'lost', 'orphaned');
+  if (dead > 0) {
+    footer.push('', `${dead} trial${dead === 1 ? '' : 's'} no longer running without having recorded an end (the sweep was killed, or its node lost); `
+      + `${count('orphaned') > 0 ? 'once the orphaned runs have stopped, ' : ''}resume the sweep with: ${resume}`);
+  } else if (count('running') === 0 && count('pending', 'missing', 'interrupted', 'failed') > 0 && !(queue && typeof queue.tasks !== 'string' && [...queue.tasks.values()].some((task) => task.active))) {
+    footer.push('', `Nothing is running and not every trial is done; resume the sweep with: ${resume}`);
+  }
   return [
     `Sweep ${manifest.name} (${sweepDir}): ${manifest.trials.length} trials — ${summary}`,
     ...(queue ? [queueLine(queue)] : []),
     '',
     ...table(rows),
+    ...footer,
   ].join('\n');
 }

@@ -16,9 +16,12 @@ import type { RunProgressMessage } from '../train/progress.js';
 import { SummaryWriter, listEventFiles, readRun } from '../tensorboard/index.js';
 import type { Trial } from './expand.js';
 import type { RunningTrial, TrialExecutor, TrialExit } from './executor.js';
+import { HEARTBEAT_MS } from './liveness.js';
+import { TEMPORARY_FILE_MARK, writeJsonAtomic } from '../util/files.js';
+import { RUN_CONFIG_FILE } from '../util/run-folders.js';
 import {
   type TrialPlacement, type TrialState, type TrialStatus,
-  STATUS_FILE, STDERR_LOG, STDOUT_LOG, TRIAL_CONFIG_FILE, pendingStatus, writeJsonAtomic, writeStatus,
+  STATUS_FILE, STDERR_LOG, STDOUT_LOG, TRIAL_CONFIG_FILE, pendingStatus, writeStatus,
 } from './status.js';
 
 /** How a trial's attempt ended, as the view shows it ('retrying': failed, and another attempt follows). */
@@ -101,7 +104,7 @@ export async function moveAside(trialDir: string): Promise<string | undefined> {
     throw error;
   }
   // Slurm's output files stay too: the running array task is writing one of them.
-  const moving = entries.filter((name) => !KEPT_IN_TRIAL_DIR.has(name) && !name.startsWith(PREVIOUS_PREFIX) && !name.includes('.tmp-')
+  const moving = entries.filter((name) => !KEPT_IN_TRIAL_DIR.has(name) && !name.startsWith(PREVIOUS_PREFIX) && !name.includes(TEMPORARY_FILE_MARK)
     && !/^slurm-.*\.out$/.test(name));
   if (moving.length === 0) return undefined;
   let target = path.join(trialDir, `${PREVIOUS_PREFIX}${stamp()}`);
@@ -161,6 +164,26 @@ export function recordSessionFailure(trialDir: string): void {
 }
 
 type Finished = Extract<RunProgressMessage, { type: 'finished' }>;
+type Failure = Extract<RunProgressMessage, { type: 'failed' }>;
+
+/**
+ * What a run that finished at `step` must have left in `dir`: its config.json, an event
+ * file and its final snapshot. Returns the missing ones (relative to `dir`).
+ */
+export async function missingRunFiles(dir: string, step: number): Promise<string[]> {
+  const snapshot = path.join('snapshots', `step-${step}`);
+  const required = [RUN_CONFIG_FILE, path.join(snapshot, 'model.json'), path.join(snapshot, 'weights.bin')];
+  const missing: string[] = [];
+  for (const file of required) if (!await fs.access(path.join(dir, file)).then(() => true, () => false)) missing.push(file);
+  let events: string[] = [];
+  try {
+    events = listEventFiles(dir);
+  } catch {
+    // The folder itself is gone: every file is missing.
+  }
+  if (events.length === 0) missing.splice(1, 0, 'its event file');
+  return missing;
+}
 
 function classify(exit: TrialExit, finished: Finished | undefined, stopping: boolean): { state: Exclude<TrialState, 'pending' | 'running'>; cause: string | null } {
   if (exit.launchError) return { state: 'failed', cause: `could not start the run: ${exit.launchError}` };
@@ -218,11 +241,15 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<Tr
     ...pendingStatus(trial), ...(options.placement ?? { host: hostname() }), state: 'running', attempt, startedAt: new Date().toISOString(),
   };
   let writes = Promise.resolve();
+  // Every write is a heartbeat too; the timer keeps them coming between progress messages.
   const save = (): void => {
+    status.heartbeatAt = new Date().toISOString();
     const snapshot = { ...status };
     writes = writes.then(() => writeStatus(dir, snapshot)).catch(() => {});
   };
+  let heartbeat: NodeJS.Timeout | undefined;
   let finished: Finished | undefined;
+  let failure: Failure | undefined;
   let exit: TrialExit;
   try {
     // An incomplete run of the same configuration continues from its checkpoint; one of
@@ -250,6 +277,7 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<Tr
         callbacks.message(message);
         applyMessage(status, message);
         if (message.type === 'finished') finished = message;
+        if (message.type === 'failed') failure = message;
         if (message.type !== 'progress' || Date.now() - lastSave > PROGRESS_SAVE_MS) {
           lastSave = Date.now();
           save();
@@ -258,7 +286,10 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<Tr
     });
     control.running(handle);
     status.pid = handle.id === undefined ? null : Number(handle.id);
+    status.supervisorPid = process.pid;
     save();
+    heartbeat = setInterval(save, HEARTBEAT_MS);
+    heartbeat.unref();
     callbacks.started(attempt);
     // A stop that came while this trial was being launched.
     if (control.stopping) handle.stop();
@@ -267,24 +298,33 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<Tr
   } catch (error) {
     exit = { exitCode: null, signal: null, launchError: (error as Error).message };
   } finally {
+    clearInterval(heartbeat);
     control.running(undefined);
   }
   await writes;
 
-  const { state, cause } = classify(exit, finished, control.stopping);
+  const classified = classify(exit, finished, control.stopping);
+  // A run that says it finished but whose files are gone (deleted while it ran) is no result.
+  const missing = classified.state === 'done' ? await missingRunFiles(dir, status.step) : [];
+  const { state, cause } = missing.length === 0 ? classified
+    : { state: 'failed' as const, cause: `the run finished, but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing (deleted while it ran?); run the sweep again to rerun it` };
   status.state = state;
   status.exitCode = exit.exitCode;
   status.signal = exit.signal;
   status.endedAt = new Date().toISOString();
   status.pid = null;
   if (state === 'failed') {
-    const reason = cause ?? (await failureCause(path.join(dir, STDERR_LOG))) ?? 'no error message';
+    // The run's own words: over IPC (they arrive even when a full disk lost its stderr), else its stderr.
+    const reason = cause ?? failure?.reason ?? (await failureCause(path.join(dir, STDERR_LOG))) ?? 'no error message';
     status.cause = exit.exitCode !== null && !cause ? `exit code ${exit.exitCode}: ${reason}` : reason;
     recordSessionFailure(dir);
   } else {
     status.cause = cause;
   }
-  await writeStatus(dir, status).catch((error: Error) => callbacks.log(`${trial.name}: cannot write ${STATUS_FILE}: ${error.message}`));
+  delete status.heartbeatAt;
+  // The end must be recorded even on a full disk: then status.json is rewritten in place.
+  await writeStatus(dir, status, { inPlaceWhenFull: true })
+    .catch((error: Error) => callbacks.log(`${trial.name}: cannot record its end (${state}) in ${STATUS_FILE}: ${error.message}`));
   return status;
 }
 

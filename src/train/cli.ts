@@ -9,11 +9,13 @@ import {
   type RunConfig, type RunConfigKey, ConfigError, defaultRunConfig, fieldOf, resolveConfig, runConfigFields, runConfigKeys, suggestKey,
 } from './config.js';
 import { prepareRunDir, runBackendLine, train } from './trainer.js';
+import { DivergedError } from './duties.js';
 import { consoleOutput, type RunOutput } from './console.js';
 import { evaluatePolicy, loadPolicy, viewPolicy } from './playback.js';
 import { recordPolicyToFile } from './record.js';
 import { ipcReporter } from './progress.js';
 import { readUtf8File } from '../util/files.js';
+import { SWEEP_MANIFEST_FILE, folderContents } from '../util/run-folders.js';
 import { envSpec } from '../envs/index.js';
 import { resolveEngine } from '../agent/index.js';
 
@@ -207,6 +209,9 @@ async function resumeRun(parsed: Record<string, unknown>, output: RunOutput): Pr
   if (overridden.length > 0) {
     throw new ConfigError(`--resume continues ${runDir} with its own config.json; drop --${overridden[0]} (to change options, start a new run)`);
   }
+  if ((await folderContents(runDir).catch(() => undefined))?.kind === 'sweep') {
+    throw new ConfigError(`${runDir} holds a sweep (its ${SWEEP_MANIFEST_FILE}), not a run; resume a sweep with "sweep run <its sweep file>" (named in ${path.join(runDir, SWEEP_MANIFEST_FILE)})`);
+  }
   const configPath = path.join(runDir, 'config.json');
   const config = resolveConfig({ values: await readConfigFile(configPath), source: configPath });
   output.line(`Resuming ${runDir}`);
@@ -233,12 +238,13 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
     const runInfo = {
       rlsweepVersion: packageVersion, backend: (await runBackendLine(engineUsed)).replace(/^backend: /, ''), engineUsed, startedAt: new Date().toISOString(),
     };
-    const runDir = await prepareRunDir(config, runInfo, Boolean(parsed.overwrite));
+    const runDir = await prepareRunDir(config, runInfo, Boolean(parsed.overwrite), typeof parsed.config === 'string' ? parsed.config : undefined);
     output.line(`Created ${runDir}`);
     return await trainWithSignals(config, runDir, false, output);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     output.error(`error: ${message}`);
+    ipcReporter()({ type: 'failed', step: error instanceof DivergedError ? error.step : null, reason: message });
     return error instanceof ConfigError ? 2 : 1;
   }
 }

@@ -6,7 +6,8 @@ export type RunProgressMessage =
   | { type: 'started'; runDir: string; totalSteps: number; engine: string }
   | { type: 'progress'; step: number; totalSteps: number; stepsPerSecond: number; episodes: number; lastEpisodeReturn: number | null; loss: number | null }
   | { type: 'evaluation'; step: number; returnMean: number; returnStd: number; avgMaxQ: number }
-  | { type: 'failed'; step: number; reason: string }
+  /** The run's error (sent before it exits 1 or 2, so a parent learns the cause even when stderr cannot be written); step null: before training. */
+  | { type: 'failed'; step: number | null; reason: string }
   | { type: 'finished'; step: number; totalSteps: number; interrupted: boolean; finalReturnMean: number | null; bestReturnMean: number | null };
 
 export type ProgressReporter = (message: RunProgressMessage) => void;

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import type { QLearner } from '../agent/learner.js';
 import { epsilonSchedule, learningRateSchedule } from '../agent/schedules.js';
 import { SummaryWriter } from '../tensorboard/index.js';
-import { type RunConfig, configToHparams, configToMarkdown } from './config.js';
+import { type RunConfig, ConfigError, configToHparams, configToMarkdown } from './config.js';
 import { epsilonGreedy } from './evaluate.js';
 import { CHECKPOINTS_DIR, loadLatestCheckpoint, pruneFinishedRun } from './checkpoint.js';
 import type { RunOutput } from './console.js';
@@ -20,6 +20,7 @@ import { DivergedError, type Duty, type RunContext, checkpoints, evaluation, int
 import {
   DEFAULT_FACTORIES, type EvaluationRecord, type LoopState, type RunFactories, createRunParts, initialLoopState, restoreCheckpoint,
 } from './run-state.js';
+import { type FolderContents, RUN_CONFIG_FILE, SWEEP_MANIFEST_FILE, TRIAL_CONFIG_FILE, describeContents, folderContents } from '../util/run-folders.js';
 
 
 export interface TrainOptions {
@@ -195,7 +196,6 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
       stepsDone: loop.step, interrupted, resumedFrom, episodeReturns: loop.episodeReturns, evaluations: loop.evaluations, learner,
     };
   } catch (error) {
-    if (error instanceof DivergedError) report({ type: 'failed', step: error.step, reason: error.message });
     try {
       writer.hparamsSessionEnd('failure');
       writer.close();
@@ -208,10 +208,40 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
   }
 }
 
-/** Make the run folder and write config.json (the resolved config plus how it ran). */
-export async function prepareRunDir(config: RunConfig, runInfo: Record<string, string>, overwrite: boolean): Promise<string> {
+/**
+ * Refuses a folder that holds something other than a run (a sweep, a sweep's trial, files
+ * of the user's): a run writes only into a new or empty folder, or replaces a run with
+ * --overwrite. A sweep trial's own run is started from its trial.json (`configFile`).
+ */
+async function checkRunFolder(runDir: string, configFile: string | undefined): Promise<void> {
+  let contents: FolderContents;
+  try {
+    contents = await folderContents(runDir);
+  } catch (error) {
+    throw new Error(`cannot read the run folder ${runDir} (${describeFsError(error)}); check its permissions or pass --logdir`);
+  }
+  const elsewhere = 'choose another --name, or pass --logdir <another folder>';
+  switch (contents.kind) {
+    case 'sweep':
+      throw new ConfigError(`${runDir} ${describeContents(runDir, contents)}, not a run: a run writes only into its own folder, so it is left as it was; ${elsewhere}`);
+    case 'trial': {
+      const ownTrial = configFile !== undefined && path.resolve(configFile) === path.resolve(runDir, TRIAL_CONFIG_FILE);
+      if (ownTrial) return;
+      throw new ConfigError(`${runDir} ${describeContents(runDir, contents)}: rerun or resume it with "sweep run <its sweep file>" `
+        + `(named in ${path.join(path.dirname(runDir), SWEEP_MANIFEST_FILE)}), or ${elsewhere}`);
+    }
+    case 'other':
+      throw new ConfigError(`${runDir} ${describeContents(runDir, contents)}, not a run: a run writes only into a new or empty folder, so it is left as it was; ${elsewhere}`);
+    default:
+      // absent, empty, a run (refused below unless --overwrite), or a file in the way (ensureDir says so).
+  }
+}
+
+/** Make the run folder and write config.json (the resolved config plus how it ran). `configFile`: the --config it came from. */
+export async function prepareRunDir(config: RunConfig, runInfo: Record<string, string>, overwrite: boolean, configFile?: string): Promise<string> {
   const runDir = path.join(config.logdir, config.name);
-  const configPath = path.join(runDir, 'config.json');
+  await checkRunFolder(runDir, configFile);
+  const configPath = path.join(runDir, RUN_CONFIG_FILE);
   const exists = await fs.access(configPath).then(() => true, () => false);
   if (exists && !overwrite) {
     throw new Error(`${runDir} already holds a run (${configPath}); continue it with --resume ${runDir}, choose another --name, or pass --overwrite to replace it`);

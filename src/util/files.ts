@@ -1,17 +1,64 @@
 import { promises as fs } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 
-/** Writes a file through a temporary name and a rename, so a crash never leaves half a file. */
-export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  const temporary = `${file}.tmp-${process.pid}`;
+/**
+ * Writes a file through a temporary name beside it and a rename, so a reader never sees
+ * half a file. On any failure (a full disk, a folder removed under it) the temporary file
+ * is removed and the error names `file` (its code is kept: ENOSPC, EACCES, ...). The
+ * temporary name carries the pid and a random tag, so writers of one file never share one.
+ */
+export async function writeFileAtomic(file: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): Promise<void> {
+  const temporary = `${file}${TEMPORARY_FILE_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
+    await ensureDir(path.dirname(path.resolve(file)));
     await fs.writeFile(temporary, data);
     await fs.rename(temporary, file);
   } catch (error) {
-    await fs.rm(temporary, { force: true });
-    throw error;
+    await fs.rm(temporary, { force: true }).catch(() => {});
+    const full = ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException).code ?? '');
+    if (!(options.inPlaceWhenFull && full && await overwriteInPlace(file, data))) throw fileWriteError(file, error);
   }
+}
+
+export interface AtomicWriteOptions {
+  /**
+   * On a full disk (ENOSPC, EDQUOT), rewrite an existing `file` in place instead: its blocks
+   * are reused, so a small file (a trial's status) can still record how something ended.
+   * Not atomic: a crash in the middle leaves a cut file, which readers report as damaged.
+   */
+  inPlaceWhenFull?: boolean;
+}
+
+/** Overwrites an existing file from its start and cuts it to the new length; false when that failed too. */
+async function overwriteInPlace(file: string, data: Uint8Array | string): Promise<boolean> {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  try {
+    const handle = await fs.open(file, 'r+');
+    try {
+      await handle.write(bytes, 0, bytes.length, 0);
+      await handle.truncate(bytes.length);
+    } finally {
+      await handle.close();
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** JSON (two-space indented, one trailing newline) written by writeFileAtomic. */
+export async function writeJsonAtomic(file: string, value: unknown, options: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', options);
+}
+
+/** What temporary files of writeFileAtomic have in their names (`<file>.tmp-<pid>-<tag>`). */
+export const TEMPORARY_FILE_MARK = '.tmp-';
+
+/** "cannot write <file> (ENOSPC, no space left on device)", keeping the cause's code. */
+function fileWriteError(file: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  return Object.assign(new Error(`cannot write ${file} (${describeFsError(error)})`, { cause: error }), code ? { code } : {});
 }
 
 const REASONS: Record<string, string> = {
@@ -146,4 +193,47 @@ export async function writeFolderAtomic(dir: string, files: ReadonlyArray<readon
 export function temporaryWriterPid(name: string): number | undefined {
   const match = /^\.(?:tmp|old)-.+-(\d+)$/.exec(name) ?? /\.tmp-(\d+)(?:-[a-z0-9]+)?$/.exec(name);
   return match ? Number(match[1]) : undefined;
+}
+
+/** The nearest of `target` and its parents that exists as a file (not a folder), if any. */
+export async function fileInTheWay(target: string): Promise<string | undefined> {
+  for (let current = path.resolve(target); ; current = path.dirname(current)) {
+    const stat = await fs.stat(current).catch(() => undefined);
+    if (stat) return stat.isDirectory() ? undefined : current;
+    if (path.dirname(current) === current) return undefined;
+  }
+}
+
+/**
+ * A file-system error as a user can act on it: what was expected at which path, and how
+ * to fix it (for the errors a command did not foresee; foreseen ones get their own words).
+ */
+export async function explainFsError(error: NodeJS.ErrnoException): Promise<string> {
+  const where = error.path;
+  if (where === undefined) return error.message;
+  switch (error.code) {
+    case 'ENOTDIR': {
+      const file = await fileInTheWay(where);
+      return `${file ?? where} is a file where a folder was expected${file && file !== path.resolve(where) ? ` (to reach ${where})` : ''}; `
+        + 'give the path of a folder, or move the file away';
+    }
+    case 'EISDIR':
+      return `${where} is a folder where a file was expected; give the path of a file`;
+    case 'ENOENT':
+      return `${where} does not exist; check the path`;
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return `cannot access ${where} (${describeFsError(error)}); check its permissions, or use another folder (--logdir)`;
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return `cannot write ${where} (${describeFsError(error)}); free some space (or use --logdir on another disk) and run the command again`;
+    default:
+      return error.message.includes(where) ? error.message : `${error.message} (${where})`;
+  }
+}
+
+/** Whether `error` is one of Node's file-system errors (it has a code and a path). */
+export function isFsError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).path === 'string';
 }
