@@ -14,6 +14,7 @@ import { prepareRunDir, runBackendLine, train } from './trainer.js';
 import { consoleOutput, type RunOutput } from './console.js';
 import { evaluatePolicy, loadPolicy, viewPolicy } from './playback.js';
 import { recordPolicyToFile } from './record.js';
+import { SnapshotError } from './snapshot.js';
 import { ipcReporter } from './progress.js';
 import { readUtf8File } from '../util/files.js';
 import { inexactIntegerReason, numberFromText } from '../util/numbers.js';
@@ -347,7 +348,8 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     output.error(`error: ${message}`);
-    return error instanceof ConfigError ? 2 : 1;
+    // A snapshot named by --model that cannot be used is an input error, like a bad --config file.
+    return error instanceof ConfigError || (parsed.model !== undefined && error instanceof SnapshotError) ? 2 : 1;
   }
 }
 

@@ -6,7 +6,7 @@ import { createLearner } from '../agent/index.js';
 import type { QLearner } from '../agent/learner.js';
 import { Rng, deriveSeed } from '../util/random.js';
 import { type RunConfig, defaultRunConfig } from './config.js';
-import { checkSnapshotFitsEnv, loadSnapshot, type LoadedSnapshot } from './snapshot.js';
+import { checkSnapshotFitsEnv, loadSnapshot, SnapshotError, type LoadedSnapshot } from './snapshot.js';
 import { learnerOptions } from './trainer.js';
 import { evaluate, mean, standardDeviation, type EvaluationResult } from './evaluate.js';
 import type { RunOutput } from './console.js';
@@ -23,7 +23,7 @@ async function envIdFor(snapshot: LoadedSnapshot, envFlag: string | undefined): 
   } catch {
     // fall through to the error below
   }
-  throw new Error(`${snapshot.modelJsonPath} does not say which environment it was trained on and ${runConfigPath} is missing; pass --env`);
+  throw new SnapshotError(`${snapshot.modelJsonPath} does not say which environment it was trained on and ${runConfigPath} is missing; pass --env`);
 }
 
 export interface LoadedPolicy {
