@@ -166,6 +166,10 @@ function catalogue(): BadInput[] {
     { what: 'an eval option with --model --view', call: () => run('--model', snapshotDir, '--view', '--eval-episodes', '3'), message: /--evalEpisodes has no effect with --model without --eval/ },
     { what: '--config with --model', call: () => run('--model', snapshotDir, '--eval', '--config', file('any.json')), message: /--config does not apply to --model/ },
     { what: '--overwrite with --resume', call: () => run('--resume', path.join(tmp, 'trained'), '--overwrite'), message: /--resume continues .*trained with its own config\.json; drop --overwrite/ },
+    { what: 'an empty --logdir for a run', call: () => run('--logdir', '', '--steps', '300'), message: /command line: "logdir" must name a folder, e\.g\. runs, got ""/ },
+    { what: 'an empty --logdir for a sweep', call: () => sweep('plan', sweepFile('emptylogdir.yaml', GOOD_SWEEP), '--logdir', ''), message: /--logdir must name a folder, e\.g\. --logdir runs, got ""/ },
+    { what: 'a sweep flag given twice', call: s('twice.yaml', GOOD_SWEEP, '--logdir', file('other-runs')), message: /--logdir is given more than once; give it once/ },
+    { what: 'a run flag given twice', call: () => run('--steps', '300', '--logdir', logdir, '--steps', '400'), message: /--steps is given more than once; give it once/ },
     { what: 'config JSON with a duplicated key', call: cfg('dupkey.json', '{\n  "gamma": 0.9,\n  "gamma": 0.5\n}'), message: /dupkey\.json:3:3: "gamma" is given twice \(first at .*dupkey\.json:2:3\), and JSON keeps only the last one/ },
     { what: 'config JSON integer beyond 2^53', call: cfg('bigint.json', '{"steps": 9007199254740993}'), message: /bigint\.json:1:11: "steps" 9007199254740993 is beyond the largest integer a number holds exactly/ },
   ];

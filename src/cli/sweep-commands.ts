@@ -19,7 +19,7 @@ import * as readline from 'node:readline';
 import { ConfigError, suggestKey } from '../train/config.js';
 import { inexactIntegerReason } from '../util/numbers.js';
 import type { Argv, MiddlewareFunction } from 'yargs';
-import { numberTextOption, yargs } from '../util/yargs.js';
+import { numberTextOption, repeatedFlag, yargs } from '../util/yargs.js';
 import { checkTrialCount, DEFAULT_TRIAL_LIMIT, expandSweep, sweepWarnings, sweptParameters, type Trial } from '../sweep/expand.js';
 import { type BatchExecutor, LocalExecutor, type TrialExecutor } from '../sweep/executor.js';
 import { SweepLockedError } from '../sweep/lock.js';
@@ -129,6 +129,11 @@ function checkExecutorOptions(args: RunArgs): void {
   if (flag) throw new ConfigError(`--${flag} applies to Slurm only: add --executor slurm, or drop --${flag}`);
 }
 
+/** An empty --logdir would put the sweep in the current folder without a word. */
+function checkLogdir(logdir: string): void {
+  if (logdir.trim() === '') throw new ConfigError('--logdir must name a folder, e.g. --logdir runs, got ""');
+}
+
 function createExecutor(args: RunArgs): TrialExecutor | BatchExecutor {
   if (args.executor === 'local') return new LocalExecutor();
   return new SlurmExecutor({
@@ -177,6 +182,7 @@ async function refuseWhileQueued(sweepDir: string): Promise<void> {
 }
 
 async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
+  checkLogdir(args.logdir);
   checkExecutorOptions(args);
   // First: a missing Slurm is said before anything is read or written.
   const executor = createExecutor(args);
@@ -266,6 +272,7 @@ export async function formatPlan(spec: SweepSpec, trials: Trial[], options: { sw
 }
 
 async function commandPlan(args: { file: string; logdir: string; concurrency?: number }, io: SweepIo): Promise<number> {
+  checkLogdir(args.logdir);
   const spec = await loadSweepSpec(args.file);
   checkTrialCount(spec, { yes: true });
   const sweepDir = path.join(args.logdir, spec.name);
@@ -327,6 +334,11 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
       }
     }
   };
+  const repeated = repeatedFlag(argv, ['sbatch-arg']);
+  if (repeated) {
+    io.err(`error: ${repeated} is given more than once; give it once\n(see sweep --help)`);
+    return 2;
+  }
   let commandFlags: string[] = [];
   const parser = yargs(argv)
     .scriptName('sweep')

@@ -18,7 +18,7 @@ import { SnapshotError } from './snapshot.js';
 import { ipcReporter } from './progress.js';
 import { readUtf8File } from '../util/files.js';
 import { inexactIntegerReason, numberFromText } from '../util/numbers.js';
-import { numberTextOption, yargs } from '../util/yargs.js';
+import { numberTextOption, repeatedFlag, yargs } from '../util/yargs.js';
 import { envSpec } from '../envs/index.js';
 import { resolveEngine } from '../agent/index.js';
 
@@ -291,7 +291,7 @@ async function playSnapshot(parsed: Record<string, unknown>, output: RunOutput):
     } finally {
       aborter.dispose();
     }
-    return 0;
+    if (!parsed.eval) return 0;
   }
   const result = evaluatePolicy(policy, episodes !== undefined ? { ...config, evalEpisodes: episodes } : config);
   output.line(`episodes ${result.returns.length} episode_return_avg ${result.returnMean.toFixed(3)} std ${result.returnStd.toFixed(3)}`);
@@ -332,6 +332,8 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
   const parsed = (await buildParser(argv).parseAsync()) as Record<string, unknown>;
   try {
     checkUnknownFlags(parsed);
+    const repeated = repeatedFlag(argv, ['hiddenLayers']);
+    if (repeated) throw new ConfigError(`${repeated} is given more than once; give it once`);
     checkOptionsApply(parsed);
     if (parsed.model !== undefined) return await playSnapshot(parsed, output);
     if (parsed.resume !== undefined) return await resumeRun(parsed, output);

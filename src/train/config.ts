@@ -245,6 +245,9 @@ export function checkConfig(config: RunConfig, source: string): RunConfig {
   if (config.trainStart > 0 && config.trainStart < config.batchSize) {
     fail(`trainStart (${config.trainStart}) must be 0 or at least batchSize (${config.batchSize}), so the first batch can be drawn`);
   }
+  if (config.logdir.trim() === '') {
+    fail('"logdir" must name a folder, e.g. runs, got ""');
+  }
   if (config.name && !/^[A-Za-z0-9._=,+@-][A-Za-z0-9._=,+@/-]*$/.test(config.name) || config.name.split('/').includes('..')) {
     fail(`name ${JSON.stringify(config.name)} must be a relative folder name of letters, digits and . _ = , + @ - (and / for subfolders)`);
   }

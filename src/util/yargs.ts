@@ -20,3 +20,22 @@ export function numberTextOption(): { string: true; number: true; coerce: (value
   // yargs also coerces defaults (numbers) and a repeated flag (an array, shown as "2,3" in the message).
   return { string: true, number: true, coerce: (value: unknown) => (typeof value === 'number' ? value : numberFromText(String(value))) };
 }
+
+/**
+ * The first flag given more than once (as typed, e.g. "--logdir"), other than those in
+ * `repeatable`: yargs would make a list of it, or keep the last value, without a word.
+ */
+export function repeatedFlag(argv: readonly string[], repeatable: readonly string[] = []): string | undefined {
+  const camel = (name: string): string => name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+  const seen = new Set<string>();
+  for (const arg of argv) {
+    if (arg === '--') break;
+    const match = /^--(?:no-)?([^=]+)/.exec(arg);
+    if (!match) continue;
+    const key = camel(match[1]!);
+    if (repeatable.map(camel).includes(key)) continue;
+    if (seen.has(key)) return `--${match[1]}`;
+    seen.add(key);
+  }
+  return undefined;
+}
