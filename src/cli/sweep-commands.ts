@@ -310,10 +310,10 @@ function unknownArgumentsMessage(message: string, known: readonly string[], argv
   if (!match) return undefined;
   // yargs adds a camelCase alias of every kebab-case option; suggest the kebab-case ones.
   const flags = known.filter((key) => !/[A-Z]/.test(key));
-  const typed = (name: string): boolean => argv.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`) || arg === `--no-${name}`);
+  const typed = (name: string): boolean => argv.some((arg) => /^-/.test(arg) && arg.replace(/^-+(no-)?/, '').split('=')[0] === name);
   return match[1]!.split(', ').filter((name) => !/[A-Z]/.test(name) || !typed(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)))
     .map((name) => (typed(name)
-      ? `unknown flag --${name}${suggestKey(name, flags).replace(/"([\w-]+)"/, (_, key: string) => `--${key}`)}`
+      ? `unknown flag ${name.length === 1 ? '-' : '--'}${name}${suggestKey(name, flags).replace(/"([\w-]+)"/, (_, key: string) => `--${key}`)}`
       : `unexpected argument ${JSON.stringify(name)}`))
     .join('; ');
 }

@@ -16,7 +16,8 @@
  *     gamma: { min: 0.95, max: 0.999, distribution: uniform }   # random only
  *
  * Parsing is pure (text in, SweepSpec or SweepSpecError out). Every error names
- * the file, line and column of the offending key or value.
+ * the file, line and column of the offending key or value. A file is one YAML document;
+ * anchors, aliases and merge keys (<<) are resolved; integers are read without losing digits.
  */
 import { readUtf8File } from '../util/files.js';
 import {
