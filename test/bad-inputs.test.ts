@@ -60,6 +60,8 @@ interface BadInput {
   /** Runs the command; returns its exit code and output. */
   call: () => Promise<{ code: number; text: string }>;
   message: RegExp;
+  /** The exit code: 2 (a usage or input error) unless said. */
+  code?: number;
 }
 
 const esc = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -155,6 +157,47 @@ function catalogue(): BadInput[] {
     { what: 'sweep status of a folder that does not exist', call: () => sweep('status', path.join(logdir, 'nothing')), message: /nothing does not exist; sweep status takes a sweep's folder/ },
     { what: 'sweep results of a single run\'s folder', call: () => sweep('results', path.join(logdir, 'existing')), message: /existing is not a sweep folder: it has no valid sweep\.json and holds a single run/ },
     { what: 'sweep status of a path through a file', call: () => sweep('status', path.join(logdir, 'notes', 'x')), message: /notes is a file, so .*notes\/x cannot be a folder/ },
+    // Nothing accepted silently (issue 20, section 4): inputs that used to be ignored, or misread without a word
+    { what: 'empty parameters map', call: s('noparams.yaml', 'name: bad\nparameters: {}\n'), message: /noparams\.yaml:2:13: "parameters" is empty: give the run options of the sweep/ },
+    { what: 'parameters with no value', call: s('nullparams.yaml', 'name: bad\nparameters:\n'), message: /nullparams\.yaml:2:\d+: "parameters" is empty/ },
+    { what: 'two YAML documents in one sweep file', call: s('multi.yaml', `${GOOD_SWEEP}\n---\n${GOOD_SWEEP}\n`), message: /multi\.yaml:8:1: the file holds 2 YAML documents .*put each sweep in its own file/ },
+    { what: 'YAML integer beyond 2^53', call: s('bigint.yaml', GOOD_SWEEP.replace('{ value: 300 }', '{ value: 9007199254740993 }')), message: /bigint\.yaml:6:\d+: "parameters\.steps\.value" 9007199254740993 is beyond the largest integer a number holds exactly \(9007199254740991; it would be read as 9007199254740992\)/ },
+    { what: 'seed beyond 2^53', call: s('bigseed.yaml', GOOD_SWEEP.replace('seeds: [0]', 'seeds: [0, 18014398509481985]')), message: /bigseed\.yaml:3:\d+: "seeds" 18014398509481985 is beyond the largest integer/ },
+    { what: 'W&B log_uniform (exponent bounds)', call: s('logu.yaml', `${GOOD_SWEEP.replace('method: grid', 'method: random\nrun_cap: 2')}\n  gamma: { min: -0.1, max: -0.01, distribution: log_uniform }\n`), message: /logu\.yaml:9:\d+: parameter "gamma": distribution "log_uniform" is W&B's, whose min and max are natural-log exponents .* write min: 0\.9048, max: 0\.99, distribution: log_uniform_values/ },
+    { what: 'an aliased value out of range is reported at its anchor', call: s('alias.yaml', withLine('  gamma: &g { value: 2 }\n  tau: *g')), message: /alias\.yaml:8:\d+: "gamma" must be <= 1, got 2\n.*alias\.yaml:8:\d+: "tau" must be <= 1, got 2/ },
+    { what: 'an alias inside its own anchor', call: s('cycle.yaml', withLine('  hiddenLayers: &h { values: [*h] }')), message: /cycle\.yaml:8:\d+: alias \*h refers to a value that contains it/ },
+    { what: 'a merge key that is not a map', call: s('merge.yaml', withLine('  <<: 3')), message: /merge\.yaml:8:\d+: a merge key "<<" takes a map or an alias of one/ },
+    { what: 'run_cap on a grid', call: s('gridcap.yaml', withLine('run_cap: 4')), message: /gridcap\.yaml:8:1: "run_cap" caps random search; a grid runs every configuration/ },
+    { what: 'misspelled sweep flag', call: s('flag.yaml', GOOD_SWEEP, '--concurency', '2'), message: /unknown flag --concurency \(did you mean --concurrency\?\)/ },
+    { what: 'a stray word and a misspelled flag', call: s('flag2.yaml', GOOD_SWEEP, 'extra', '--retrys', '1'), message: /unknown flag --retrys \(did you mean --retries\?\); unexpected argument "extra"/ },
+    { what: '--concurrency not a number', call: s('concabc.yaml', GOOD_SWEEP, '--concurrency', 'abc'), message: /--concurrency must be an integer >= 1, got "abc"/ },
+    { what: '--concurrency beyond 2^53', call: s('concbig.yaml', GOOD_SWEEP, '--concurrency', '9007199254740993'), message: /--concurrency 9007199254740993 is beyond the largest integer/ },
+    { what: '--progress-every negative', call: s('progress.yaml', GOOD_SWEEP, '--progress-every', '-1'), message: /--progress-every must be a number >= 0, got -1/ },
+    { what: 'a Slurm-only flag without --executor slurm', call: s('poll.yaml', GOOD_SWEEP, '--poll-seconds', '5'), message: /--poll-seconds applies to Slurm only: add --executor slurm, or drop --poll-seconds/ },
+    { what: 'sweep plan --concurrency not a number', call: () => sweep('plan', sweepFile('plan.yaml', GOOD_SWEEP), '--logdir', logdir, '--concurrency', '2x'), message: /--concurrency must be an integer >= 1, got "2x"/ },
+    { what: 'sweep trial --index not a number', call: () => sweep('trial', sweepFile('index.yaml', GOOD_SWEEP), '--logdir', logdir, '--index', 'first'), message: /--index must be an integer >= 0, got "first"/ },
+    { what: 'integer flag beyond 2^53', call: () => run('--steps', '9007199254740993', '--logdir', logdir), message: /command line: "steps" 9007199254740993 is beyond the largest integer a number holds exactly/ },
+    { what: '--hidden-layers with a word in it', call: () => run('--hidden-layers', '64 wide', '--logdir', logdir), message: /command line: "hiddenLayers"\[1\] must be a list of positive integers, e\.g\. \[64, 64\], got \[64,"wide"\]/ },
+    { what: '--episodes 0', call: () => run('--model', snapshotDir, '--view', '--episodes', '0'), message: /--episodes must be an integer >= 1, got 0/ },
+    { what: '--episodes negative', call: () => run('--model', snapshotDir, '--eval', '--episodes', '-3'), message: /--episodes must be an integer >= 1, got -3/ },
+    { what: '--episodes fractional', call: () => run('--model', snapshotDir, '--eval', '--episodes', '2.5'), message: /--episodes must be an integer >= 1, got 2\.5/ },
+    { what: '--episodes without --model', call: () => run('--episodes', '5', '--logdir', logdir), message: /--episodes needs --model/ },
+    { what: '--episodes with --record only', call: () => run('--model', snapshotDir, '--record', file('one.gif'), '--episodes', '5'), message: /--episodes applies to --view and --eval; --record saves one episode/ },
+    { what: '--record to a name that is not .gif', call: () => run('--model', snapshotDir, '--record', file('episode.png')), message: /--record writes an animated GIF, so its file name must end in \.gif, got ".*episode\.png" \(e\.g\. --record "episode\.gif"\)/ },
+    { what: '--fps negative', call: () => run('--model', snapshotDir, '--view', '--fps', '-1'), message: /--fps must be a number from 0 to 1000 frames per second \(0 = as fast as possible\), got -1/ },
+    { what: '--fps too high', call: () => run('--model', snapshotDir, '--view', '--fps', '1e9'), message: /--fps must be a number from 0 to 1000 .*got 1000000000/ },
+    { what: '--fps not a number', call: () => run('--model', snapshotDir, '--view', '--fps', 'fast'), message: /--fps must be a number .*got "fast"/ },
+    { what: '--fps without --view', call: () => run('--model', snapshotDir, '--eval', '--fps', '10'), message: /--fps applies to --view only/ },
+    { what: 'a training option with --model', call: () => run('--model', snapshotDir, '--eval', '--learning-rate', '0.1'), message: /--learningRate has no effect with --model .*give only --env, --seed, --engine, --evalEpisodes, --evalSteps, --evalEpsilon/ },
+    { what: 'an eval option with --model --view', call: () => run('--model', snapshotDir, '--view', '--eval-episodes', '3'), message: /--evalEpisodes has no effect with --model without --eval/ },
+    { what: '--config with --model', call: () => run('--model', snapshotDir, '--eval', '--config', file('any.json')), message: /--config does not apply to --model/ },
+    { what: '--overwrite with --resume', call: () => run('--resume', path.join(tmp, 'trained'), '--overwrite'), message: /--resume continues .*trained with its own config\.json; drop --overwrite/ },
+    { what: 'an empty --logdir for a run', call: () => run('--logdir', '', '--steps', '300'), message: /command line: "logdir" must name a folder, e\.g\. runs, got ""/ },
+    { what: 'an empty --logdir for a sweep', call: () => sweep('plan', sweepFile('emptylogdir.yaml', GOOD_SWEEP), '--logdir', ''), message: /--logdir must name a folder, e\.g\. --logdir runs, got ""/ },
+    { what: 'a sweep flag given twice', call: s('twice.yaml', GOOD_SWEEP, '--logdir', file('other-runs')), message: /--logdir is given more than once; give it once/ },
+    { what: 'a run flag given twice', call: () => run('--steps', '300', '--logdir', logdir, '--steps', '400'), message: /--steps is given more than once; give it once/ },
+    { what: 'config JSON with a duplicated key', call: cfg('dupkey.json', '{\n  "gamma": 0.9,\n  "gamma": 0.5\n}'), message: /dupkey\.json:3:3: "gamma" is given twice \(first at .*dupkey\.json:2:3\), and JSON keeps only the last one/ },
+    { what: 'config JSON integer beyond 2^53', call: cfg('bigint.json', '{"steps": 9007199254740993}'), message: /bigint\.json:1:11: "steps" 9007199254740993 is beyond the largest integer a number holds exactly/ },
   ];
 
   /** A sweep folder outside the runs folder whose one trial is running (this process), with a checkpoint and a leftover. */
@@ -209,13 +252,54 @@ describe('bad inputs: a clear error, and runs/ left as it was', function () {
   const cases = catalogue();
   it(`has at least 40 cases (${cases.length})`, () => expect(cases.length).to.be.at.least(40));
 
-  for (const { what, call, message } of cases) {
+  for (const { what, call, message, code: expectedCode } of cases) {
     it(what, async () => {
       const before = fingerprint(logdir);
       const { code, text } = await call();
-      expect(code, text).to.not.equal(0);
+      // Usage and input errors exit 2, runtime failures 1 (see runCli), for scripts and the fuzz tests.
+      expect(code, text).to.equal(expectedCode ?? 2);
       expect(text).to.match(message);
       expect(fingerprint(logdir), 'the runs folder changed').to.equal(before);
     });
   }
+
+  /**
+   * Inputs that are valid but almost surely not meant: they run, with a one-line warning.
+   * Each is checked on a command that writes nothing (sweep plan) or into its own folder.
+   */
+  describe('and inputs that run with a warning', () => {
+  const cpus = os.availableParallelism();
+  const warnLogdir = path.join(tmp, 'warned-runs');
+
+  const warnings: Array<{ what: string; call: () => Promise<{ code: number; text: string }>; message: RegExp }> = [
+    { what: 'a run whose steps never reach trainStart', message: /^warning: steps \(200\) < trainStart \(2000\): the run ends before its first gradient step, so the network is never trained; lower trainStart or raise steps$/m,
+      call: () => run('--env', 'CartPole-v1', '--steps', '200', '--eval-every', '0', '--eval-episodes', '1', '--q-validation-size', '50', '--no-eval-gif', '--logdir', warnLogdir, '--name', 'no-training') },
+    { what: 'a run whose target network is never updated', message: /^warning: targetUpdateEvery \(1000\) > steps \(300\) after trainStart \(100\): the target network is never updated/m,
+      call: () => run('--env', 'CartPole-v1', '--steps', '300', '--train-start', '100', '--eval-every', '0', '--eval-episodes', '1', '--q-validation-size', '50', '--no-eval-gif', '--logdir', warnLogdir, '--name', 'no-target') },
+    { what: 'a sweep whose trials never reach trainStart', message: /^warning: .*short\.yaml: every trial: steps \(300\) < trainStart \(2000\)/m,
+      call: () => sweep('plan', sweepFile('short.yaml', GOOD_SWEEP), '--logdir', logdir) },
+    { what: 'a sweep where some trials never reach trainStart', message: /^warning: .*some\.yaml: 1 of 2 trials \(e\.g\. trainStart=2000,seed=0\): steps \(300\) < trainStart \(2000\)/m,
+      call: () => sweep('plan', sweepFile('some.yaml', GOOD_SWEEP.replace('learningRate: { values: [0.001, 0.002] }', 'trainStart: { values: [2000, 100] }')), '--logdir', logdir) },
+    { what: 'a concurrency above the CPUs', message: new RegExp(`^warning: concurrency ${cpus + 1} is more than this machine's ${cpus} CPUs`, 'm'),
+      call: () => sweep('plan', sweepFile('wide.yaml', GOOD_SWEEP.replace('seeds: [0]', `seeds: [${Array.from({ length: cpus + 1 }, (_, i) => i).join(', ')}]`)), '--logdir', logdir, '--concurrency', String(cpus + 1)) },
+    { what: 'a concurrency in the file above the CPUs', message: new RegExp(`^warning: concurrency ${cpus * 4} is more than this machine's ${cpus} CPUs`, 'm'),
+      call: () => sweep('plan', sweepFile('wide2.yaml', `${GOOD_SWEEP.replace('seeds: [0]', `seeds: [${Array.from({ length: cpus * 4 }, (_, i) => i).join(', ')}]`)}\nconcurrency: ${cpus * 4}\n`), '--logdir', logdir) },
+  ];
+
+  for (const { what, call, message } of warnings) {
+    it(what, async () => {
+      const before = fingerprint(logdir);
+      const { code, text } = await call();
+      expect(code, text).to.equal(0);
+      expect(text).to.match(message);
+      expect(fingerprint(logdir), 'the runs folder changed').to.equal(before);
+    });
+  }
+
+  it('a sensible sweep plans without a warning', async () => {
+    const { code, text } = await sweep('plan', sweepFile('fine.yaml', withLine('  trainStart: { value: 100 }\n  targetUpdateEvery: { value: 100 }')), '--logdir', logdir, '--concurrency', '1');
+    expect(code, text).to.equal(0);
+    expect(text).to.not.match(/warning/);
+  });
+  });
 });

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import {
-  ConfigError, configToHparams, configToMarkdown, defaultRunConfig, mergeConfig, resolveConfig, runConfigKeys,
+  ConfigError, configToHparams, configToMarkdown, configWarnings, defaultRunConfig, mergeConfig, resolveConfig, runConfigKeys,
 } from '../src/train/config.js';
+import { inexactIntegerReason, numberFromText } from '../src/util/numbers.js';
+import { repeatedFlag } from '../src/util/yargs.js';
 
 describe('RunConfig', () => {
   it('defaults reproduce the Toptal tutorial run.py', () => {
@@ -70,5 +72,38 @@ describe('RunConfig', () => {
     const markdown = configToMarkdown(defaultRunConfig());
     expect(markdown.split('\n')).to.have.length(runConfigKeys.length + 2);
     expect(markdown).to.contain('| learningRate | 0.001 |');
+  });
+});
+
+describe('inputs taken as typed (issue 20, section 4)', () => {
+  it('an integer literal beyond 2^53 is named as typed; the largest exact ones pass', () => {
+    expect(inexactIntegerReason('9007199254740991')).to.equal(undefined);
+    expect(inexactIntegerReason('-9007199254740991')).to.equal(undefined);
+    expect(inexactIntegerReason('9007199254740992')).to.match(/^9007199254740992 is beyond the largest integer/);
+    expect(inexactIntegerReason('-9007199254740993')).to.match(/it would be read as -9007199254740992\)$/);
+    expect(inexactIntegerReason('1e300')).to.equal(undefined); // a float literal, read as the float it is
+    expect(numberFromText('0.5')).to.equal(0.5);
+    expect(numberFromText('9007199254740993')).to.equal('9007199254740993');
+    expect(numberFromText('abc')).to.equal('abc');
+    expect(numberFromText(' ')).to.equal(' ');
+  });
+
+  it('finds a flag given twice in any spelling, except the repeatable ones', () => {
+    expect(repeatedFlag(['--steps', '1', '--gamma', '0.9'])).to.equal(undefined);
+    expect(repeatedFlag(['--train-start', '1', '--trainStart=2'])).to.equal('--trainStart');
+    expect(repeatedFlag(['--eval-gif', '--no-eval-gif'])).to.equal('--eval-gif');
+    expect(repeatedFlag(['--sbatch-arg=a', '--sbatch-arg=b'], ['sbatch-arg'])).to.equal(undefined);
+    expect(repeatedFlag(['--', '--x', '--x'])).to.equal(undefined);
+  });
+
+  it('warns when no gradient step or no target update would happen, and only then', () => {
+    const config = (values: Record<string, unknown>) => resolveConfig({ values, source: 'test' });
+    expect(configWarnings(defaultRunConfig())).to.deep.equal([]);
+    expect(configWarnings(config({ steps: 1999 }))).to.have.length(1).and.to.match(/steps \(1999\) < trainStart \(2000\)/);
+    // steps == trainStart trains once and updates the target at step 2000.
+    expect(configWarnings(config({ steps: 2000 }))).to.deep.equal([]);
+    expect(configWarnings(config({ steps: 2500, targetUpdateEvery: 3000 }))[0]).to.match(/target network is never updated/);
+    expect(configWarnings(config({ steps: 2999, trainStart: 0, batchSize: 64, targetUpdateEvery: 3000 }))[0]).to.match(/never updated/);
+    expect(configWarnings(config({ steps: 3000, trainStart: 0, targetUpdateEvery: 3000 }))).to.deep.equal([]);
   });
 });

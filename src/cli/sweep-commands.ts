@@ -10,16 +10,18 @@
  *   sweep report runs/cartpole-lr            # report.html: table, curves over seeds, best policy GIF
  *   sweep prune runs/cartpole-lr --dry-run   # what disk space it frees: unneeded checkpoints, leftovers
  *
- * Exit codes: 0 done, 1 a trial failed (or another error), 2 a problem with the
- * sweep file or the options, 130 interrupted.
+ * Exit codes (as rlsweep-run's): 0 done, 1 a runtime failure (a trial failed, or another
+ * error), 2 a usage or input error (the sweep file, the options, a folder in use), 130 interrupted.
  */
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import yargs from 'yargs';
 import { ConfigError, suggestKey } from '../train/config.js';
-import { checkTrialCount, DEFAULT_TRIAL_LIMIT, expandSweep, sweptParameters, type Trial } from '../sweep/expand.js';
+import { inexactIntegerReason } from '../util/numbers.js';
+import type { Argv, MiddlewareFunction } from 'yargs';
+import { numberTextOption, repeatedFlag, yargs } from '../util/yargs.js';
+import { checkTrialCount, DEFAULT_TRIAL_LIMIT, expandSweep, sweepWarnings, sweptParameters, type Trial } from '../sweep/expand.js';
 import { type BatchExecutor, LocalExecutor, type TrialExecutor } from '../sweep/executor.js';
 import { SweepLockedError } from '../sweep/lock.js';
 import { createView, formatDuration } from '../sweep/progress-view.js';
@@ -71,8 +73,11 @@ interface SlurmArgs {
   detach: boolean;
   /** undefined: ask on a terminal, else leave the job running. */
   cancelOnInterrupt?: boolean;
-  pollSeconds: number;
+  /** Seconds between squeue calls; undefined: DEFAULT_POLL_SECONDS. */
+  pollSeconds?: number;
 }
+
+const DEFAULT_POLL_SECONDS = 10;
 
 interface RunArgs extends SlurmArgs {
   file: string;
@@ -100,26 +105,36 @@ function resumeCommand(args: RunArgs): string {
   return parts.join(' ');
 }
 
-function checkCount(name: string, value: number | undefined, min: number): void {
-  if (value !== undefined && (!Number.isSafeInteger(value) || value < min)) {
-    throw new ConfigError(`--${name} must be an integer >= ${min}, got ${value}`);
-  }
+/** A numeric flag (parsed as text, see numberTextOption): its value, or a ConfigError that shows what was typed. */
+function numberFlag(name: string, value: number | string | undefined, what: { min: number; integer?: boolean; above?: boolean }): number | undefined {
+  if (value === undefined) return undefined;
+  const fits = typeof value === 'number' && (what.integer ? Number.isSafeInteger(value) : Number.isFinite(value))
+    && (what.above ? value > what.min : value >= what.min);
+  if (fits) return value;
+  const expected = `${what.integer ? 'an integer' : 'a number'} ${what.above ? '>' : '>='} ${what.min}`;
+  const inexact = typeof value === 'string' ? inexactIntegerReason(value) : undefined;
+  throw new ConfigError(inexact ? `--${name} ${inexact}` : `--${name} must be ${expected}, got ${JSON.stringify(value)}`);
 }
+const countFlag = (name: string, value: number | string | undefined, min: number): number | undefined => numberFlag(name, value, { min, integer: true });
 
 /** The Slurm options make sense with --executor slurm only; checked before anything is read or submitted. */
 function checkExecutorOptions(args: RunArgs): void {
   if (args.executor === 'slurm') {
     if (args.time !== undefined) checkSlurmTime(args.time);
-    checkCount('cpus-per-trial', args.cpusPerTrial, 1);
-    if (!(args.pollSeconds > 0)) throw new ConfigError(`--poll-seconds must be a number > 0, got ${args.pollSeconds}`);
     return;
   }
   const given: Array<[string, boolean]> = [
     ['partition', args.partition !== undefined], ['time', args.time !== undefined], ['cpus-per-trial', args.cpusPerTrial !== undefined],
     ['sbatch-arg', args.sbatchArg.length > 0], ['detach', args.detach], ['cancel-on-interrupt', args.cancelOnInterrupt !== undefined],
+    ['poll-seconds', args.pollSeconds !== undefined],
   ];
   const flag = given.find(([, present]) => present)?.[0];
   if (flag) throw new ConfigError(`--${flag} applies to Slurm only: add --executor slurm, or drop --${flag}`);
+}
+
+/** An empty --logdir would put the sweep in the current folder without a word. */
+function checkLogdir(logdir: string): void {
+  if (logdir.trim() === '') throw new ConfigError('--logdir must name a folder, e.g. --logdir runs, got ""');
 }
 
 function createExecutor(args: RunArgs): TrialExecutor | BatchExecutor {
@@ -170,8 +185,7 @@ async function refuseWhileQueued(sweepDir: string): Promise<void> {
 }
 
 async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
-  checkCount('concurrency', args.concurrency, 1);
-  checkCount('retries', args.retries, 0);
+  checkLogdir(args.logdir);
   checkExecutorOptions(args);
   // First: a missing Slurm is said before anything is read or written.
   const executor = createExecutor(args);
@@ -184,6 +198,7 @@ async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
   if (!slurm) await refuseWhileQueued(sweepDir);
   // A cluster's throttle is the array's %N; without one, as many as the cluster gives.
   const concurrency = args.concurrency ?? spec.concurrency ?? (slurm ? undefined : os.availableParallelism());
+  printWarnings(sweepWarnings(spec, trials, { concurrency: slurm ? undefined : concurrency, cpus: os.availableParallelism() }), io);
   const view = createView(io.stdout, { plainIntervalSeconds: args.progressEvery });
   const outcome = await runSweep({
     spec, trials, sweepDir, concurrency, retries: args.retries, force: args.force, view, executor,
@@ -192,12 +207,17 @@ async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
     print: io.out,
     command: `${commandPrefix()} ${process.argv.slice(2).map(shellQuote).join(' ')}`,
     ...(slurm ? {
-      detach: args.detach, cancelOnInterrupt: cancelChoice(args, io), queuePollMs: args.pollSeconds * 1000,
+      detach: args.detach, cancelOnInterrupt: cancelChoice(args, io), queuePollMs: (args.pollSeconds ?? DEFAULT_POLL_SECONDS) * 1000,
       statusCommand: `${commandPrefix()} status ${shellQuote(sweepDir)}`, resultsCommand: `${commandPrefix()} results ${shellQuote(sweepDir)}`,
     } : {}),
   });
   if (!args.detach) await writeReportAfterRun(sweepDir, io);
   return outcome.exitCode;
+}
+
+/** Warnings go to stderr, one line each, before anything runs. */
+function printWarnings(warnings: string[], io: SweepIo): void {
+  for (const warning of warnings) io.err(`warning: ${warning}`);
 }
 
 async function commandStatus(args: { dir: string }, io: SweepIo): Promise<number> {
@@ -261,12 +281,14 @@ export async function formatPlan(spec: SweepSpec, trials: Trial[], options: { sw
 }
 
 async function commandPlan(args: { file: string; logdir: string; concurrency?: number }, io: SweepIo): Promise<number> {
-  checkCount('concurrency', args.concurrency, 1);
+  checkLogdir(args.logdir);
   const spec = await loadSweepSpec(args.file);
   checkTrialCount(spec, { yes: true });
   const sweepDir = path.join(args.logdir, spec.name);
   const trials = expandSweep(spec, { sweepDir });
-  io.out(await formatPlan(spec, trials, { sweepDir, concurrency: args.concurrency ?? spec.concurrency ?? os.availableParallelism() }));
+  const concurrency = args.concurrency ?? spec.concurrency ?? os.availableParallelism();
+  printWarnings(sweepWarnings(spec, trials, { concurrency, cpus: os.availableParallelism() }), io);
+  io.out(await formatPlan(spec, trials, { sweepDir, concurrency }));
   return 0;
 }
 
@@ -287,6 +309,26 @@ async function commandReport(args: { dir: string }, io: SweepIo): Promise<number
 
 class UsageError extends Error {}
 
+/** The --help group of sweep run's general options, listed before the Slurm ones. */
+const RUN_GROUP = 'Options:';
+
+/**
+ * yargs' "Unknown arguments: a, b" with a did-you-mean for each flag (as rlsweep-run gives), and
+ * a stray word named as such; undefined for any other message.
+ */
+function unknownArgumentsMessage(message: string, known: readonly string[], argv: readonly string[]): string | undefined {
+  const match = /^Unknown arguments?: (.+)$/.exec(message);
+  if (!match) return undefined;
+  // yargs adds a camelCase alias of every kebab-case option; suggest the kebab-case ones.
+  const flags = known.filter((key) => !/[A-Z]/.test(key));
+  const typed = (name: string): boolean => argv.some((arg) => /^-/.test(arg) && arg.replace(/^-+(no-)?/, '').split('=')[0] === name);
+  return match[1]!.split(', ').filter((name) => !/[A-Z]/.test(name) || !typed(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)))
+    .map((name) => (typed(name)
+      ? `unknown flag ${name.length === 1 ? '-' : '--'}${name}${suggestKey(name, flags).replace(/"([\w-]+)"/, (_, key: string) => `--${key}`)}`
+      : `unexpected argument ${JSON.stringify(name)}`))
+    .join('; ');
+}
+
 /** Runs the sweep CLI; returns the exit code. */
 export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promise<number> {
   let exitCode = 0;
@@ -304,50 +346,61 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
       }
     }
   };
+  const repeated = repeatedFlag(argv, ['sbatch-arg']);
+  if (repeated) {
+    io.err(`error: ${repeated} is given more than once; give it once\n(see sweep --help)`);
+    return 2;
+  }
+  let commandFlags: string[] = [];
   const parser = yargs(argv)
     .scriptName('sweep')
     .usage('$0 <command>\n\nHyperparameter sweeps of rlsweep runs: every trial is a run (rlsweep-run) with its own folder, logs and status.')
     .command('run <file>', 'Run the trials of a sweep file (skips done trials; reruns the rest)', (y) => y
       .positional('file', { type: 'string', demandOption: true, description: 'Sweep file (YAML), e.g. sweeps/cartpole.yaml' })
-      .option('logdir', { type: 'string', default: 'runs', description: 'Folder of sweeps: trials go to <logdir>/<sweep name>/<trial>/' })
-      .option('concurrency', { type: 'number', description: 'Trials at once (default: the file\'s concurrency, else the number of CPUs)' })
-      .option('retries', { type: 'number', default: 0, description: 'Run a failed trial again up to N more times' })
-      .option('force', { type: 'boolean', default: false, description: 'Rerun done trials whose configuration the file changed (their old runs are moved aside)' })
-      .option('yes', { type: 'boolean', default: false, description: `Run a sweep of more than ${DEFAULT_TRIAL_LIMIT} trials` })
-      .option('progress-every', { type: 'number', default: 30, description: 'Seconds between status lines when the output is not a terminal (0 = only events)' })
-      .option('executor', { choices: ['local', 'slurm'] as const, default: 'local' as const, description: 'Where trials run: child processes here, or one Slurm job array' })
+      // The general options are grouped before the Slurm ones, so --help lists them first.
+      .option('logdir', { type: 'string', default: 'runs', group: RUN_GROUP, description: 'Folder of sweeps: trials go to <logdir>/<sweep name>/<trial>/' })
+      .option('concurrency', { ...numberTextOption(), group: RUN_GROUP, description: 'Trials at once (default: the file\'s concurrency, else the number of CPUs)' })
+      .option('retries', { ...numberTextOption(), default: 0, group: RUN_GROUP, description: 'Run a failed trial again up to N more times' })
+      .option('force', { type: 'boolean', default: false, group: RUN_GROUP, description: 'Rerun done trials whose configuration the file changed (their old runs are moved aside)' })
+      .option('yes', { type: 'boolean', default: false, group: RUN_GROUP, description: `Run a sweep of more than ${DEFAULT_TRIAL_LIMIT} trials` })
+      .option('progress-every', { ...numberTextOption(), default: 30, group: RUN_GROUP, description: 'Seconds between status lines when the output is not a terminal (0 = only events)' })
+      .option('executor', { choices: ['local', 'slurm'] as const, default: 'local' as const, group: RUN_GROUP, description: 'Where trials run: child processes here, or one Slurm job array' })
       .option('partition', { type: 'string', group: 'Slurm:', description: 'sbatch --partition' })
       .option('time', { type: 'string', group: 'Slurm:', description: 'sbatch --time: each trial\'s time limit, e.g. 02:00:00' })
-      .option('cpus-per-trial', { type: 'number', group: 'Slurm:', description: 'sbatch --cpus-per-task (default 1)' })
+      .option('cpus-per-trial', { ...numberTextOption(), group: 'Slurm:', description: 'sbatch --cpus-per-task (default 1)' })
       .option('sbatch-arg', { type: 'string', array: true, requiresArg: true, default: [] as string[], group: 'Slurm:', description: 'More sbatch options, one each: --sbatch-arg=--mem=2G' })
       .option('detach', { type: 'boolean', default: false, group: 'Slurm:', description: 'Submit and return; see it later with sweep status <dir>' })
       .option('cancel-on-interrupt', { type: 'boolean', group: 'Slurm:', description: 'On Ctrl-C: cancel the job array (--no-cancel-on-interrupt: leave it running). Default: ask on a terminal, else leave it' })
-      .option('poll-seconds', { type: 'number', default: 10, group: 'Slurm:', description: 'Seconds between squeue calls while following the job array' })
+      .option('poll-seconds', { ...numberTextOption(), defaultDescription: String(DEFAULT_POLL_SECONDS), group: 'Slurm:', description: 'Seconds between squeue calls while following the job array' })
       .example('$0 run sweeps/mountaincar.yaml', 'the README\'s main sweep')
       .example('$0 run sweeps/smoke.yaml --concurrency 2 --retries 1', '')
       .example('$0 run sweeps/smoke.yaml --executor slurm --partition debug --time 00:10:00', 'one Slurm job array, followed here'),
     (args) => guard(() => commandRun({
-      file: args.file, logdir: args.logdir, concurrency: args.concurrency, retries: args.retries, force: args.force, yes: args.yes,
-      progressEvery: args['progress-every'], executor: args.executor, partition: args.partition, time: args.time,
-      cpusPerTrial: args['cpus-per-trial'], sbatchArg: args['sbatch-arg'].map(String), detach: args.detach,
-      cancelOnInterrupt: args['cancel-on-interrupt'], pollSeconds: args['poll-seconds'],
+      file: args.file, logdir: args.logdir, concurrency: countFlag('concurrency', args.concurrency, 1), retries: countFlag('retries', args.retries, 0)!,
+      force: args.force, yes: args.yes, progressEvery: numberFlag('progress-every', args['progress-every'], { min: 0 })!, executor: args.executor,
+      partition: args.partition, time: args.time, cpusPerTrial: countFlag('cpus-per-trial', args['cpus-per-trial'], 1),
+      sbatchArg: args['sbatch-arg'].map(String), detach: args.detach, cancelOnInterrupt: args['cancel-on-interrupt'],
+      pollSeconds: numberFlag('poll-seconds', args['poll-seconds'], { min: 0, above: true }),
     }, io))())
     .command('trial <file>', 'Run one trial of a sweep file here, as sweep run would (what each Slurm array task runs)', (y) => y
       .positional('file', { type: 'string', demandOption: true, description: 'Sweep file (YAML)' })
-      .option('index', { type: 'number', demandOption: true, description: 'The trial\'s index (0-based, as in sweep plan\'s # minus 1)' })
+      .option('index', { ...numberTextOption(), demandOption: true, description: 'The trial\'s index (0-based, as in sweep plan\'s # minus 1)' })
       .option('logdir', { type: 'string', default: 'runs', description: 'Folder of sweeps: the trial goes to <logdir>/<sweep name>/<trial>/' })
-      .option('retries', { type: 'number', default: 0, description: 'Run it again up to N more times if it fails' })
+      .option('retries', { ...numberTextOption(), default: 0, description: 'Run it again up to N more times if it fails' })
       .option('force', { type: 'boolean', default: false, description: 'Rerun it if it is done with another configuration (its old run is moved aside)' })
       .example('$0 trial sweeps/smoke.yaml --index 0', ''),
-    (args) => guard(() => commandTrial({ file: args.file, index: args.index, logdir: args.logdir, retries: args.retries, force: args.force }, io))())
+    (args) => guard(() => commandTrial({
+      // index is demanded, so countFlag returns a number.
+      file: args.file, index: countFlag('index', args.index, 0)!, logdir: args.logdir, retries: countFlag('retries', args.retries, 0)!, force: args.force,
+    }, io))())
     .command('status <dir>', 'Show where a sweep stands: each trial\'s state and progress, and its Slurm job', (y) => y
       .positional('dir', { type: 'string', demandOption: true, description: 'The sweep\'s folder, e.g. runs/smoke' }),
     (args) => guard(() => commandStatus({ dir: args.dir }, io))())
     .command('plan <file>', 'Print the trials of a sweep file without running anything', (y) => y
       .positional('file', { type: 'string', demandOption: true, description: 'Sweep file (YAML)' })
       .option('logdir', { type: 'string', default: 'runs', description: 'Folder of sweeps (to show the state of trials already run)' })
-      .option('concurrency', { type: 'number', description: 'Trials at once, for the time estimate' }),
-    (args) => guard(() => commandPlan({ file: args.file, logdir: args.logdir, concurrency: args.concurrency }, io))())
+      .option('concurrency', { ...numberTextOption(), description: 'Trials at once, for the time estimate' }),
+    (args) => guard(() => commandPlan({ file: args.file, logdir: args.logdir, concurrency: countFlag('concurrency', args.concurrency, 1) }, io))())
     .command('results <dir>', 'Print and write (results.csv, results.json) the results of a sweep folder', (y) => y
       .positional('dir', { type: 'string', demandOption: true, description: 'The sweep\'s folder, e.g. runs/cartpole-lr' }),
     (args) => guard(() => commandResults({ dir: args.dir }, io))())
@@ -361,6 +414,11 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
       .option('keep-checkpoints', { choices: ['last', 'all', 'none'] as const, description: 'What each done trial keeps (default: its own keepCheckpoints, else last)' }),
     (args) => guard(() => commandPrune({ dir: args.dir, dryRun: args['dry-run'], aside: args.aside, keepCheckpoints: args['keep-checkpoints'] }, io))())
     .demandCommand(1, 'give a command: run, trial, status, plan, results, report or prune (see --help)')
+    // Remembers the options of the command being parsed, for the did-you-mean of an unknown flag.
+    // yargs passes the command's instance as a second argument, and has getOptions(); its typings omit both.
+    .middleware(((_: unknown, command: Argv & { getOptions(): { key: Record<string, unknown> } }) => {
+      commandFlags = Object.keys(command.getOptions().key);
+    }) as MiddlewareFunction, true)
     .strict()
     .help()
     .wrap(Math.min(120, process.stdout.columns ?? 100))
@@ -378,7 +436,7 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
       ? `unknown command "${first}"${suggestKey(first, commands)}; commands: ${commands.join(', ')}`
       : /^Not enough non-option arguments/.test(error.message) && first !== undefined
         ? `sweep ${first} needs ${['results', 'report', 'status', 'prune'].includes(first) ? `a sweep folder, e.g. sweep ${first} runs/smoke` : `a sweep file, e.g. sweep ${first} sweeps/smoke.yaml`}`
-        : error.message;
+        : unknownArgumentsMessage(error.message, commandFlags, argv) ?? error.message;
     io.err(`error: ${text}\n(see sweep --help)`);
     return 2;
   }

@@ -7,7 +7,9 @@
  * parameters in file order, the last varying fastest), so a sweep that is
  * stopped early has covered the whole grid with the first seed.
  */
-import { ConfigError, type RunConfig, type RunConfigKey, configToHparams, fieldOf, parseField, resolveConfig } from '../train/config.js';
+import {
+  ConfigError, type RunConfig, type RunConfigKey, configToHparams, configWarnings, fieldOf, parseField, resolveConfig,
+} from '../train/config.js';
 import type { HParamInfo, HParamValue } from '../tensorboard/index.js';
 import { Rng } from '../util/random.js';
 import { type Parameter, type ParamValue, type SweepSpec, SweepSpecError } from './spec.js';
@@ -95,6 +97,31 @@ export function sweptParameters(spec: SweepSpec): Parameter[] {
 export interface TrialCount {
   configurations: number;
   trials: number;
+}
+
+/**
+ * What a sweep accepts but is almost surely not meant, one line each: the trials' config
+ * warnings (configWarnings), each once with how many trials it concerns, and a concurrency
+ * above this machine's CPUs (`concurrency` undefined: not run here, nothing to say).
+ */
+export function sweepWarnings(spec: SweepSpec, trials: readonly Trial[], machine: { concurrency?: number; cpus: number }): string[] {
+  const trialsOf = new Map<string, Trial[]>();
+  for (const trial of trials) {
+    for (const warning of configWarnings(trial.config)) {
+      const concerned = trialsOf.get(warning);
+      if (concerned) concerned.push(trial);
+      else trialsOf.set(warning, [trial]);
+    }
+  }
+  const warnings = [...trialsOf].map(([warning, concerned]) => {
+    const which = concerned.length === trials.length ? 'every trial' : `${concerned.length} of ${trials.length} trials (e.g. ${concerned[0]!.name})`;
+    return `${spec.file}: ${which}: ${warning}`;
+  });
+  const { concurrency, cpus } = machine;
+  if (concurrency !== undefined && Math.min(concurrency, trials.length) > cpus) {
+    warnings.push(`concurrency ${concurrency} is more than this machine's ${cpus} CPUs: the trials share them, each runs slower and the sweep ends no sooner; use --concurrency ${cpus} or less`);
+  }
+  return warnings;
 }
 
 /** Counts configurations and trials without expanding (so an absurd grid costs nothing). */

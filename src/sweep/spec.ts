@@ -16,14 +16,15 @@
  *     gamma: { min: 0.95, max: 0.999, distribution: uniform }   # random only
  *
  * Parsing is pure (text in, SweepSpec or SweepSpecError out). Every error names
- * the file, line and column of the offending key or value.
+ * the file, line and column of the offending key or value. A file is one YAML document;
+ * anchors, aliases and merge keys (<<) are resolved; integers are read without losing digits.
  */
 import { readUtf8File } from '../util/files.js';
 import {
-  LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap,
+  LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type YAMLMap,
 } from 'yaml';
 import {
-  ConfigError, type RunConfigKey, checkConfig, defaultRunConfig, fieldOf, parseField, runConfigKeys, suggestKey,
+  ConfigError, type RunConfigKey, checkConfig, defaultRunConfig, fieldOf, numbersFromBigInts, parseField, runConfigKeys, suggestKey,
 } from '../train/config.js';
 
 export type SweepMethod = 'grid' | 'random';
@@ -263,13 +264,17 @@ function parseParameter(check: Checker, keyNode: Node, key: RunConfigKey, node: 
   }
   const minNode = entries.get('min')!.valueNode;
   const maxNode = entries.get('max')!.valueNode;
+  const distributionEntry = entries.get('distribution');
+  if (plain(distributionEntry?.valueNode, doc) === 'log_uniform') {
+    check.fail(distributionEntry!.valueNode, logUniformMessage(key, plain(minNode, doc), plain(maxNode, doc)));
+    return undefined;
+  }
   const min = checkValue(check, key, minNode, doc) as number | undefined;
   const max = checkValue(check, key, maxNode, doc) as number | undefined;
   let distribution: Distribution | undefined;
-  const distributionEntry = entries.get('distribution');
   if (distributionEntry) {
     const value = plain(distributionEntry.valueNode, doc);
-    if (typeof value === 'string' && ['normal', 'log_normal', 'q_normal', 'q_log_uniform_values', 'log_uniform', 'inv_log_uniform', 'categorical', 'constant'].includes(value)) {
+    if (typeof value === 'string' && ['normal', 'log_normal', 'q_normal', 'q_log_uniform_values', 'inv_log_uniform', 'categorical', 'constant'].includes(value)) {
       check.fail(distributionEntry.valueNode, `parameter "${key}": distribution "${value}" is not supported; use one of ${DISTRIBUTIONS.join(', ')}`
         + (value === 'categorical' ? ' (or values: [...])' : value === 'constant' ? ' (or value: v)' : ''));
       return undefined;
@@ -323,6 +328,91 @@ function parseParameter(check: Checker, keyNode: Node, key: RunConfigKey, node: 
   return q === undefined ? { key, at, kind: 'range', distribution, min, max } : { key, at, kind: 'range', distribution, min, max, q };
 }
 
+/**
+ * W&B's log_uniform takes min and max as natural-log exponents; reading them as values would
+ * sweep the wrong range without a word, so it is refused with the equivalent log_uniform_values.
+ */
+function logUniformMessage(key: string, min: unknown, max: unknown): string {
+  const value = (exponent: unknown): string => (typeof exponent === 'number' ? String(Number(Math.exp(exponent).toPrecision(4))) : 'e^max');
+  const example = typeof min === 'number' && typeof max === 'number'
+    ? `min: ${value(min)}, max: ${value(max)}, distribution: log_uniform_values (e^${min} to e^${max})`
+    : 'min: 0.0001, max: 0.01, distribution: log_uniform_values';
+  return `parameter "${key}": distribution "log_uniform" is W&B's, whose min and max are natural-log exponents (it draws e^min to e^max); `
+    + `rlsweep takes the values themselves with log_uniform_values: write ${example}`;
+}
+
+/** A merge key, "<<: *defaults" (YAML 1.1, common with anchors). */
+function isMergePair(pair: Pair): boolean {
+  return isScalar(pair.key) && pair.key.value === '<<';
+}
+
+/**
+ * Merges the maps of the "<<" keys of `map` into it, where they stand: a key the map gives
+ * itself wins, then the earlier merged map.
+ */
+function expandMerges(check: Checker, map: YAMLMap): void {
+  if (!map.items.some((pair) => isMergePair(pair as Pair))) return;
+  const pairs = map.items as Pair[];
+  const keys = new Set(pairs.filter((pair) => !isMergePair(pair)).map(keyName));
+  const merged: Pair[] = [];
+  for (const pair of pairs) {
+    if (!isMergePair(pair)) {
+      merged.push(pair);
+      continue;
+    }
+    const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+    for (const source of sources) {
+      if (!isMap(source)) {
+        check.fail((source as Node | null) ?? (pair.key as Node), 'a merge key "<<" takes a map or an alias of one, e.g. <<: *defaults');
+        continue;
+      }
+      expandMerges(check, source);
+      for (const item of source.items as Pair[]) {
+        if (keys.has(keyName(item))) continue;
+        keys.add(keyName(item));
+        merged.push(item.clone());
+      }
+    }
+  }
+  map.items = merged;
+}
+
+/**
+ * Anchors, aliases and merge keys are valid YAML: resolve them, so that the checks see plain
+ * maps, lists and scalars (a problem in an aliased value is reported at its anchor). Integers
+ * (read as bigints) become numbers, except those a number cannot hold exactly.
+ */
+function resolveDocument(check: Checker, doc: Document): void {
+  visit(doc, {
+    Alias(_, alias, ancestors) {
+      const target = alias.resolve(doc);
+      if (!target) return undefined; // an unknown anchor is a YAML error, reported before this runs
+      if (ancestors.includes(target as Node)) {
+        check.fail(alias, `alias *${alias.source} refers to a value that contains it`);
+        return visit.REMOVE;
+      }
+      return target.clone() as Node;
+    },
+  });
+  visit(doc, { Map: (_, map) => { expandMerges(check, map); } });
+  for (const { node, reason } of numbersFromBigInts(doc)) check.fail(node, reason);
+}
+
+/** The one document of a sweep file: more than one is an error, naming where the second starts. */
+function singleDocument(file: string, text: string, lines: LineCounter): Document | undefined {
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true, intAsBigInt: true });
+  if (!Array.isArray(docs)) return undefined;
+  // An empty document after the first (a trailing "---") holds nothing to lose.
+  const isEmpty = (doc: Document): boolean => doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null);
+  const withContent = docs.filter((doc, i) => i === 0 || !isEmpty(doc) || doc.errors.length > 0);
+  if (withContent.length > 1) {
+    const second = lines.linePos(withContent[1]!.range[0]);
+    throw new SweepSpecError([`${file}:${second.line}:${second.col}: the file holds ${withContent.length} YAML documents (a "---" line starts each one after the first); `
+      + 'a sweep file is one document: put each sweep in its own file']);
+  }
+  return docs[0];
+}
+
 function yamlProblems(file: string, doc: Document): string[] {
   return [...doc.errors, ...doc.warnings].map((error) => {
     const pos = error.linePos?.[0];
@@ -338,12 +428,14 @@ function yamlProblems(file: string, doc: Document): string[] {
 /** Parses and validates a sweep file's text. Throws SweepSpecError listing every problem found. */
 export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
-  const syntax = yamlProblems(file, doc);
+  const doc = singleDocument(file, text, lines);
+  const syntax = doc ? yamlProblems(file, doc) : [];
   if (syntax.length > 0) throw new SweepSpecError(syntax);
   const check = new Checker(file, lines);
-  const root = doc.contents;
-  if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
+  if (doc) resolveDocument(check, doc);
+  if (check.problems.length > 0) throw new SweepSpecError(check.problems);
+  const root = doc?.contents ?? null;
+  if (!doc || root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
     throw new SweepSpecError([`${file}: the file is empty; a sweep needs at least name and parameters (see sweeps/smoke.yaml)`]);
   }
   const top = new Map<string, { keyNode: Node; valueNode: Node | null }>();
@@ -454,6 +546,9 @@ export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
   if (method === 'random' && runCap !== undefined && runCap < seeds.length) {
     check.fail(runCapEntry!.valueNode, `"run_cap" (${runCap}) is smaller than the number of seeds (${seeds.length}); every configuration runs once per seed`);
   }
+  if (method === 'grid' && runCapEntry) {
+    check.fail(runCapEntry.keyNode, '"run_cap" caps random search; a grid runs every configuration (remove it, or use method: random)');
+  }
   if (method === 'grid' && sweepSeedEntry) {
     check.fail(sweepSeedEntry.keyNode, '"sweep_seed" seeds random search; a grid has nothing to draw (remove it or use method: random)');
   }
@@ -463,7 +558,11 @@ export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
   const parametersEntry = top.get('parameters');
   if (!parametersEntry) {
     check.fail(root, 'missing "parameters": the run options of the sweep, e.g. parameters: { env: { value: CartPole-v1 } }');
-  } else if (parametersEntry.valueNode !== null && !(isScalar(parametersEntry.valueNode) && parametersEntry.valueNode.value === null)) {
+  } else if (parametersEntry.valueNode === null || (isScalar(parametersEntry.valueNode) && parametersEntry.valueNode.value === null)
+    || (isMap(parametersEntry.valueNode) && parametersEntry.valueNode.items.length === 0)) {
+    // Without options every trial would be a default run (MountainCar-v0, 200000 steps).
+    check.fail(parametersEntry.valueNode ?? parametersEntry.keyNode, '"parameters" is empty: give the run options of the sweep, e.g. parameters: { env: { value: CartPole-v1 } }');
+  } else {
     for (const pair of pairsOf(check, parametersEntry.valueNode, '"parameters"', '{ learningRate: { values: [0.001, 0.0005] } }')) {
       const key = keyName(pair);
       const keyNode = pair.key as Node;

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { RunConfig } from '../train/config.js';
+import { ConfigError, type RunConfig } from '../train/config.js';
 import { type AtomicWriteOptions, describeFsError, writeJsonAtomic } from '../util/files.js';
 import { type FolderContents, SWEEP_MANIFEST_FILE, TRIAL_CONFIG_FILE, describeContents, folderContents } from '../util/run-folders.js';
 import { loadSweepSpec } from './spec.js';
@@ -165,14 +165,14 @@ async function requireFolderArgument(dir: string, command: string, expected: str
     throw new Error(`cannot read the folder ${dir} (${describeFsError(error)}); check its permissions`);
   }
   if (contents.kind === 'file') {
-    if (contents.file !== dir) throw new Error(`${contents.file} is a file, so ${dir} cannot be a folder; ${expected}`);
+    if (contents.file !== dir) throw new ConfigError(`${contents.file} is a file, so ${dir} cannot be a folder; ${expected}`);
     const name = /\.ya?ml$/i.test(dir) ? await loadSweepSpec(dir).then((spec) => spec.name, () => undefined) : undefined;
-    throw new Error(name !== undefined
+    throw new ConfigError(name !== undefined
       ? `${dir} is a sweep file, but sweep ${command} takes a sweep's folder: for this file, sweep ${command} ${path.join('runs', name)} `
         + `(or <logdir>/${name} if it ran with --logdir)`
       : `${dir} is a file, but ${expected}`);
   }
-  if (contents.kind === 'absent') throw new Error(`${dir} does not exist; ${expected} (sweeps run so far have their folders under the logdir, runs/ by default)`);
+  if (contents.kind === 'absent') throw new ConfigError(`${dir} does not exist; ${expected} (sweeps run so far have their folders under the logdir, runs/ by default)`);
   return contents;
 }
 
@@ -190,7 +190,7 @@ export async function requireSweepFolder(dir: string, command: string): Promise<
     throw new Error(`${path.join(dir, MANIFEST_FILE)} is damaged (not a sweep manifest); running the sweep file again ("sweep run <file>") rewrites it`);
   }
   if (!manifest) {
-    throw new Error(`${dir} is not a sweep folder: it has no valid ${MANIFEST_FILE} and ${describeContents(dir, contents)}; `
+    throw new ConfigError(`${dir} is not a sweep folder: it has no valid ${MANIFEST_FILE} and ${describeContents(dir, contents)}; `
       + `${expected}, made by "sweep run <file>"`);
   }
   return manifest;

@@ -4,18 +4,23 @@
  */
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
-import yargs, { type Options } from 'yargs';
+import type { Options } from 'yargs';
+import { LineCounter, isScalar, parseDocument, visit } from 'yaml';
 import {
-  type RunConfig, type RunConfigKey, ConfigError, defaultRunConfig, fieldOf, resolveConfig, runConfigFields, runConfigKeys, suggestKey,
+  type RunConfig, type RunConfigKey, ConfigError, configWarnings, defaultRunConfig, fieldOf, numbersFromBigInts,
+  resolveConfig, runConfigFields, runConfigKeys, suggestKey,
 } from './config.js';
 import { prepareRunDir, runBackendLine, train } from './trainer.js';
 import { DivergedError } from './duties.js';
 import { consoleOutput, type RunOutput } from './console.js';
 import { evaluatePolicy, loadPolicy, viewPolicy } from './playback.js';
 import { recordPolicyToFile } from './record.js';
+import { SnapshotError } from './snapshot.js';
 import { ipcReporter } from './progress.js';
 import { readUtf8File } from '../util/files.js';
 import { SWEEP_MANIFEST_FILE, folderContents } from '../util/run-folders.js';
+import { inexactIntegerReason, numberFromText } from '../util/numbers.js';
+import { numberTextOption, repeatedFlag, yargs } from '../util/yargs.js';
 import { envSpec } from '../envs/index.js';
 import { resolveEngine } from '../agent/index.js';
 
@@ -25,17 +30,25 @@ export const packageVersion: string = (require('../../package.json') as { versio
 /** Keys a run adds to its config.json; a config file may contain them and they are ignored. */
 export const RUN_INFO_KEYS = ['rlsweepVersion', 'backend', 'engineUsed', 'startedAt'] as const;
 
+/** Frames per second of --view. */
+const FPS_RANGE = { min: 0, max: 1000, default: 30 } as const;
+
 const commandOptions = {
-  config: { type: 'string', description: 'JSON file of options (e.g. a sweep trial, or a run\'s config.json); flags override it', group: 'Input' },
-  overwrite: { type: 'boolean', description: 'Replace an existing run folder of the same name', group: 'Input' },
-  resume: { type: 'string', description: 'Continue the run in this folder from its latest checkpoint, with its own config.json', group: 'Input' },
-  model: { type: 'string', description: 'A snapshot to use instead of training: its folder or model.json', group: 'Snapshot' },
-  view: { type: 'boolean', description: 'With --model: watch the policy play in the terminal', group: 'Snapshot' },
-  eval: { type: 'boolean', description: 'With --model: evaluate the policy (evalEpisodes or evalSteps) and print episode_return_avg', group: 'Snapshot' },
-  record: { type: 'string', description: 'With --model: write one greedy episode to this file as an animated GIF', group: 'Snapshot' },
-  episodes: { type: 'number', description: 'With --view or --eval: episodes to play', group: 'Snapshot' },
-  fps: { type: 'number', description: 'With --view: frames per second (0 = as fast as possible)', default: 30, group: 'Snapshot' },
+  config: { type: 'string', description: 'JSON file of options (e.g. a sweep trial, or a run\'s config.json); flags override it', group: 'Input:' },
+  overwrite: { type: 'boolean', description: 'Replace an existing run folder of the same name', group: 'Input:' },
+  resume: { type: 'string', description: 'Continue the run in this folder from its latest checkpoint, with its own config.json', group: 'Input:' },
+  model: { type: 'string', description: 'A snapshot to use instead of training: its folder or model.json', group: 'Snapshot:' },
+  view: { type: 'boolean', description: 'With --model: watch the policy play in the terminal', group: 'Snapshot:' },
+  eval: { type: 'boolean', description: 'With --model: evaluate the policy (evalEpisodes or evalSteps) and print episode_return_avg', group: 'Snapshot:' },
+  record: { type: 'string', description: 'With --model: write one greedy episode to this file as an animated GIF', group: 'Snapshot:' },
+  episodes: { ...numberTextOption(), description: 'With --view or --eval: episodes to play (an integer >= 1)', defaultDescription: '3 with --view, evalEpisodes with --eval', group: 'Snapshot:' },
+  // No yargs default, so that --fps given without --view can be refused.
+  fps: { ...numberTextOption(), description: `With --view: frames per second, ${FPS_RANGE.min} to ${FPS_RANGE.max} (0 = as fast as possible)`, defaultDescription: String(FPS_RANGE.default), group: 'Snapshot:' },
 } as const satisfies Record<string, Options>;
+
+/** Run options a snapshot's playback uses; any other one would be ignored, so it is refused. */
+const PLAYBACK_KEYS: readonly RunConfigKey[] = ['env', 'seed', 'engine'];
+const EVAL_KEYS: readonly RunConfigKey[] = ['evalEpisodes', 'evalSteps', 'evalEpsilon'];
 
 function yargsOptionFor(key: RunConfigKey): Options {
   const field = fieldOf(key);
@@ -48,8 +61,7 @@ function yargsOptionFor(key: RunConfigKey): Options {
   switch (field.kind) {
     case 'number':
     case 'integer':
-      // Parsed here rather than by yargs, which turns "many" into NaN and loses what was typed.
-      return { ...base, type: 'string', coerce: (value: string) => (value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value) };
+      return { ...base, ...numberTextOption() };
     case 'boolean':
       return { ...base, type: 'boolean' };
     case 'enum':
@@ -61,8 +73,8 @@ function yargsOptionFor(key: RunConfigKey): Options {
       return {
         ...base,
         type: 'array',
-        // Accept "--hidden-layers 64 64" and "--hidden-layers 64,64".
-        coerce: (values: Array<string | number>) => values.flatMap((v) => String(v).split(',')).filter((v) => v !== '').map(Number),
+        // Accept --hidden-layers 64 64, 64,64 and "64 64"; an entry that is not a number stays text for the message.
+        coerce: (values: Array<string | number>) => values.flatMap((v) => String(v).split(/[\s,]+/)).filter((v) => v !== '').map(numberFromText),
       };
   }
 }
@@ -117,17 +129,115 @@ async function readConfigFile(file: string): Promise<Record<string, unknown>> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(`${file} must hold a JSON object of options, e.g. {"learningRate": 0.001}`);
   }
+  checkJsonSource(text, file);
   const values = { ...(parsed as Record<string, unknown>) };
   for (const key of RUN_INFO_KEYS) delete values[key];
   return values;
 }
 
+/**
+ * What JSON.parse passes over without a word: a key given twice (the last one wins) and an
+ * integer a number cannot hold (it becomes another number). JSON is YAML, so the yaml parser
+ * finds both, with their line and column.
+ */
+function checkJsonSource(text: string, file: string): void {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, intAsBigInt: true, uniqueKeys: false });
+  const at = (offset: number | undefined): string => {
+    if (offset === undefined) return file;
+    const { line, col } = lines.linePos(offset);
+    return `${file}:${line}:${col}`;
+  };
+  const problems: string[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const first = new Map<string, number | undefined>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        const offset = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+        if (first.has(key)) problems.push(`${at(offset)}: "${key}" is given twice (first at ${at(first.get(key))}), and JSON keeps only the last one; remove one of them`);
+        else first.set(key, offset);
+      }
+    },
+  });
+  for (const { node, reason } of numbersFromBigInts(doc)) problems.push(`${at(node.range?.[0])}: ${reason}`);
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+}
+
 function flagValues(parsed: Record<string, unknown>): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const key of runConfigKeys) {
-    if (parsed[key] !== undefined) values[key] = parsed[key];
+    const value = parsed[key];
+    if (value === undefined) continue;
+    const inexact = typeof value === 'string' && ['number', 'integer'].includes(fieldOf(key).kind) ? inexactIntegerReason(value) : undefined;
+    if (inexact) throw new ConfigError(`command line: "${key}" ${inexact}`);
+    values[key] = value;
   }
   return values;
+}
+
+/** A whole number of episodes from --episodes, or undefined when not given. */
+function episodesFlag(parsed: Record<string, unknown>): number | undefined {
+  const value = parsed.episodes;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(`--episodes must be an integer >= 1, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function fpsFlag(parsed: Record<string, unknown>): number {
+  const value = parsed.fps;
+  if (value === undefined) return FPS_RANGE.default;
+  if (typeof value !== 'number' || !(value >= FPS_RANGE.min && value <= FPS_RANGE.max)) {
+    throw new ConfigError(`--fps must be a number from ${FPS_RANGE.min} to ${FPS_RANGE.max} frames per second (0 = as fast as possible), got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Options that would change nothing in this kind of call are refused, not ignored: the
+ * snapshot flags without --model, and training options with it.
+ */
+function checkOptionsApply(parsed: Record<string, unknown>): void {
+  const given = (key: string): boolean => parsed[key] !== undefined && parsed[key] !== false;
+  if (!given('model')) {
+    if (given('view') || given('eval')) throw new ConfigError('--view and --eval need --model <snapshot folder or model.json>');
+    for (const key of ['record', 'episodes', 'fps']) {
+      if (given(key)) throw new ConfigError(`--${key} needs --model <snapshot folder or model.json>${key === 'record' ? '' : ` and ${key === 'fps' ? '--view' : '--view or --eval'}`}`);
+    }
+    return;
+  }
+  if (!given('view') && !given('eval') && !given('record')) {
+    throw new ConfigError('--model needs --view (watch it play), --record <file.gif> (save one episode as a GIF) or --eval (print its average return)');
+  }
+  if (given('episodes') && !given('view') && !given('eval')) throw new ConfigError('--episodes applies to --view and --eval; --record saves one episode');
+  if (given('fps') && !given('view')) throw new ConfigError('--fps applies to --view only');
+  for (const key of ['config', 'resume', 'overwrite']) {
+    if (given(key)) throw new ConfigError(`--${key} does not apply to --model (it plays a saved snapshot; nothing is trained or written to a run folder); drop --${key}`);
+  }
+  const allowed = given('eval') ? [...PLAYBACK_KEYS, ...EVAL_KEYS] : PLAYBACK_KEYS;
+  const ignored = runConfigKeys.find((key) => parsed[key] !== undefined && !allowed.includes(key));
+  if (ignored) {
+    const evalOnly = EVAL_KEYS.includes(ignored) ? ' without --eval' : '';
+    throw new ConfigError(`--${ignored} has no effect with --model${evalOnly} (a snapshot plays with the network and settings it was trained with); `
+      + `with --model give only --${allowed.join(', --')}`);
+  }
+}
+
+/** --record's file: a GIF is all it writes, so the name must say so. */
+function recordFile(parsed: Record<string, unknown>): string {
+  const file = String(parsed.record);
+  if (!file) throw new ConfigError('--record needs a file name, e.g. --record episode.gif');
+  if (path.extname(file).toLowerCase() !== '.gif') {
+    throw new ConfigError(`--record writes an animated GIF, so its file name must end in .gif, got ${JSON.stringify(file)} (e.g. --record ${JSON.stringify(path.basename(file, path.extname(file)) + '.gif')})`);
+  }
+  return file;
+}
+
+/** Prints each of the config's warnings (configWarnings) as one line. */
+function printWarnings(config: RunConfig, output: RunOutput): void {
+  for (const warning of configWarnings(config)) output.error(`warning: ${warning}`);
 }
 
 function timestampName(date = new Date()): string {
@@ -165,25 +275,25 @@ export async function resolveRunConfig(parsed: Record<string, unknown>): Promise
 async function playSnapshot(parsed: Record<string, unknown>, output: RunOutput): Promise<number> {
   const flags = flagValues(parsed);
   const config = resolveConfig({ values: flags, source: 'command line' });
+  const episodes = episodesFlag(parsed);
+  const fps = fpsFlag(parsed);
+  const record = parsed.record !== undefined ? recordFile(parsed) : undefined;
   const policy = await loadPolicy(parsed.model as string, flags.env as string | undefined, config.engine);
   output.line(await runBackendLine(policy.learner.engine));
   output.line(`Loaded ${policy.snapshot.modelJsonPath} (${policy.env.id}, hidden ${policy.snapshot.spec.hiddenLayers.join('x')})`);
-  const episodes = typeof parsed.episodes === 'number' ? parsed.episodes : undefined;
-  if (parsed.record !== undefined) {
-    const file = String(parsed.record);
-    if (!file) throw new ConfigError('--record needs a file name, e.g. --record episode.gif');
-    const episode = await recordPolicyToFile(policy.learner, policy.env, file, config.seed);
-    output.line(`Wrote ${file} (${episode.frames} frames of ${episode.width}x${episode.height}, episode return ${episode.episodeReturn}, ${episode.steps} steps)`);
+  if (record !== undefined) {
+    const episode = await recordPolicyToFile(policy.learner, policy.env, record, config.seed);
+    output.line(`Wrote ${record} (${episode.frames} frames of ${episode.width}x${episode.height}, episode return ${episode.episodeReturn}, ${episode.steps} steps)`);
     if (!parsed.view && !parsed.eval) return 0;
   }
   if (parsed.view) {
     const aborter = abortOnSignals(output);
     try {
-      await viewPolicy(policy, { episodes: episodes ?? 3, fps: parsed.fps as number, seed: config.seed, signal: aborter.signal }, output);
+      await viewPolicy(policy, { episodes: episodes ?? 3, fps, seed: config.seed, signal: aborter.signal }, output);
     } finally {
       aborter.dispose();
     }
-    return 0;
+    if (!parsed.eval) return 0;
   }
   const result = evaluatePolicy(policy, episodes !== undefined ? { ...config, evalEpisodes: episodes } : config);
   output.line(`episodes ${result.returns.length} episode_return_avg ${result.returnMean.toFixed(3)} std ${result.returnStd.toFixed(3)}`);
@@ -205,7 +315,7 @@ async function trainWithSignals(config: RunConfig, runDir: string, resume: boole
 async function resumeRun(parsed: Record<string, unknown>, output: RunOutput): Promise<number> {
   const runDir = parsed.resume as string;
   if (!runDir) throw new ConfigError('--resume needs the run folder, e.g. --resume runs/<name>');
-  const overridden = Object.keys(flagValues(parsed)).concat(parsed.config !== undefined ? ['config'] : []);
+  const overridden = Object.keys(flagValues(parsed)).concat(['config', 'overwrite'].filter((key) => parsed[key] !== undefined));
   if (overridden.length > 0) {
     throw new ConfigError(`--resume continues ${runDir} with its own config.json; drop --${overridden[0]} (to change options, start a new run)`);
   }
@@ -215,24 +325,25 @@ async function resumeRun(parsed: Record<string, unknown>, output: RunOutput): Pr
   const configPath = path.join(runDir, 'config.json');
   const config = resolveConfig({ values: await readConfigFile(configPath), source: configPath });
   output.line(`Resuming ${runDir}`);
+  printWarnings(config, output);
   return trainWithSignals(config, runDir, true, output);
 }
 
-/** Runs the CLI; returns the exit code (0 done, 1 error, 130 interrupted). */
+/**
+ * Runs the CLI; returns the exit code: 0 done, 1 a runtime failure, 2 a usage or input error
+ * (a ConfigError: a bad flag, option or file), 130 interrupted. `sweep` uses the same codes.
+ */
 export async function runCli(argv: string[], output: RunOutput = consoleOutput()): Promise<number> {
   const parsed = (await buildParser(argv).parseAsync()) as Record<string, unknown>;
   try {
     checkUnknownFlags(parsed);
-    if (parsed.model !== undefined) {
-      if (!parsed.view && !parsed.eval && parsed.record === undefined) {
-        throw new ConfigError('--model needs --view (watch it play), --record <file.gif> (save one episode as a GIF) or --eval (print its average return)');
-      }
-      return await playSnapshot(parsed, output);
-    }
-    if (parsed.view || parsed.eval) throw new ConfigError('--view and --eval need --model <snapshot folder or model.json>');
-    if (parsed.record !== undefined) throw new ConfigError('--record needs --model <snapshot folder or model.json>');
+    const repeated = repeatedFlag(argv, ['hiddenLayers']);
+    if (repeated) throw new ConfigError(`${repeated} is given more than once; give it once`);
+    checkOptionsApply(parsed);
+    if (parsed.model !== undefined) return await playSnapshot(parsed, output);
     if (parsed.resume !== undefined) return await resumeRun(parsed, output);
     const config = await resolveRunConfig(parsed);
+    printWarnings(config, output);
     const env = envSpec(config.env);
     const engineUsed = resolveEngine({ observationSize: env.observationSize, actionCount: env.actionCount, hiddenLayers: config.hiddenLayers, activation: config.activation }, config.engine);
     const runInfo = {
@@ -245,7 +356,8 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
     const message = error instanceof Error ? error.message : String(error);
     output.error(`error: ${message}`);
     ipcReporter()({ type: 'failed', step: error instanceof DivergedError ? error.step : null, reason: message });
-    return error instanceof ConfigError ? 2 : 1;
+    // A snapshot named by --model that cannot be used is an input error, like a bad --config file.
+    return error instanceof ConfigError || (parsed.model !== undefined && error instanceof SnapshotError) ? 2 : 1;
   }
 }
 

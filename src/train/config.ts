@@ -7,7 +7,9 @@
  */
 import { z } from 'zod';
 import { closest, distance } from 'fastest-levenshtein';
+import { isPair, isScalar, visit, type Document, type Scalar } from 'yaml';
 import { envIds } from '../envs/index.js';
+import { inexactIntegerReason } from '../util/numbers.js';
 
 type FieldKind = 'number' | 'integer' | 'string' | 'boolean' | 'enum' | 'integerList';
 
@@ -203,6 +205,42 @@ export function mergeConfig(base: RunConfig, overrides: Record<string, unknown>,
   return merged as RunConfig;
 }
 
+/**
+ * For a document parsed with `intAsBigInt` (so that no digit is lost on the way): turns each
+ * bigint scalar into a number, and returns the ones a number cannot hold exactly.
+ */
+export function numbersFromBigInts(doc: Document): Array<{ node: Scalar; reason: string }> {
+  const inexact: Array<{ node: Scalar; reason: string }> = [];
+  visit(doc, {
+    Scalar(_, node, ancestors) {
+      if (typeof node.value !== 'bigint') return;
+      const reason = inexactIntegerReason(String(node.value));
+      if (!reason) {
+        node.value = Number(node.value);
+        return;
+      }
+      // Name the value by the keys it sits under, e.g. "parameters.steps.value".
+      const keys = ancestors.filter(isPair).map((pair) => (isScalar(pair.key) ? String(pair.key.value) : String(pair.key)));
+      inexact.push({ node, reason: `${keys.length > 0 ? `"${keys.join('.')}" ` : ''}${reason}` });
+    },
+  });
+  return inexact;
+}
+
+/**
+ * Settings that are valid but almost surely not what was meant, one line each: the run
+ * still starts (a run shorter than trainStart is a cheap smoke test), but not silently.
+ */
+export function configWarnings(config: RunConfig): string[] {
+  const warnings: string[] = [];
+  if (config.steps < config.trainStart) {
+    warnings.push(`steps (${config.steps}) < trainStart (${config.trainStart}): the run ends before its first gradient step, so the network is never trained; lower trainStart or raise steps`);
+  } else if (Math.floor(config.steps / config.targetUpdateEvery) * config.targetUpdateEvery < Math.max(1, config.trainStart)) {
+    warnings.push(`targetUpdateEvery (${config.targetUpdateEvery}) > steps (${config.steps}) after trainStart (${config.trainStart}): the target network is never updated, so every target comes from the initial weights; lower targetUpdateEvery`);
+  }
+  return warnings;
+}
+
 /** Checks between fields, after merging. */
 export function checkConfig(config: RunConfig, source: string): RunConfig {
   const fail = (message: string): never => { throw new ConfigError(`${source}: ${message}`); };
@@ -214,6 +252,9 @@ export function checkConfig(config: RunConfig, source: string): RunConfig {
   }
   if (config.trainStart > 0 && config.trainStart < config.batchSize) {
     fail(`trainStart (${config.trainStart}) must be 0 or at least batchSize (${config.batchSize}), so the first batch can be drawn`);
+  }
+  if (config.logdir.trim() === '') {
+    fail('"logdir" must name a folder, e.g. runs, got ""');
   }
   if (config.name && !/^[A-Za-z0-9._=,+@-][A-Za-z0-9._=,+@/-]*$/.test(config.name) || config.name.split('/').includes('..')) {
     fail(`name ${JSON.stringify(config.name)} must be a relative folder name of letters, digits and . _ = , + @ - (and / for subfolders)`);

@@ -6,9 +6,9 @@ import { createLearner } from '../agent/index.js';
 import type { QLearner } from '../agent/learner.js';
 import { Rng, deriveSeed } from '../util/random.js';
 import { type RunConfig, defaultRunConfig } from './config.js';
-import { checkSnapshotFitsEnv, loadSnapshot, type LoadedSnapshot } from './snapshot.js';
+import { checkSnapshotFitsEnv, loadSnapshot, SnapshotError, type LoadedSnapshot } from './snapshot.js';
 import { learnerOptions } from './run-state.js';
-import { evaluate, type EvaluationResult } from './evaluate.js';
+import { evaluate, mean, standardDeviation, type EvaluationResult } from './evaluate.js';
 import type { RunOutput } from './console.js';
 
 /** The env a snapshot plays: --env, else what the snapshot says, else its run's config.json. */
@@ -23,7 +23,7 @@ async function envIdFor(snapshot: LoadedSnapshot, envFlag: string | undefined): 
   } catch {
     // fall through to the error below
   }
-  throw new Error(`${snapshot.modelJsonPath} does not say which environment it was trained on and ${runConfigPath} is missing; pass --env`);
+  throw new SnapshotError(`${snapshot.modelJsonPath} does not say which environment it was trained on and ${runConfigPath} is missing; pass --env`);
 }
 
 export interface LoadedPolicy {
@@ -59,29 +59,50 @@ function terminalFrameWriter(): (frame: string) => void {
   return (frame) => process.stdout.write(tty ? `\x1b[H\x1b[2J${frame}\n` : `${frame}\n\n`);
 }
 
-/** Play greedy episodes, drawing each step with the env's text renderer. Returns the episode returns. */
+/** The finished episodes so far, one line, for the frame's footer (a terminal redraw clears earlier lines). */
+function returnsSoFar(returns: readonly number[]): string {
+  if (returns.length === 0) return '';
+  const shown = returns.length > 10 ? ['...', ...returns.slice(-10)] : returns;
+  return `\nreturns so far: ${shown.join(', ')} (mean ${mean(returns).toFixed(1)})`;
+}
+
+/**
+ * Play greedy episodes, drawing each step with the env's text renderer. Each finished
+ * episode's return stays in the frame's footer; after the last one (or Ctrl-C) every
+ * episode's line and their average +- std are printed. Returns the finished episodes' returns.
+ */
 export async function viewPolicy(policy: LoadedPolicy, options: ViewOptions, output: RunOutput): Promise<number[]> {
   const { learner, env } = policy;
   const draw = options.drawFrame ?? terminalFrameWriter();
   const frameDelay = options.fps > 0 ? 1000 / options.fps : 0;
   const returns: number[] = [];
+  const lines: string[] = [];
   let observation = env.reset({ seed: deriveSeed(options.seed, 'view') });
   for (let episode = 1; episode <= options.episodes && !options.signal?.aborted; episode++) {
     let episodeReturn = 0;
     let steps = 0;
-    draw(env.renderText());
-    for (;;) {
+    let ended = false;
+    draw(`${env.renderText()}${returnsSoFar(returns)}`);
+    while (!ended && !options.signal?.aborted) {
       const result = env.step(learner.greedyAction(observation));
       episodeReturn += result.reward;
       steps++;
       observation = result.observation;
-      draw(`${env.renderText()}\n${env.id}  episode ${episode}/${options.episodes}  step ${steps}  return ${episodeReturn}`);
+      ended = result.terminated || result.truncated;
+      draw(`${env.renderText()}\n${env.id}  episode ${episode}/${options.episodes}  step ${steps}  return ${episodeReturn}${returnsSoFar(returns)}`);
       if (frameDelay > 0) await sleep(frameDelay);
-      if (result.terminated || result.truncated || options.signal?.aborted) break;
+    }
+    if (!ended) {
+      lines.push(`episode ${episode} interrupted at step ${steps} (return so far ${episodeReturn}; not counted)`);
+      break;
     }
     returns.push(episodeReturn);
-    output.line(`episode ${episode} return ${episodeReturn} steps ${steps}`);
+    lines.push(`episode ${episode} return ${episodeReturn} steps ${steps}`);
     observation = env.reset();
+  }
+  for (const line of lines) output.line(line);
+  if (returns.length > 0) {
+    output.line(`episodes ${returns.length} episode_return_avg ${mean(returns).toFixed(3)} std ${standardDeviation(returns).toFixed(3)}`);
   }
   return returns;
 }

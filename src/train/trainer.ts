@@ -244,7 +244,7 @@ export async function prepareRunDir(config: RunConfig, runInfo: Record<string, s
   const configPath = path.join(runDir, RUN_CONFIG_FILE);
   const exists = await fs.access(configPath).then(() => true, () => false);
   if (exists && !overwrite) {
-    throw new Error(`${runDir} already holds a run (${configPath}); continue it with --resume ${runDir}, choose another --name, or pass --overwrite to replace it`);
+    throw new ConfigError(`${runDir} already holds a run (${configPath}); continue it with --resume ${runDir}, choose another --name, or pass --overwrite to replace it`);
   }
   if (exists) await fs.rm(runDir, { recursive: true, force: true });
   try {
