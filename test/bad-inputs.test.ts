@@ -4,43 +4,14 @@
  * as it was.
  */
 import { expect } from 'chai';
-import { createHash } from 'node:crypto';
-import { PassThrough } from 'node:stream';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { memoryOutput } from '../src/train/console.js';
-import { runCli } from '../src/train/cli.js';
-import { sweepMain } from '../src/cli/sweep-commands.js';
+import { fingerprint, runCommand as run, sweepCommand as sweep } from './helpers/cli-harness.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'rlsweep-bad-'));
 const logdir = path.join(tmp, 'runs');
 const file = (name: string): string => path.join(tmp, name);
-
-/** A fingerprint of every file under the runs folder: names, sizes and contents. */
-function fingerprint(dir: string): string {
-  if (!existsSync(dir)) return 'absent';
-  const hash = createHash('sha256');
-  for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
-    const full = path.join(dir, name);
-    hash.update(name);
-    if (statSync(full).isFile()) hash.update(readFileSync(full));
-  }
-  return hash.digest('hex');
-}
-
-async function run(...args: string[]): Promise<{ code: number; text: string }> {
-  const output = memoryOutput();
-  const code = await runCli(args, output);
-  return { code, text: output.lines.join('\n') };
-}
-
-async function sweep(...args: string[]): Promise<{ code: number; text: string }> {
-  const lines: string[] = [];
-  const stdout = Object.assign(new PassThrough(), { isTTY: false, columns: 100 });
-  const code = await sweepMain(args, { out: (t) => lines.push(t), err: (t) => lines.push(t), stdout });
-  return { code, text: lines.join('\n') };
-}
 
 const GOOD_SWEEP = [
   'name: bad', 'method: grid', 'seeds: [0]', 'parameters:', '  env: { value: CartPole-v1 }', '  steps: { value: 300 }',
@@ -128,6 +99,10 @@ function catalogue(): BadInput[] {
     { what: '--resume of a folder with no run', call: () => run('--resume', file('no-run')), message: new RegExp(`cannot read config file ${esc(path.join(file('no-run'), 'config.json'))}: no such file`) },
     { what: '--resume with a corrupt config.json', call: async () => { const dir = file('bad-resume'); mkdirSync(dir, { recursive: true }); writeFileSync(path.join(dir, 'config.json'), '{"env": 3}'); return run('--resume', dir); }, message: /bad-resume\/config\.json: "env" must be a string, got 3/ },
     { what: '--resume with other options', call: () => run('--resume', path.join(tmp, 'trained'), '--gamma', '0.5'), message: /--resume continues .*trained with its own config\.json; drop --gamma/ },
+
+    // Found by fuzzing (issue 20 §6, test/fuzz.test.ts)
+    { what: 'numeric flag given twice', call: () => run('--tau', '--tau=0', '--logdir', logdir), message: /command line: "tau" must be a number, got \["","0"\]/ },
+    { what: 'sweep flag missing its value', call: () => sweep('run', file('nope.yaml'), '--sbatch-arg', '--logdir', logdir), message: /error: Not enough arguments following: sbatch-arg/ },
   ];
 
   function copySnapshot(name: string): string {

@@ -347,8 +347,9 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
     .help()
     .wrap(Math.min(120, process.stdout.columns ?? 100))
     .fail((message, error) => {
-      // Throwing stops yargs here; returning would let it run the command anyway.
-      throw error ?? new UsageError(message);
+      // Throwing stops yargs here; returning would let it run the command anyway. yargs' own YError
+      // ("Not enough arguments following: sbatch-arg") is a usage error too, not a crash.
+      throw error && error.name !== 'YError' ? error : new UsageError(message ?? error?.message);
     });
   try {
     await parser.parseAsync();

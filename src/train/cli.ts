@@ -23,9 +23,11 @@ export const packageVersion: string = (require('../../package.json') as { versio
 /** Keys a run adds to its config.json; a config file may contain them and they are ignored. */
 export const RUN_INFO_KEYS = ['rlsweepVersion', 'backend', 'engineUsed', 'startedAt'] as const;
 
-const commandOptions = {
+/** The flags that are not RunConfig options (exported for the fuzz tests, which generate command lines from them). */
+export const commandOptions = {
   config: { type: 'string', description: 'JSON file of options (e.g. a sweep trial, or a run\'s config.json); flags override it', group: 'Input' },
   overwrite: { type: 'boolean', description: 'Replace an existing run folder of the same name', group: 'Input' },
+  'dry-run': { type: 'boolean', description: 'Check the options (and --config or --resume\'s config.json), print the resolved configuration, and stop: nothing is trained or written', group: 'Input' },
   resume: { type: 'string', description: 'Continue the run in this folder from its latest checkpoint, with its own config.json', group: 'Input' },
   model: { type: 'string', description: 'A snapshot to use instead of training: its folder or model.json', group: 'Snapshot' },
   view: { type: 'boolean', description: 'With --model: watch the policy play in the terminal', group: 'Snapshot' },
@@ -46,8 +48,9 @@ function yargsOptionFor(key: RunConfigKey): Options {
   switch (field.kind) {
     case 'number':
     case 'integer':
-      // Parsed here rather than by yargs, which turns "many" into NaN and loses what was typed.
-      return { ...base, type: 'string', coerce: (value: string) => (value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value) };
+      // Parsed here rather than by yargs, which turns "many" into NaN and loses what was typed. A flag given twice
+      // comes as a list, left for parseField to refuse.
+      return { ...base, type: 'string', coerce: (value: unknown) => (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value) };
     case 'boolean':
       return { ...base, type: 'boolean' };
     case 'enum':
@@ -88,7 +91,7 @@ function camelCase(flag: string): string {
 
 /** yargs' strict mode would reject a typo without a suggestion; do it ourselves. */
 function checkUnknownFlags(parsed: Record<string, unknown>): void {
-  const known = [...runConfigKeys, ...Object.keys(commandOptions), 'help', 'version'];
+  const known = [...runConfigKeys, ...Object.keys(commandOptions).map(camelCase), 'help', 'version'];
   for (const key of Object.keys(parsed)) {
     if (key === '_' || key === '$0' || known.includes(camelCase(key))) continue;
     throw new ConfigError(`unknown flag --${key}${suggestKey(camelCase(key), known).replace(/"(\w+)"/, (_, k: string) => `--${k}`)}; see --help`);
@@ -199,6 +202,13 @@ async function trainWithSignals(config: RunConfig, runDir: string, resume: boole
   }
 }
 
+/** --dry-run: the configuration a run would use, as the JSON a --config file takes; exit 0. */
+function printDryRun(config: RunConfig, runDir: string, output: RunOutput): number {
+  output.line(`Dry run: the options are valid; a run would write ${runDir}/ with this configuration (nothing was trained or written):`);
+  output.line(JSON.stringify(config, null, 2));
+  return 0;
+}
+
 /** --resume <runDir>: the run's own config.json, its latest checkpoint, and no other options. */
 async function resumeRun(parsed: Record<string, unknown>, output: RunOutput): Promise<number> {
   const runDir = parsed.resume as string;
@@ -209,6 +219,7 @@ async function resumeRun(parsed: Record<string, unknown>, output: RunOutput): Pr
   }
   const configPath = path.join(runDir, 'config.json');
   const config = resolveConfig({ values: await readConfigFile(configPath), source: configPath });
+  if (parsed.dryRun) return printDryRun(config, runDir, output);
   output.line(`Resuming ${runDir}`);
   return trainWithSignals(config, runDir, true, output);
 }
@@ -222,6 +233,7 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
       if (!parsed.view && !parsed.eval && parsed.record === undefined) {
         throw new ConfigError('--model needs --view (watch it play), --record <file.gif> (save one episode as a GIF) or --eval (print its average return)');
       }
+      if (parsed.dryRun) throw new ConfigError('--dry-run checks the options of a training run (or --resume); with --model, drop it');
       return await playSnapshot(parsed, output);
     }
     if (parsed.view || parsed.eval) throw new ConfigError('--view and --eval need --model <snapshot folder or model.json>');
@@ -230,6 +242,7 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
     const config = await resolveRunConfig(parsed);
     const env = envSpec(config.env);
     const engineUsed = resolveEngine({ observationSize: env.observationSize, actionCount: env.actionCount, hiddenLayers: config.hiddenLayers, activation: config.activation }, config.engine);
+    if (parsed.dryRun) return printDryRun(config, path.join(config.logdir, config.name), output);
     const runInfo = {
       rlsweepVersion: packageVersion, backend: (await runBackendLine(engineUsed)).replace(/^backend: /, ''), engineUsed, startedAt: new Date().toISOString(),
     };
