@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ALL_PROPERTIES, createFixture, failureClass, type Fixture, type FuzzProperty, type Violation } from '../test/fuzz/properties.js';
 import { SWEEP_COMMANDS } from '../test/fuzz/inputs.js';
+import { knownBugOf } from '../test/fuzz/known-bugs.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,7 +84,8 @@ try {
       + `${found.size === 0 ? 'no failures' : `${found.size} failure class${found.size === 1 ? '' : 'es'}`}`);
     let n = 0;
     for (const [, { violation, counterexample, at }] of found) {
-      console.log(`\n${++n}. ${violation.rule} (first at case ${at})\n   output: ${violation.detail.split('\n')[0]}\n   smallest input:\n${counterexample.replace(/^/gm, '     ')}`);
+      const known = knownBugOf(violation);
+      console.log(`\n${++n}. ${violation.rule} (first at case ${at})${known ? ` [known: ${known.owner}]` : ' [NEW]'}\n   output: ${violation.detail.split('\n')[0]}\n   smallest input:\n${counterexample.replace(/^/gm, '     ')}`);
     }
   }
 } finally {

@@ -314,24 +314,51 @@ function withBytes(text: string, at: number, pick: number): Buffer {
   return Buffer.concat([bytes.subarray(0, i), Buffer.from(bad), bytes.subarray(i)]);
 }
 
-function mutated(text: string, mutations: Record<string, TextMutation>): fc.Arbitrary<{ bytes: Buffer; mutations: string[] }> {
+/** A generated file: its bytes, the text mutations applied, and the defects it was built with (before any mutation). */
+export interface GeneratedFile {
+  bytes: Buffer;
+  mutations: string[];
+  /** What is wrong with it by construction (a key no schema has, a value the field refuses, a key twice); [] when none is known. */
+  defects: string[];
+}
+
+function mutated(text: string, defects: string[], mutations: Record<string, TextMutation>): fc.Arbitrary<GeneratedFile> {
   const names = Object.keys(mutations);
   const step = fc.tuple(fc.constantFrom(...names, 'nonUtf8'), fc.nat(), fc.nat());
   return fc.oneof(
-    { weight: 3, arbitrary: fc.constant({ bytes: Buffer.from(text), mutations: [] as string[] }) },
+    { weight: 3, arbitrary: fc.constant({ bytes: Buffer.from(text), mutations: [] as string[], defects }) },
     { weight: 2, arbitrary: fc.array(step, { minLength: 1, maxLength: 3 }).map((steps) => {
       let current = text;
       for (const [name, at, pick] of steps) if (name !== 'nonUtf8') current = mutations[name]!(current, at, pick);
       const bytesStep = steps.find(([name]) => name === 'nonUtf8');
-      return { bytes: bytesStep ? withBytes(current, bytesStep[1], bytesStep[2]) : Buffer.from(current), mutations: steps.map(([name]) => name) };
+      return { bytes: bytesStep ? withBytes(current, bytesStep[1], bytesStep[2]) : Buffer.from(current), mutations: steps.map(([name]) => name), defects };
     }) },
   );
 }
 
+/** Keys a map has that it must not: not in `allowed`, or given twice. */
+function keyDefects(pairs: ReadonlyArray<readonly [string, Value]>, allowed: readonly string[], where: string): string[] {
+  const seen = new Set<string>();
+  return pairs.flatMap(([key]) => {
+    const defects = seen.has(key) ? [`${where}"${key}" given twice`] : [];
+    seen.add(key);
+    return allowed.includes(key) ? defects : [...defects, `${where}unknown key "${key}"`];
+  });
+}
+
+/** The key-level defects of a sweep file (values are left to the properties that check messages). */
+function sweepDefects(pairs: Array<[string, Value]>): string[] {
+  const parameters = pairs.find(([key]) => key === 'parameters')?.[1];
+  const parameterKeys = runConfigKeys.filter((key) => RESERVED_PARAMETERS[key] === undefined);
+  return [
+    ...keyDefects(pairs, TOP_LEVEL_KEYS, ''),
+    ...(parameters instanceof Pairs ? keyDefects(parameters.pairs, parameterKeys, 'parameters: ') : []),
+  ];
+}
+
 /** A sweep file: generated from the spec's keys and the run options, then maybe broken as text. */
-export const sweepFileText: fc.Arbitrary<{ bytes: Buffer; mutations: string[] }> = sweepEntries
-  .map((pairs) => `${yamlBlock(new Pairs(pairs), '').join('\n')}\n`)
-  .chain((text) => mutated(text, YAML_MUTATIONS));
+export const sweepFileText: fc.Arbitrary<GeneratedFile> = sweepEntries
+  .chain((pairs) => mutated(`${yamlBlock(new Pairs(pairs), '').join('\n')}\n`, sweepDefects(pairs), YAML_MUTATIONS));
 
 // ---------------------------------------------------------------- config JSON
 
@@ -343,13 +370,28 @@ function jsonText(value: Value): string {
   return JSON.stringify(value);
 }
 
+/** What is wrong with a config file's options: unknown keys, keys twice, values (as JSON reads them) the field refuses. */
+function configDefects(pairs: Array<readonly [string, Value]>): string[] {
+  const values = pairs.flatMap(([key, value]): string[] => {
+    if (!(runConfigKeys as string[]).includes(key)) return [];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(jsonText(value));
+    } catch {
+      return [`"${key}": ${jsonText(value)} is not JSON`];
+    }
+    return fieldOf(key as RunConfigKey).schema.safeParse(parsed).success ? [] : [`"${key}": ${jsonText(value)} is refused by its schema`];
+  });
+  return [...keyDefects(pairs, [...runConfigKeys, ...RUN_INFO_KEYS], ''), ...values];
+}
+
 /** A --config file: run options (and the keys a run adds to its config.json), some misspelt or repeated, then maybe broken. */
-export const configFileText: fc.Arbitrary<{ bytes: Buffer; mutations: string[] }> = fc.tuple(
+export const configFileText: fc.Arbitrary<GeneratedFile> = fc.tuple(
   optionPairs(runKeyOrTypo, 8),
   fc.array(fc.tuple(fc.constantFrom(...RUN_INFO_KEYS), junk), { maxLength: 1 }),
   fc.boolean(),
-).map(([pairs, info, repeat]) => jsonText(new Pairs([...pairs, ...info, ...(repeat && pairs.length > 0 ? [pairs[0]!] : [])])))
-  .chain((text) => mutated(text, JSON_MUTATIONS));
+).map(([pairs, info, repeat]) => [...pairs, ...info, ...(repeat && pairs.length > 0 ? [pairs[0]!] : [])])
+  .chain((pairs) => mutated(jsonText(new Pairs(pairs)), configDefects(pairs), JSON_MUTATIONS));
 
 // ---------------------------------------------------------------- command lines
 

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import {
-  type Fixture, type FuzzProperty, failureClass, runArgvProperty, sweepArgvProperty, sweepFileProperty, sweepFolderProperty, type Violation,
+  configFileProperty, type Fixture, type FuzzProperty, failureClass, runArgvProperty, sweepArgvProperty, sweepFileProperty, sweepFolderProperty, type Violation,
 } from './properties.js';
 
 export interface KnownBug {
@@ -52,7 +52,13 @@ export const KNOWN_BUGS: KnownBug[] = [
     title: 'sweep plan/run: an alias to an anchor the file does not set (name: *n) exits 1 with "Unresolved alias ..." and no file:line, instead of a sweep-file error (exit 2)',
     owner: '§4 input validation (src/sweep/spec.ts: YAML anchors/aliases)',
     matches: /^sweep (plan|run): exit 1 for a bad input .*Unresolved alias/,
-    reproduce: reproducer(sweepFileProperty, () => ({ bytes: Buffer.from('name: *n\n'), mutations: [] })),
+    reproduce: reproducer(sweepFileProperty, () => ({ bytes: Buffer.from('name: *n\n'), mutations: [], defects: [] })),
+  },
+  {
+    title: 'run.ts --config: a JSON file with a key given twice ({"gamma": 0.9, "gamma": 0.5}) is accepted silently (the last one wins)',
+    owner: '§4 input validation (src/train/cli.ts readConfigFile)',
+    matches: /^run\.ts --config: accepts a defect without an error or a warning \| <q> given twice/,
+    reproduce: reproducer(configFileProperty, () => ({ bytes: Buffer.from('{"gamma": 0.9, "gamma": 0.5}'), mutations: [], defects: ['"gamma" given twice'] })),
   },
 ];
 

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type CommandResult, fingerprint, runCommand, sweepCommand } from '../helpers/cli-harness.js';
-import { configFileText, type FuzzPaths, runArgv, sweepArgv, sweepFileText } from './inputs.js';
+import { configFileText, type FuzzPaths, type GeneratedFile, runArgv, sweepArgv, sweepFileText } from './inputs.js';
 
 /** The object through which yargs exits: it keeps its own reference to process.exit, taken when it loads. */
 interface YargsShim { process: { exit: (code?: number) => never } }
@@ -179,7 +179,7 @@ export interface FuzzProperty<T> {
   show: (input: T) => string;
 }
 
-function showBytes({ bytes, mutations }: { bytes: Buffer; mutations: string[] }): string {
+function showBytes({ bytes, mutations }: GeneratedFile): string {
   const text = bytes.toString('utf8');
   const escaped = /[\uFFFD\u0000\uFEFF\t\r]/.test(text) ? JSON.stringify(text) : text;
   return `${mutations.length > 0 ? `(text mutations: ${mutations.join(', ')})\n` : ''}${escaped}`;
@@ -187,8 +187,14 @@ function showBytes({ bytes, mutations }: { bytes: Buffer; mutations: string[] })
 
 const showArgv = (prefix: string) => (argv: string[]): string => `${prefix} ${argv.map((a) => (/^[\w./=,:+@-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}`;
 
+/** A file built with a defect (and not mutated after) must not pass without an error or a warning. */
+function silentlyAccepted(input: GeneratedFile, outcome: Outcome): Violation[] {
+  if (input.mutations.length > 0 || input.defects.length === 0 || outcome.code !== 0 || /^warning: /m.test(outcome.text)) return [];
+  return [{ rule: `${outcome.command}: accepts a defect without an error or a warning`, detail: input.defects[0]! }];
+}
+
 /** A sweep file through `sweep plan`; when plan refuses it (exit 2), `sweep run` must refuse it too and write nothing. */
-export const sweepFileProperty: FuzzProperty<{ bytes: Buffer; mutations: string[] }> = {
+export const sweepFileProperty: FuzzProperty<GeneratedFile> = {
   name: 'sweep files (sweep plan, and sweep run of what plan refuses)',
   arbitrary: () => sweepFileText,
   async check(input, fixture) {
@@ -196,7 +202,7 @@ export const sweepFileProperty: FuzzProperty<{ bytes: Buffer; mutations: string[
     writeFileSync(target, input.bytes);
     const { logdir } = fixture.paths;
     const plan = await execute('sweep plan', logdir, fixture, () => sweepCommand('plan', target, '--logdir', logdir));
-    const found = violations(plan, { checksOnly: true, inputErrorsExit2: true });
+    const found = [...violations(plan, { checksOnly: true, inputErrorsExit2: true }), ...silentlyAccepted(input, plan)];
     if (plan.code === 2 && plan.thrown === undefined) {
       const run = await execute('sweep run', logdir, fixture, () => sweepCommand('run', target, '--logdir', logdir, '--concurrency', '1'));
       found.push(...violations(run, { checksOnly: false, inputErrorsExit2: true }));
@@ -208,7 +214,7 @@ export const sweepFileProperty: FuzzProperty<{ bytes: Buffer; mutations: string[
 };
 
 /** A --config JSON file through run.ts --dry-run. */
-export const configFileProperty: FuzzProperty<{ bytes: Buffer; mutations: string[] }> = {
+export const configFileProperty: FuzzProperty<GeneratedFile> = {
   name: 'config JSON files (run.ts --config x.json --dry-run)',
   arbitrary: () => configFileText,
   async check(input, fixture) {
@@ -216,7 +222,7 @@ export const configFileProperty: FuzzProperty<{ bytes: Buffer; mutations: string
     writeFileSync(target, input.bytes);
     const { logdir } = fixture.paths;
     const outcome = await execute('run.ts --config', logdir, fixture, () => runCommand('--dry-run', '--logdir', logdir, '--config', target));
-    return violations(outcome, { checksOnly: true, inputErrorsExit2: true });
+    return [...violations(outcome, { checksOnly: true, inputErrorsExit2: true }), ...silentlyAccepted(input, outcome)];
   },
   show: showBytes,
 };
