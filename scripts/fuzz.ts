@@ -75,6 +75,7 @@ const drift = checkSweepTable();
 console.log(`rlsweep fuzz: seed ${seed}, ${runs} cases per property, node ${process.version}, ${new Date().toISOString()}`);
 for (const line of drift) console.log(`warning: ${line}`);
 const fixture = await createFixture();
+process.once('SIGINT', () => { fixture.dispose(); process.exit(130); });
 let total = 0;
 try {
   for (const property of ALL_PROPERTIES.filter((p) => p.name.includes(args.property))) {
