@@ -4,43 +4,14 @@
  * as it was.
  */
 import { expect } from 'chai';
-import { createHash } from 'node:crypto';
-import { PassThrough } from 'node:stream';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { memoryOutput } from '../src/train/console.js';
-import { runCli } from '../src/train/cli.js';
-import { sweepMain } from '../src/cli/sweep-commands.js';
+import { fingerprint, runCommand as run, sweepCommand as sweep } from './helpers/cli-harness.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'rlsweep-bad-'));
 const logdir = path.join(tmp, 'runs');
 const file = (name: string): string => path.join(tmp, name);
-
-/** A fingerprint of every file under the runs folder: names, sizes and contents. */
-function fingerprint(dir: string): string {
-  if (!existsSync(dir)) return 'absent';
-  const hash = createHash('sha256');
-  for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
-    const full = path.join(dir, name);
-    hash.update(name);
-    if (statSync(full).isFile()) hash.update(readFileSync(full));
-  }
-  return hash.digest('hex');
-}
-
-async function run(...args: string[]): Promise<{ code: number; text: string }> {
-  const output = memoryOutput();
-  const code = await runCli(args, output);
-  return { code, text: output.lines.join('\n') };
-}
-
-async function sweep(...args: string[]): Promise<{ code: number; text: string }> {
-  const lines: string[] = [];
-  const stdout = Object.assign(new PassThrough(), { isTTY: false, columns: 100 });
-  const code = await sweepMain(args, { out: (t) => lines.push(t), err: (t) => lines.push(t), stdout });
-  return { code, text: lines.join('\n') };
-}
 
 const GOOD_SWEEP = [
   'name: bad', 'method: grid', 'seeds: [0]', 'parameters:', '  env: { value: CartPole-v1 }', '  steps: { value: 300 }',
@@ -198,6 +169,13 @@ function catalogue(): BadInput[] {
     { what: 'a run flag given twice', call: () => run('--steps', '300', '--logdir', logdir, '--steps', '400'), message: /--steps is given more than once; give it once/ },
     { what: 'config JSON with a duplicated key', call: cfg('dupkey.json', '{\n  "gamma": 0.9,\n  "gamma": 0.5\n}'), message: /dupkey\.json:3:3: "gamma" is given twice \(first at .*dupkey\.json:2:3\), and JSON keeps only the last one/ },
     { what: 'config JSON integer beyond 2^53', call: cfg('bigint.json', '{"steps": 9007199254740993}'), message: /bigint\.json:1:11: "steps" 9007199254740993 is beyond the largest integer a number holds exactly/ },
+    // Found by fuzzing (issue 20 §6, test/fuzz.test.ts)
+    { what: 'numeric flag given twice', call: () => run('--tau', '--tau=0', '--logdir', logdir), message: /--tau is given more than once; give it once/ },
+    { what: 'a flag named like a member of every object', call: () => run('--constructor', '--logdir', logdir), message: /unknown flag --constructor; see --help/ },
+    { what: 'a sweep flag named like a member of every object', call: () => sweep('plan', file('nope.yaml'), '--toString'), message: /unknown flag --toString/ },
+    { what: 'a YAML alias to an anchor never set', call: s('noanchor.yaml', 'name: *n\nparameters:\n  env: { value: CartPole-v1 }\n'), message: /noanchor\.yaml:1:7: alias \*n names no anchor set before it/ },
+    { what: 'sweep results of an empty path', call: () => sweep('results', ''), message: /sweep results got an empty path; sweep results takes a sweep's folder/ },
+    { what: 'sweep flag missing its value', call: () => sweep('run', file('nope.yaml'), '--sbatch-arg', '--logdir', logdir), message: /error: Not enough arguments following: sbatch-arg/ },
   ];
 
   /** A sweep folder outside the runs folder whose one trial is running (this process), with a checkpoint and a leftover. */

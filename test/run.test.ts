@@ -212,6 +212,21 @@ describe('the run CLI', function () {
     expect(bad.text).to.match(new RegExp(`${file.replace(/\//g, '\\/')}: unknown option "gama" \\(did you mean "gamma"\\?\\)`));
   });
 
+  it('--dry-run checks the options and prints the configuration, writing nothing', async () => {
+    const file = path.join(logdir, 'dry.json');
+    await fs.writeFile(file, JSON.stringify({ env: 'CartPole-v1', steps: 700 }));
+    const dryLogdir = path.join(logdir, 'dry-runs');
+    const { code, text } = await cli('--dry-run', '--config', file, '--gamma', '0.9', '--name', 'dry', '--logdir', dryLogdir);
+    expect(code, text).to.equal(0);
+    expect(text).to.contain(`a run would write ${path.join(dryLogdir, 'dry')}/`);
+    expect(JSON.parse(text.slice(text.indexOf('{')))).to.include({ env: 'CartPole-v1', steps: 700, gamma: 0.9, name: 'dry' });
+    expect(await fs.stat(dryLogdir).then(() => true, () => false), 'the logdir was created').to.equal(false);
+    const bad = await cli('--dry-run', '--gamma', '2', '--logdir', dryLogdir);
+    expect(bad.code).to.equal(2);
+    expect(bad.text).to.match(/"gamma" must be <= 1, got 2/);
+    expect((await cli('--dry-run', '--model', '/nonexistent/snap', '--eval')).text).to.match(/--dry-run checks the options of a training run/);
+  });
+
   it('evaluates and views a snapshot, and rejects one that does not fit the env', async () => {
     const { code } = await cli('--env', 'CartPole-v1', '--steps', '500', '--train-start', '100', '--eval-every', '0', '--eval-episodes', '1', '--q-validation-size', '50', '--log-every', '250', '--name', 'snap', '--logdir', logdir);
     expect(code).to.equal(0);

@@ -20,7 +20,7 @@ import * as readline from 'node:readline';
 import { ConfigError, suggestKey } from '../train/config.js';
 import { inexactIntegerReason } from '../util/numbers.js';
 import type { Argv, MiddlewareFunction } from 'yargs';
-import { numberTextOption, repeatedFlag, yargs } from '../util/yargs.js';
+import { numberTextOption, objectMemberFlag, repeatedFlag, yargs } from '../util/yargs.js';
 import { checkTrialCount, DEFAULT_TRIAL_LIMIT, expandSweep, sweepWarnings, sweptParameters, type Trial } from '../sweep/expand.js';
 import { type BatchExecutor, LocalExecutor, type TrialExecutor } from '../sweep/executor.js';
 import { SweepLockedError } from '../sweep/lock.js';
@@ -346,6 +346,11 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
       }
     }
   };
+  const memberFlag = objectMemberFlag(argv);
+  if (memberFlag) {
+    io.err(`error: unknown flag ${memberFlag}\n(see sweep --help)`);
+    return 2;
+  }
   const repeated = repeatedFlag(argv, ['sbatch-arg']);
   if (repeated) {
     io.err(`error: ${repeated} is given more than once; give it once\n(see sweep --help)`);
@@ -423,8 +428,9 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
     .help()
     .wrap(Math.min(120, process.stdout.columns ?? 100))
     .fail((message, error) => {
-      // Throwing stops yargs here; returning would let it run the command anyway.
-      throw error ?? new UsageError(message);
+      // Throwing stops yargs here; returning would let it run the command anyway. yargs' own YError
+      // ("Not enough arguments following: sbatch-arg") is a usage error too, not a crash.
+      throw error && error.name !== 'YError' ? error : new UsageError(message ?? error?.message);
     });
   try {
     await parser.parseAsync();

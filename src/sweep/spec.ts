@@ -27,8 +27,10 @@ import {
   ConfigError, type RunConfigKey, checkConfig, defaultRunConfig, fieldOf, numbersFromBigInts, parseField, runConfigKeys, suggestKey,
 } from '../train/config.js';
 
-export type SweepMethod = 'grid' | 'random';
-export type MetricGoal = 'maximize' | 'minimize';
+export const SWEEP_METHODS = ['grid', 'random'] as const;
+export type SweepMethod = (typeof SWEEP_METHODS)[number];
+export const METRIC_GOALS = ['maximize', 'minimize'] as const;
+export type MetricGoal = (typeof METRIC_GOALS)[number];
 export type Distribution = 'uniform' | 'int_uniform' | 'log_uniform_values' | 'q_uniform';
 
 /** A value a parameter can take: what RunConfig fields hold. */
@@ -79,18 +81,18 @@ export class SweepSpecError extends ConfigError {
   }
 }
 
-const TOP_LEVEL_KEYS = ['name', 'description', 'method', 'metric', 'seeds', 'concurrency', 'run_cap', 'sweep_seed', 'parameters'] as const;
+export const TOP_LEVEL_KEYS = ['name', 'description', 'method', 'metric', 'seeds', 'concurrency', 'run_cap', 'sweep_seed', 'parameters'] as const;
 /** W&B keys that mean nothing here; named so the message can say so. */
-const WANDB_ONLY_KEYS: Record<string, string> = {
+export const WANDB_ONLY_KEYS: Record<string, string> = {
   program: 'trials always run the rlsweep run entry point',
   command: 'trials always run the rlsweep run entry point',
   early_terminate: 'early termination is not supported',
   project: 'there is no W&B project; results go to <logdir>/<name>/',
   entity: 'there is no W&B entity; results go to <logdir>/<name>/',
 };
-const PARAMETER_KEYS = ['value', 'values', 'min', 'max', 'distribution', 'q'] as const;
+export const PARAMETER_KEYS = ['value', 'values', 'min', 'max', 'distribution', 'q'] as const;
 /** Keys set by the sweep itself, never by parameters. */
-const RESERVED_PARAMETERS: Partial<Record<RunConfigKey, string>> = {
+export const RESERVED_PARAMETERS: Partial<Record<RunConfigKey, string>> = {
   seed: 'replicates come from the top-level "seeds: [0, 1, 2]" list',
   name: 'each trial is named after its swept values',
   logdir: 'trials go to <--logdir>/<sweep name>/',
@@ -386,7 +388,10 @@ function resolveDocument(check: Checker, doc: Document): void {
   visit(doc, {
     Alias(_, alias, ancestors) {
       const target = alias.resolve(doc);
-      if (!target) return undefined; // an unknown anchor is a YAML error, reported before this runs
+      if (!target) {
+        check.fail(alias, `alias *${alias.source} names no anchor set before it: write &${alias.source} on the value it should repeat (above this line), or write the value itself`);
+        return visit.REMOVE;
+      }
       if (ancestors.includes(target as Node)) {
         check.fail(alias, `alias *${alias.source} refers to a value that contains it`);
         return visit.REMOVE;
@@ -485,7 +490,7 @@ export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
       check.fail(methodEntry.valueNode, '"method" bayes is not supported; use grid or random');
       method = undefined;
     } else {
-      method = oneOfStrings(check, methodEntry.valueNode, doc, '"method"', ['grid', 'random'] as const);
+      method = oneOfStrings(check, methodEntry.valueNode, doc, '"method"', SWEEP_METHODS);
     }
   }
 
@@ -499,7 +504,7 @@ export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
     for (const pair of metricPairs) {
       const key = keyName(pair);
       if (key === 'name') metricName = oneOfStrings(check, pair.value as Node, doc, '"metric.name"', SWEEP_METRICS);
-      else if (key === 'goal') goal = oneOfStrings(check, pair.value as Node, doc, '"metric.goal"', ['maximize', 'minimize'] as const);
+      else if (key === 'goal') goal = oneOfStrings(check, pair.value as Node, doc, '"metric.goal"', METRIC_GOALS);
       else check.fail(pair.key as Node, `"metric": unknown key "${key}"${suggestKey(key, ['name', 'goal'])}; a metric has name and goal`);
     }
     if (metricPairs.length > 0 && !metricPairs.some((pair) => keyName(pair) === 'name')) {

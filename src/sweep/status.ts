@@ -158,6 +158,7 @@ export async function readManifest(sweepDir: string): Promise<SweepManifest | un
  * file, its folder is named.
  */
 async function requireFolderArgument(dir: string, command: string, expected: string): Promise<FolderContents> {
+  if (dir.trim() === '') throw new ConfigError(`sweep ${command} got an empty path; ${expected}`);
   let contents: FolderContents;
   try {
     contents = await folderContents(dir);

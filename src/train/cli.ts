@@ -20,7 +20,7 @@ import { ipcReporter } from './progress.js';
 import { readUtf8File } from '../util/files.js';
 import { SWEEP_MANIFEST_FILE, folderContents } from '../util/run-folders.js';
 import { inexactIntegerReason, numberFromText } from '../util/numbers.js';
-import { numberTextOption, repeatedFlag, yargs } from '../util/yargs.js';
+import { numberTextOption, objectMemberFlag, repeatedFlag, yargs } from '../util/yargs.js';
 import { envSpec } from '../envs/index.js';
 import { resolveEngine } from '../agent/index.js';
 
@@ -33,9 +33,11 @@ export const RUN_INFO_KEYS = ['rlsweepVersion', 'backend', 'engineUsed', 'starte
 /** Frames per second of --view. */
 const FPS_RANGE = { min: 0, max: 1000, default: 30 } as const;
 
-const commandOptions = {
+/** The flags that are not RunConfig options (exported for the fuzz tests, which generate command lines from them). */
+export const commandOptions = {
   config: { type: 'string', description: 'JSON file of options (e.g. a sweep trial, or a run\'s config.json); flags override it', group: 'Input:' },
   overwrite: { type: 'boolean', description: 'Replace an existing run folder of the same name', group: 'Input:' },
+  'dry-run': { type: 'boolean', description: 'Check the options (and --config or --resume\'s config.json), print the resolved configuration, and stop: nothing is trained or written', group: 'Input:' },
   resume: { type: 'string', description: 'Continue the run in this folder from its latest checkpoint, with its own config.json', group: 'Input:' },
   model: { type: 'string', description: 'A snapshot to use instead of training: its folder or model.json', group: 'Snapshot:' },
   view: { type: 'boolean', description: 'With --model: watch the policy play in the terminal', group: 'Snapshot:' },
@@ -102,7 +104,7 @@ function camelCase(flag: string): string {
 
 /** yargs' strict mode would reject a typo without a suggestion; do it ourselves. */
 function checkUnknownFlags(parsed: Record<string, unknown>): void {
-  const known = [...runConfigKeys, ...Object.keys(commandOptions), 'help', 'version'];
+  const known = [...runConfigKeys, ...Object.keys(commandOptions).map(camelCase), 'help', 'version'];
   for (const key of Object.keys(parsed)) {
     if (key === '_' || key === '$0' || known.includes(camelCase(key))) continue;
     throw new ConfigError(`unknown flag --${key}${suggestKey(camelCase(key), known).replace(/"(\w+)"/, (_, k: string) => `--${k}`)}; see --help`);
@@ -311,6 +313,13 @@ async function trainWithSignals(config: RunConfig, runDir: string, resume: boole
   }
 }
 
+/** --dry-run: the configuration a run would use, as the JSON a --config file takes; exit 0. */
+function printDryRun(config: RunConfig, runDir: string, output: RunOutput): number {
+  output.line(`Dry run: the options are valid; a run would write ${runDir}/ with this configuration (nothing was trained or written):`);
+  output.line(JSON.stringify(config, null, 2));
+  return 0;
+}
+
 /** --resume <runDir>: the run's own config.json, its latest checkpoint, and no other options. */
 async function resumeRun(parsed: Record<string, unknown>, output: RunOutput): Promise<number> {
   const runDir = parsed.resume as string;
@@ -324,6 +333,7 @@ async function resumeRun(parsed: Record<string, unknown>, output: RunOutput): Pr
   }
   const configPath = path.join(runDir, 'config.json');
   const config = resolveConfig({ values: await readConfigFile(configPath), source: configPath });
+  if (parsed.dryRun) return printDryRun(config, runDir, output);
   output.line(`Resuming ${runDir}`);
   printWarnings(config, output);
   return trainWithSignals(config, runDir, true, output);
@@ -334,18 +344,27 @@ async function resumeRun(parsed: Record<string, unknown>, output: RunOutput): Pr
  * (a ConfigError: a bad flag, option or file), 130 interrupted. `sweep` uses the same codes.
  */
 export async function runCli(argv: string[], output: RunOutput = consoleOutput()): Promise<number> {
+  const memberFlag = objectMemberFlag(argv);
+  if (memberFlag) {
+    output.error(`error: unknown flag ${memberFlag}; see --help for the options`);
+    return 2;
+  }
   const parsed = (await buildParser(argv).parseAsync()) as Record<string, unknown>;
   try {
     checkUnknownFlags(parsed);
     const repeated = repeatedFlag(argv, ['hiddenLayers']);
     if (repeated) throw new ConfigError(`${repeated} is given more than once; give it once`);
     checkOptionsApply(parsed);
-    if (parsed.model !== undefined) return await playSnapshot(parsed, output);
+    if (parsed.model !== undefined) {
+      if (parsed.dryRun) throw new ConfigError('--dry-run checks the options of a training run (or --resume); with --model, drop it');
+      return await playSnapshot(parsed, output);
+    }
     if (parsed.resume !== undefined) return await resumeRun(parsed, output);
     const config = await resolveRunConfig(parsed);
     printWarnings(config, output);
     const env = envSpec(config.env);
     const engineUsed = resolveEngine({ observationSize: env.observationSize, actionCount: env.actionCount, hiddenLayers: config.hiddenLayers, activation: config.activation }, config.engine);
+    if (parsed.dryRun) return printDryRun(config, path.join(config.logdir, config.name), output);
     const runInfo = {
       rlsweepVersion: packageVersion, backend: (await runBackendLine(engineUsed)).replace(/^backend: /, ''), engineUsed, startedAt: new Date().toISOString(),
     };

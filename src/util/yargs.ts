@@ -39,3 +39,19 @@ export function repeatedFlag(argv: readonly string[], repeatable: readonly strin
   }
   return undefined;
 }
+
+/**
+ * The first flag named like a member of every JavaScript object (--constructor, --toString,
+ * --__proto__): yargs looks such names up in plain objects and crashes, so they are refused
+ * before it parses (no option of ours has such a name).
+ */
+export function objectMemberFlag(argv: readonly string[]): string | undefined {
+  for (const arg of argv) {
+    if (arg === '--') break;
+    const match = /^--(?:no-)?([^=]+)/.exec(arg);
+    if (!match) continue;
+    const key = match[1]!.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+    if (key in Object.prototype || key === '__proto__') return `--${match[1]}`;
+  }
+  return undefined;
+}
