@@ -9,6 +9,7 @@ import { formatDuration } from './progress-view.js';
 import { formatNumber } from './results.js';
 import type { SlurmJobRecord } from './slurm.js';
 import { type TrialState, type TrialStatus, readManifest, readStatus, STDERR_LOG } from './status.js';
+import { formatTable } from '../util/text-table.js';
 
 /** The latest Slurm submission and its tasks (or why the queue could not be asked). */
 export interface QueueView {
@@ -47,11 +48,6 @@ function trialDetail(status: TrialStatus | undefined, dir: string): string {
   return '';
 }
 
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
-}
-
 /** The status report of the sweep in `sweepDir`. */
 export async function formatSweepStatus(sweepDir: string, queue: QueueView | undefined): Promise<string> {
   const manifest = await readManifest(sweepDir);
@@ -78,6 +74,6 @@ export async function formatSweepStatus(sweepDir: string, queue: QueueView | und
     `Sweep ${manifest.name} (${sweepDir}): ${manifest.trials.length} trials — ${summary}`,
     ...(queue ? [queueLine(queue)] : []),
     '',
-    ...table(rows),
+    ...formatTable(rows),
   ].join('\n');
 }

@@ -25,6 +25,7 @@ import type { RunOutput } from './console.js';
 import { modelSummary } from './summary.js';
 import type { ProgressReporter } from './progress.js';
 import { describeFsError, ensureDir, writeFileAtomic } from '../util/files.js';
+import { maxOf } from '../util/extent.js';
 
 export interface TrainOptions {
   /** The run's folder; it must exist and hold config.json already. */
@@ -379,7 +380,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
     const returnMeans = loop.evaluations.map((e) => e.returnMean);
     report({
       type: 'finished', step: loop.step, totalSteps: config.steps, interrupted,
-      finalReturnMean: returnMeans.at(-1) ?? null, bestReturnMean: returnMeans.length > 0 ? Math.max(...returnMeans) : null,
+      finalReturnMean: returnMeans.at(-1) ?? null, bestReturnMean: returnMeans.length > 0 ? maxOf(returnMeans) : null,
     });
     return {
       stepsDone: loop.step, interrupted, resumedFrom, episodeReturns: loop.episodeReturns, evaluations: loop.evaluations, learner,
