@@ -15,6 +15,7 @@ import { formatNumber, type SweepResults } from '../src/sweep/results.js';
 import { resolveConfig } from '../src/train/config.js';
 import { prepareRunDir, train } from '../src/train/trainer.js';
 import { memoryOutput } from '../src/train/console.js';
+import { listEventFiles, SummaryWriter } from '../src/tensorboard/index.js';
 
 const ROOT = process.cwd();
 const CHROMIUM = '/usr/bin/chromium';
@@ -137,6 +138,33 @@ describe('report data from a folder of plain runs (no sweep.json)', function () 
     expect(data.charts.find((chart) => chart.tag === 'train/loss')!.scales).to.deep.equal(['log', 'linear']);
     expect(data.bestPolicy?.gif.length).to.be.greaterThan(0);
     expect(data.bestPolicy?.configName).to.equal(data.configurations.find((c) => c.best)!.configName);
+  });
+});
+
+describe('report data from a damaged run', () => {
+  it('warns naming the file and still reports the other runs', async () => {
+    const logdir = await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-report-damaged-'));
+    try {
+      for (const seed of [0, 1]) {
+        const dir = path.join(logdir, `s${seed}`);
+        const writer = new SummaryWriter(dir);
+        for (let step = 100; step <= 300; step += 100) writer.scalar('eval/return_mean', step / 10 + seed, step);
+        writer.close();
+        await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify({ env: 'CartPole-v1', steps: 300, seed, gamma: 0.99 }));
+      }
+      const damaged = listEventFiles(path.join(logdir, 's1'))[0]!;
+      const bytes = await fs.readFile(damaged);
+      bytes[bytes.length - 6]! ^= 0xff;
+      await fs.writeFile(damaged, bytes);
+      const warnings: string[] = [];
+      const data = await loadReportData(logdir, (message) => warnings.push(message));
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]).to.include(damaged).and.include('the report shows s1 without its curves');
+      expect(data.trials.map((trial) => [trial.name, trial.final])).to.deep.equal([['s0', 30], ['s1', null]]);
+      expect(data.charts.find((chart) => chart.tag === 'eval/return_mean')!.curves[0]!.seeds).to.have.length(1);
+    } finally {
+      await fs.rm(logdir, { recursive: true, force: true });
+    }
   });
 });
 

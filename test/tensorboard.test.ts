@@ -414,13 +414,17 @@ describe('tensorboard: scanRun (the lean reader of many runs)', () => {
     }
   });
 
-  it('reads a legacy simple_value scalar', () => {
+  it('reads legacy simple_value scalars, and values whose metadata only the first of their tag carried', () => {
     const dir = tempDir();
     try {
       const writer = new SummaryWriter(dir);
       writer.addEvent({ wall_time: 1, step: 7, summary: { value: [{ tag: 'legacy', simple_value: 0.5 }] } });
+      writer.scalar('bare', 1, 1);
+      writer.addEvent({ wall_time: 2, step: 2, summary: { value: [{ tag: 'bare', tensor: { dtype: proto.TensorDataType.DT_FLOAT, tensor_shape: {}, float_val: [2] } }] } });
       writer.close();
-      expect(scanRun(dir, { scalars: new Set(['legacy']) }).scalars).to.deep.equal({ legacy: [[7, 0.5]] });
+      const tags = { scalars: new Set(['legacy', 'bare']) };
+      expect(scanRun(dir, tags).scalars).to.deep.equal({ legacy: [[7, 0.5]], bare: [[1, 1], [2, 2]] });
+      expect(scanRun(dir, tags).scalars).to.deep.equal(projection(readRun(dir), ['legacy', 'bare'], []).scalars);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -20,7 +20,7 @@ import { runConfigKeys } from '../train/config.js';
 import { maxOf } from '../util/extent.js';
 import { type ChartScale, fromScale, logLikeScale, toScale } from './chart-scale.js';
 import { type ConfigurationResult, type MetricGoal, type TrialResult, finalAndBest, meanStd, summarizeTrials } from './results.js';
-import { type SweepManifest, type TrialState, STDERR_LOG, STDOUT_LOG, readManifest, readStatus, readTrialConfig } from './status.js';
+import { type SweepManifest, type TrialState, type Warn, STDERR_LOG, STDOUT_LOG, readManifest, readStatus, readTrialConfig } from './status.js';
 
 /** A point of a configuration's curve: the centre over its seeds and a band of one std either side. */
 export interface CurvePoint {
@@ -139,7 +139,8 @@ interface LoadedTrial {
   hasPolicy: boolean;
 }
 
-export async function loadReportData(sweepDir: string): Promise<ReportData> {
+/** `warn` hears of trials whose files cannot be read (stderr by default). */
+export async function loadReportData(sweepDir: string, warn: Warn = (message) => console.error(`warning: ${message}`)): Promise<ReportData> {
   const manifest = await readManifest(sweepDir);
   const metric = manifest?.metric ?? DEFAULT_METRIC;
   const sources = manifest ? manifestSources(sweepDir, manifest) : await discoverSources(sweepDir);
@@ -147,7 +148,7 @@ export async function loadReportData(sweepDir: string): Promise<ReportData> {
   const horizon = Math.max(1, maxOf(sources.map((source) => source.steps)));
   const trials: LoadedTrial[] = [];
   // One at a time: a trial's events are read, cut down and let go before the next.
-  for (const source of sources) trials.push(await loadTrial(source, metric.name, metric.goal, horizon));
+  for (const source of sources) trials.push(await loadTrial(source, metric.name, metric.goal, horizon, warn));
   const configurations = withDivergence(summarizeTrials(trials.map((trial) => trial.result), metric.goal), trials);
   const charted = configurations.slice(0, MAX_CHARTED_CONFIGURATIONS);
   return {
@@ -227,13 +228,13 @@ function pick(values: Record<string, HParamValue>, keys: readonly string[]): Rec
   return Object.fromEntries(keys.filter((key) => key in values).map((key) => [key, values[key]!]));
 }
 
-async function loadTrial(source: TrialSource, metric: string, goal: MetricGoal, horizon: number): Promise<LoadedTrial> {
-  let scan: RunScan;
+async function loadTrial(source: TrialSource, metric: string, goal: MetricGoal, horizon: number, warn: Warn): Promise<LoadedTrial> {
+  let scan: RunScan = { scalars: {}, imageSteps: {}, lastScalarStep: 0, truncated_files: [] };
   try {
     scan = scanRun(source.dir, { scalars: new Set([metric, ...CHARTS.map((chart) => chart.tag)]), images: new Set([POLICY_TAG]) });
-  } catch {
-    // A trial that never started has no folder or event file; it still gets its row.
-    scan = { scalars: {}, imageSteps: {}, lastScalarStep: 0, truncated_files: [] };
+  } catch (error) {
+    // A trial that never started has no folder; it still gets its row. A damaged event file costs its curves, not the report.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') warn(`${(error as Error).message}; the report shows ${source.name} without its curves`);
   }
   const status = await readStatus(source.dir);
   const config = source.config ?? await readTrialConfig(source.dir);

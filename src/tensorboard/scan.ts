@@ -22,7 +22,11 @@ export interface ScanTags {
   images?: ReadonlySet<string>;
 }
 
-/** What `scanRun` keeps of a run: a projection of `readRun`'s RunData. */
+/**
+ * What `scanRun` keeps of a run: a projection of `readRun`'s RunData. One difference: a tag's
+ * plugin is the one its first metadata names, as TensorBoard's EventAccumulator has it, where
+ * readRun lets a later value's metadata change it (no writer we know of does that).
+ */
 export interface RunScan {
   /** Points of the requested scalar tags (restarts applied as readRun does). */
   scalars: Record<string, ScalarPoint[]>;
@@ -93,10 +97,35 @@ function firstTensorNumber(reader: protobuf.Reader, end: number): number | undef
   return tensorNumbers(tensor)[0];
 }
 
+/**
+ * The tags of a run's values, decoded once each: a run logs thousands of values under a few
+ * dozen tags, and comparing bytes with the tags seen costs less than decoding them again.
+ */
+class Strings {
+  private readonly byLength = new Map<number, Array<{ bytes: Uint8Array; tag: string }>>();
+
+  read(buffer: Uint8Array, start: number, end: number): string {
+    const length = end - start;
+    let known = this.byLength.get(length);
+    if (!known) this.byLength.set(length, known = []);
+    for (const entry of known) if (sameBytes(entry.bytes, buffer, start)) return entry.tag;
+    const tag = protobuf.util.utf8.read(buffer, start, end);
+    known.push({ bytes: new Uint8Array(buffer.subarray(start, end)), tag });
+    return tag;
+  }
+}
+
+/** Whether `buffer` holds `bytes` from `start` on. */
+function sameBytes(bytes: Uint8Array, buffer: Uint8Array, start: number): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== buffer[start + i]) return false;
+  return true;
+}
+
 interface ValueFields {
   tag: string;
-  /** From the value's metadata; '' when it has none. */
-  metadataPlugin: string;
+  /** Where the value's metadata lies in the file; -1 when it has none. */
+  metadataStart: number;
+  metadataEnd: number;
   /** The plugin a legacy field implies (simple_value, image, histo); '' for none. */
   legacyPlugin: string;
   simpleValue: number | undefined;
@@ -106,16 +135,20 @@ interface ValueFields {
 }
 
 /** The fields of the Summary.Value in [reader.pos, end) that say what it is, its data left where it lies. */
-function valueFields(reader: protobuf.Reader, end: number): ValueFields {
-  const value: ValueFields = { tag: '', metadataPlugin: '', legacyPlugin: '', simpleValue: undefined, tensorStart: -1, tensorEnd: -1 };
+function valueFields(reader: protobuf.Reader, end: number, strings: Strings): ValueFields {
+  const value: ValueFields = { tag: '', metadataStart: -1, metadataEnd: -1, legacyPlugin: '', simpleValue: undefined, tensorStart: -1, tensorEnd: -1 };
   while (reader.pos < end) {
     const key = reader.uint32();
     const field = key >>> 3;
     const lengthDelimited = (key & 7) === WIRE_LENGTH_DELIMITED;
     if (field === VALUE_TAG && lengthDelimited) {
-      value.tag = reader.string();
+      const tagEnd = fieldEnd(reader);
+      value.tag = strings.read(reader.buf, reader.pos, tagEnd);
+      reader.pos = tagEnd;
     } else if (field === VALUE_METADATA && lengthDelimited) {
-      value.metadataPlugin = pluginNameOf(reader, fieldEnd(reader));
+      value.metadataEnd = fieldEnd(reader);
+      value.metadataStart = reader.pos;
+      reader.pos = value.metadataEnd;
     } else if (field === VALUE_TENSOR && lengthDelimited) {
       value.tensorEnd = fieldEnd(reader);
       value.tensorStart = reader.pos;
@@ -149,9 +182,15 @@ function scanSummary(reader: protobuf.Reader, end: number, step: number, context
     }
     const valueEnd = fieldEnd(reader);
     const valueStart = reader.pos;
-    const value = valueFields(reader, valueEnd);
-    if (value.metadataPlugin) context.tagPlugins.set(value.tag, value.metadataPlugin);
-    const plugin = value.metadataPlugin || context.tagPlugins.get(value.tag) || value.legacyPlugin;
+    const value = valueFields(reader, valueEnd, context.strings);
+    // The first metadata of a tag names its plugin, as in TensorBoard's EventAccumulator (our
+    // writer repeats it on every value; reading it once per tag saves most of the scan).
+    if (value.metadataStart >= 0 && !context.tagPlugins.has(value.tag)) {
+      reader.pos = value.metadataStart;
+      const name = pluginNameOf(reader, value.metadataEnd);
+      if (name) context.tagPlugins.set(value.tag, name);
+    }
+    const plugin = context.tagPlugins.get(value.tag) || value.legacyPlugin;
     const { scan, tags } = context;
     if (plugin === PluginName.SCALARS) {
       scan.lastScalarStep = Math.max(scan.lastScalarStep, step);
@@ -171,6 +210,7 @@ function scanSummary(reader: protobuf.Reader, end: number, step: number, context
 
 interface ScanContext {
   scan: RunScan;
+  strings: Strings;
   tags: ScanTags;
   tagPlugins: TagPluginMap;
   /** Collects the hparams session, as readRun does. */
@@ -223,7 +263,7 @@ function scanEvent(reader: protobuf.Reader, end: number, context: ScanContext): 
 /** The named scalars and image steps of the run in `dir` (its event files, in name order). */
 export function scanRun(dir: string, tags: ScanTags): RunScan {
   const scan: RunScan = { scalars: {}, imageSteps: {}, lastScalarStep: 0, truncated_files: [] };
-  const context: ScanContext = { scan, tags, tagPlugins: new Map(), hparams: emptyRun(), path: '', offset: 0 };
+  const context: ScanContext = { scan, strings: new Strings(), tags, tagPlugins: new Map(), hparams: emptyRun(), path: '', offset: 0 };
   for (const path of listEventFiles(dir)) {
     const data = readFileSync(path);
     const records = readRecords(data, path);
