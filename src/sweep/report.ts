@@ -208,11 +208,14 @@ code { font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; }
 table { border-collapse: collapse; background: #fff; border: 1px solid var(--line); font-variant-numeric: tabular-nums; }
 th, td { padding: 6px 12px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
 td.name { white-space: normal; overflow-wrap: anywhere; min-width: 12em; }
+th { white-space: normal; vertical-align: bottom; }
+td.rank { white-space: normal; min-width: 7em; }
+.badge { white-space: nowrap; }
 .table-scroll { max-width: 100%; overflow-x: auto; }
 th button { all: unset; cursor: pointer; font-weight: 600; }
-th button::after { content: " ↕"; color: #b4bec8; font-weight: 400; }
-th[aria-sort="ascending"] button::after { content: " ↑"; color: var(--ink); }
-th[aria-sort="descending"] button::after { content: " ↓"; color: var(--ink); }
+th button::after { content: "\\00a0↕"; color: #b4bec8; font-weight: 400; }
+th[aria-sort="ascending"] button::after { content: "\\00a0↑"; color: var(--ink); }
+th[aria-sort="descending"] button::after { content: "\\00a0↓"; color: var(--ink); }
 tr.best { background: var(--best); }
 .badge { display: inline-block; margin-left: 4px; padding: 0 6px; border-radius: 8px; background: #f2c94c; font-size: 12px; font-weight: 600; }
 .badge.warn { background: #f8d0cd; color: #8a1c13; cursor: help; }
