@@ -77,7 +77,7 @@ function comparable(status: TrialStatus): Partial<TrialStatus> {
 function comparableResults(results: SweepResults): unknown {
   return {
     ...results, generatedAt: undefined,
-    trials: results.trials.map((trial) => ({ ...trial, dir: path.basename(trial.dir), log: path.basename(trial.log) })),
+    trials: results.trials.map((trial) => ({ ...trial, dir: path.basename(trial.dir), log: path.basename(trial.log), errorLog: path.basename(trial.errorLog) })),
   };
 }
 

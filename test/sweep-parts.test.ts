@@ -206,7 +206,7 @@ describe('sweep scheduler (fake executor)', () => {
 describe('sweep results', () => {
   const trial = (name: string, configIndex: number, seed: number, state: TrialResult['state'], final: number | null, best = final): TrialResult => ({
     index: 0, name, configName: `c${configIndex}`, configIndex, seed, hparams: { learningRate: configIndex, seed }, state, final, best,
-    step: 10, totalSteps: 10, exitCode: state === 'done' ? 0 : 1, cause: null, dir: name, log: `${name}/stderr.log`,
+    step: 10, totalSteps: 10, exitCode: state === 'done' ? 0 : 1, cause: null, dir: name, log: `${name}/stdout.log`, errorLog: `${name}/stderr.log`,
   });
   const trials = [
     trial('a0', 0, 0, 'done', -100), trial('a1', 0, 1, 'done', -120, -90),
@@ -264,12 +264,26 @@ describe('sweep results', () => {
     results.trials[3]!.cause = 'exit code 1: "bad", really';
     const csv = resultsCsv(results).trim().split('\n');
     expect(csv).to.have.length(7);
-    expect(csv[1]).to.equal('a0,c0,0,0,done,eval/return_mean,-100,-100,10,10,1,-110,14.142135623730951,-95,2,true,0,,a0/stderr.log');
-    expect(csv[4]).to.include(',"exit code 1: ""bad"", really",');
+    expect(csv[0]).to.match(/,cause,log,error_log$/);
+    // Measured values to 6 significant digits; the log with the run's output, and for a trial not done its error log.
+    expect(csv[1]).to.equal('a0,c0,0,0,done,eval/return_mean,-100,-100,10,10,1,-110,14.1421,-95,2,true,0,,a0/stdout.log,');
+    expect(csv[4]).to.include(',"exit code 1: ""bad"", really",b1/stdout.log,b1/stderr.log');
     const text = formatResults(results);
     expect(text).to.match(/^\*\s+1\s+0\s+-110\.00 ± 14\.14\s+-95\.00\s+2\/2$/m);
     expect(text).to.match(/failed\s+b1: exit code 1: "bad", really — log: b1\/stderr\.log/);
     expect(text).to.match(/interrupted c1: at step 10\/10/);
+  });
+
+  it('csv: rounds measured values to 6 significant digits, without float noise', () => {
+    const noisy = [trial('x0', 0, 0, 'done', 0.1 + 0.2, 123.456789012), trial('x1', 0, 1, 'done', 1 / 3, 2e-7 / 3)];
+    const results: SweepResults = {
+      sweep: 's', metric: 'm', goal: 'maximize', swept: [], trials: noisy, configurations: summarizeTrials(noisy, 'maximize'),
+      bestConfiguration: 'c0', generatedAt: '',
+    };
+    const [x0, x1] = resultsCsv(results).trim().split('\n').slice(1).map((line) => line.split(','));
+    expect(x0!.slice(5, 7)).to.deep.equal(['0.3', '123.457']);
+    expect(x1!.slice(5, 7)).to.deep.equal(['0.333333', '6.66667e-8']);
+    expect(x0![10]).to.equal('0.316667'); // the configuration's mean final
   });
 });
 

@@ -16,6 +16,7 @@ import {
   readRecords,
   readRun,
   RecordCorruptionError,
+  scanRun,
   summarizeLogdir,
   SummaryWriter,
   type DecodedEvent,
@@ -359,6 +360,75 @@ describe('tensorboard: restarts (SessionLog START)', () => {
     expect(run.scalars.loss).to.have.length(9);
     const starts = run.events!.filter((event) => event.session_log).map((event) => [event.step, event.session_log!.status_name]);
     expect(starts).to.deep.equal([[0, 'START'], [30, 'START']]);
+  });
+});
+
+describe('tensorboard: scanRun (the lean reader of many runs)', () => {
+  const projection = (run: RunData, scalars: string[], images: string[]) => ({
+    scalars: Object.fromEntries(scalars.filter((tag) => run.scalars[tag]).map((tag) => [tag, run.scalars[tag]])),
+    imageSteps: Object.fromEntries(images.filter((tag) => run.images[tag]).map((tag) => [tag, run.images[tag]!.map((image) => image.step)])),
+    hparams_session: run.hparams_session,
+    truncated_files: run.truncated_files,
+  });
+
+  it('keeps exactly what readRun reads of the asked tags, on the golden runs', () => {
+    for (const name of ['trial_a', 'trial_b']) {
+      const dir = join(goldenDir, name);
+      const run = readRun(dir);
+      const scalars = Object.keys(run.scalars);
+      const images = Object.keys(run.images);
+      expect(scalars, name).to.not.be.empty;
+      expect(images, name).to.not.be.empty;
+      const scan = scanRun(dir, { scalars: new Set(scalars), images: new Set(images) });
+      const { lastScalarStep, ...kept } = scan;
+      expect(kept, name).to.deep.equal(projection(run, scalars, images));
+      let last = 0;
+      for (const points of Object.values(run.scalars)) for (const [step] of points) last = Math.max(last, step);
+      expect(lastScalarStep, name).to.equal(last);
+      // Tags not asked for are not kept, but still count for how far the run got.
+      const one = scanRun(dir, { scalars: new Set([scalars[0]!]) });
+      expect(Object.keys(one.scalars)).to.deep.equal([scalars[0]]);
+      expect(one.imageSteps).to.deep.equal({});
+      expect(one.lastScalarStep).to.equal(last);
+    }
+  });
+
+  it('applies restarts as readRun does, and reports a cut tail', () => {
+    const dir = tempDir();
+    try {
+      const writer = new SummaryWriter(dir);
+      for (let step = 0; step <= 40; step += 10) writer.scalar('loss', step, step);
+      writer.sessionLogStart(30);
+      writer.scalar('loss', -1, 30);
+      writer.close();
+      const tags = { scalars: new Set(['loss']) };
+      expect(scanRun(dir, tags).scalars).to.deep.equal({ loss: [[0, 0], [10, 10], [20, 20], [30, -1]] });
+      expect(scanRun(dir, tags).lastScalarStep).to.equal(30);
+      const file = listEventFiles(dir)[0]!;
+      const data = readFileSync(file);
+      writeFileSync(file, data.subarray(0, data.length - 3));
+      const cut = scanRun(dir, tags);
+      expect(cut.truncated_files).to.deep.equal([file]);
+      expect(cut.scalars).to.deep.equal(projection(readRun(dir), ['loss'], []).scalars);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads legacy simple_value scalars, and values whose metadata only the first of their tag carried', () => {
+    const dir = tempDir();
+    try {
+      const writer = new SummaryWriter(dir);
+      writer.addEvent({ wall_time: 1, step: 7, summary: { value: [{ tag: 'legacy', simple_value: 0.5 }] } });
+      writer.scalar('bare', 1, 1);
+      writer.addEvent({ wall_time: 2, step: 2, summary: { value: [{ tag: 'bare', tensor: { dtype: proto.TensorDataType.DT_FLOAT, tensor_shape: {}, float_val: [2] } }] } });
+      writer.close();
+      const tags = { scalars: new Set(['legacy', 'bare']) };
+      expect(scanRun(dir, tags).scalars).to.deep.equal({ legacy: [[7, 0.5]], bare: [[1, 1], [2, 2]] });
+      expect(scanRun(dir, tags).scalars).to.deep.equal(projection(readRun(dir), ['legacy', 'bare'], []).scalars);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

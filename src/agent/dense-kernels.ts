@@ -29,6 +29,7 @@
  * WebAssembly SIMD (f64x2) runs the forward loop bit-identically about 2.5x faster; see
  * scripts/wasm-simd-probe.ts.
  */
+import { maxOf } from '../util/extent.js';
 
 /** tfjs-backend-cpu's matMul block size: partial dot products are rounded to float32 at its edges. */
 export const MATMUL_BLOCK = 48;
@@ -82,7 +83,7 @@ export interface KernelScratch {
 }
 
 export function kernelScratch(layers: readonly DenseLayer[]): KernelScratch {
-  const widest = Math.max(...layers.map((layer) => Math.max(layer.inputSize, layer.units)));
+  const widest = maxOf(layers.map((layer) => Math.max(layer.inputSize, layer.units)));
   const allInputs = new Int32Array(widest);
   for (let i = 0; i < widest; i++) allInputs[i] = i;
   return {
@@ -90,7 +91,7 @@ export function kernelScratch(layers: readonly DenseLayer[]): KernelScratch {
     deltaIndex: new Int32Array(widest),
     deltaValue: new Float64Array(widest),
     allInputs,
-    kernelSums: new Float64Array(Math.max(...layers.map((layer) => layer.inputSize * layer.units))),
+    kernelSums: new Float64Array(maxOf(layers.map((layer) => layer.inputSize * layer.units))),
     biasSums: new Float64Array(widest),
   };
 }

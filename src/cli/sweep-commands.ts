@@ -35,6 +35,8 @@ import { explainFsError, isFsError } from '../util/files.js';
 import { formatSweepStatus } from '../sweep/sweep-status.js';
 import { commandPrune } from './sweep-prune.js';
 import { commandTrial } from './sweep-trial.js';
+import { maxOf, minOf } from '../util/extent.js';
+import { formatTable } from '../util/text-table.js';
 
 /** Where the CLI writes; tests pass their own. */
 export interface SweepIo {
@@ -243,10 +245,10 @@ function estimateSeconds(trials: Trial[], concurrency: number): number {
   // Trials start in order on the first free slot.
   const slots = new Array<number>(Math.max(1, Math.min(concurrency, trials.length))).fill(0);
   for (const trial of trials) {
-    const next = slots.indexOf(Math.min(...slots));
+    const next = slots.indexOf(minOf(slots));
     slots[next]! += ESTIMATE_STARTUP_SECONDS + trial.config.steps / ESTIMATE_STEPS_PER_SECOND;
   }
-  return Math.max(0, ...slots);
+  return Math.max(0, maxOf(slots));
 }
 
 /** The plan's text: a summary line and one row per trial. */
@@ -261,8 +263,6 @@ export async function formatPlan(spec: SweepSpec, trials: Trial[], options: { sw
     String(trial.index + 1), trial.name, ...swept.map((key) => String(trial.hparams[key])), String(trial.seed), String(trial.config.steps),
     ...(states.size > 0 ? [states.get(trial.name)!] : []),
   ]);
-  const widths = header.map((_, c) => Math.max(...[header, ...rows].map((row) => row[c]!.length)));
-  const line = (row: string[]): string => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
   const configurations = new Set(trials.map((trial) => trial.configIndex)).size;
   const totalSteps = trials.reduce((sum, trial) => sum + trial.config.steps, 0);
   const fixed = spec.parameters.filter((parameter) => !swept.includes(parameter.key))
@@ -273,8 +273,7 @@ export async function formatPlan(spec: SweepSpec, trials: Trial[], options: { sw
     ...(fixed.length > 0 ? [`fixed: ${fixed.join(', ')}`] : []),
     `${totalSteps.toLocaleString('en-US')} steps in all; at about ${ESTIMATE_STEPS_PER_SECOND} steps/s per trial and ${options.concurrency} at a time: about ${formatDuration(estimateSeconds(trials, options.concurrency))} (plus evaluations)`,
     '',
-    line(header),
-    ...rows.map(line),
+    ...formatTable([header, ...rows]),
   ];
   if (trials.length > DEFAULT_TRIAL_LIMIT) lines.push('', `More than ${DEFAULT_TRIAL_LIMIT} trials: sweep run will ask for --yes.`);
   return lines.join('\n');

@@ -4,6 +4,7 @@
  * its signed distance (negative inside, in pixels), so edges get about one pixel of coverage
  * ramp without supersampling.
  */
+import { maxOf, minOf } from '../util/extent.js';
 
 /** A colour as [red, green, blue], each 0..255. */
 export type Rgb = readonly [number, number, number];
@@ -74,7 +75,7 @@ export class RgbCanvas {
     if (corners.length < 3) return;
     const xs = corners.map((p) => p.x);
     const ys = corners.map((p) => p.y);
-    const bounds = { minX: Math.min(...xs), minY: Math.min(...ys), maxX: Math.max(...xs), maxY: Math.max(...ys) };
+    const bounds = { minX: minOf(xs), minY: minOf(ys), maxX: maxOf(xs), maxY: maxOf(ys) };
     this.paint(bounds, convexPolygonDistance(corners), color);
   }
 

@@ -91,7 +91,7 @@ export class BatchFollower {
       });
       this.wake = undefined;
     }
-    this.outcome.leftRunning.push(...[...this.open.values()].map((f) => f.trial.name));
+    for (const f of this.open.values()) this.outcome.leftRunning.push(f.trial.name);
     this.open.clear();
     return this.outcome;
   }

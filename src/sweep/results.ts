@@ -6,10 +6,12 @@
  * interrupted trial), from the trial's event files.
  */
 import * as path from 'node:path';
-import { readRun } from '../tensorboard/index.js';
+import { scanRun } from '../tensorboard/index.js';
 import type { HParamValue } from '../tensorboard/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files.js';
-import { type SweepManifest, type TrialState, readManifest, readStatus, STDERR_LOG } from './status.js';
+import { maxOf, minOf } from '../util/extent.js';
+import { formatTable } from '../util/text-table.js';
+import { type SweepManifest, type TrialState, readManifest, readStatus, STDERR_LOG, STDOUT_LOG } from './status.js';
 
 export type MetricGoal = 'maximize' | 'minimize';
 
@@ -29,9 +31,10 @@ export interface TrialResult {
   totalSteps: number;
   exitCode: number | null;
   cause: string | null;
-  /** The trial's folder, and its stderr log. */
+  /** The trial's folder; the log of the run's output (stdout.log) and the one of its errors (stderr.log). */
   dir: string;
   log: string;
+  errorLog: string;
 }
 
 export interface ConfigurationResult {
@@ -78,7 +81,11 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 /** Groups trials over seeds and ranks the configurations. Pure. */
 export function summarizeTrials(trials: readonly TrialResult[], goal: MetricGoal): ConfigurationResult[] {
   const groups = new Map<number, TrialResult[]>();
-  for (const trial of trials) groups.set(trial.configIndex, [...(groups.get(trial.configIndex) ?? []), trial]);
+  for (const trial of trials) {
+    const members = groups.get(trial.configIndex);
+    if (members) members.push(trial);
+    else groups.set(trial.configIndex, [trial]);
+  }
   const configurations: ConfigurationResult[] = [...groups].map(([configIndex, members]) => {
     const finished = members.filter((t) => t.state === 'done' && t.final !== null);
     const final = meanStd(finished.map((t) => t.final!));
@@ -103,12 +110,16 @@ export function summarizeTrials(trials: readonly TrialResult[], goal: MetricGoal
   return configurations;
 }
 
+/** The last finite value of a metric's series, and its best by the goal; nulls when it has none. */
+export function finalAndBest(values: readonly number[], goal: MetricGoal): { final: number | null; best: number | null } {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return { final: null, best: null };
+  return { final: finite.at(-1)!, best: goal === 'maximize' ? maxOf(finite) : minOf(finite) };
+}
+
 function metricFromEvents(dir: string, metric: string, goal: MetricGoal): { final: number | null; best: number | null } {
   try {
-    const points = readRun(dir).scalars[metric] ?? [];
-    const values = points.map((point) => point[1]).filter(Number.isFinite);
-    if (values.length === 0) return { final: null, best: null };
-    return { final: values.at(-1)!, best: goal === 'maximize' ? Math.max(...values) : Math.min(...values) };
+    return finalAndBest((scanRun(dir, { scalars: new Set([metric]) }).scalars[metric] ?? []).map((point) => point[1]), goal);
   } catch {
     return { final: null, best: null };
   }
@@ -137,7 +148,7 @@ export async function collectResults(sweepDir: string, manifest?: SweepManifest)
       index: entry.index, name: entry.name, configName: entry.configName, configIndex: entry.configIndex, seed: entry.seed,
       hparams: entry.hparams, state: status?.state ?? 'missing', final, best,
       step: status?.step ?? 0, totalSteps: status?.totalSteps ?? entry.steps, exitCode: status?.exitCode ?? null, cause: status?.cause ?? null,
-      dir, log: path.join(dir, status?.stderrLog ?? STDERR_LOG),
+      dir, log: path.join(dir, status?.stdoutLog ?? STDOUT_LOG), errorLog: path.join(dir, status?.stderrLog ?? STDERR_LOG),
     });
   }
   const configurations = summarizeTrials(trials, goal);
@@ -147,23 +158,39 @@ export async function collectResults(sweepDir: string, manifest?: SweepManifest)
   };
 }
 
+/** Significant digits of the metric values in results.csv: beyond what seeds can tell apart, and than a float32 event holds. */
+const CSV_DIGITS = 6;
+
+/** A measured value for the CSV: 6 significant digits (123.456, 0.00123457), no float noise such as 0.30000000000000004. */
+function csvNumber(value: number | null): number | null {
+  return value === null || !Number.isFinite(value) ? value : Number(value.toPrecision(CSV_DIGITS));
+}
+
 function csvField(value: unknown): string {
   const text = value === null || value === undefined ? '' : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** One row per trial (tidy: ready for a spreadsheet or pandas), with its configuration's aggregate. */
+/**
+ * One row per trial (tidy: ready for a spreadsheet or pandas), with its configuration's
+ * aggregate. `log` is the run's output (stdout.log); `error_log` its errors (stderr.log), given
+ * for a trial that did not finish.
+ */
 export function resultsCsv(results: SweepResults): string {
   const byConfig = new Map(results.configurations.map((c) => [c.configIndex, c]));
   const header = ['trial', 'configuration', ...results.swept, 'seed', 'state', 'metric', 'final', 'best', 'steps', 'total_steps',
-    'config_rank', 'config_final_mean', 'config_final_std', 'config_best_mean', 'config_seeds', 'best_configuration', 'exit_code', 'cause', 'log'];
+    'config_rank', 'config_final_mean', 'config_final_std', 'config_best_mean', 'config_seeds', 'best_configuration', 'exit_code', 'cause',
+    'log', 'error_log'];
   const rows = results.trials.map((trial) => {
     const config = byConfig.get(trial.configIndex)!;
     return [trial.name, trial.configName, ...results.swept.map((key) => trial.hparams[key]), trial.seed, trial.state, results.metric,
-      trial.final, trial.best, trial.step, trial.totalSteps, config.rank, config.finalMean, config.finalStd, config.bestMean,
-      config.seeds, config.best, trial.exitCode, trial.cause, trial.log];
+      csvNumber(trial.final), csvNumber(trial.best), trial.step, trial.totalSteps, config.rank, csvNumber(config.finalMean),
+      csvNumber(config.finalStd), csvNumber(config.bestMean), config.seeds, config.best, trial.exitCode, trial.cause,
+      trial.log, trial.state === 'done' ? '' : trial.errorLog];
   });
-  return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
+  const lines = [header.map(csvField).join(',')];
+  for (const row of rows) lines.push(row.map(csvField).join(','));
+  return lines.join('\n') + '\n';
 }
 
 export async function writeResults(sweepDir: string, results: SweepResults): Promise<{ json: string; csv: string }> {
@@ -182,11 +209,6 @@ export function formatNumber(value: number | null): string {
   return value.toPrecision(3);
 }
 
-function table(rows: string[][], rightAligned: Set<number>): string[] {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  return rows.map((row) => row.map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
-}
-
 /** The console summary: configurations ranked by the metric, then trials that did not finish. */
 export function formatResults(results: SweepResults, options: { unfinished?: boolean } = {}): string {
   const lines: string[] = [];
@@ -202,7 +224,7 @@ export function formatResults(results: SweepResults, options: { unfinished?: boo
   ]);
   const swept = results.swept.length > 0 ? results.swept.length : 1;
   lines.push(`Sweep ${results.sweep}: ${results.configurations.length} configurations, ${results.trials.length} trials, ${metric} (${goal}, * = best)`);
-  lines.push(...table([header, ...rows], new Set([1, 2 + swept, 3 + swept, 4 + swept])));
+  for (const line of formatTable([header, ...rows], new Set([1, 2 + swept, 3 + swept, 4 + swept]))) lines.push(line);
   const best = results.configurations.find((c) => c.best);
   if (best) lines.push(`Best: ${best.configName} — ${metric} ${formatNumber(best.finalMean)} ± ${formatNumber(best.finalStd)} over ${best.seeds} seeds`);
   else lines.push(`No configuration has a finished trial with ${metric} yet.`);
@@ -210,7 +232,7 @@ export function formatResults(results: SweepResults, options: { unfinished?: boo
   if (unfinished.length > 0 && options.unfinished !== false) {
     lines.push('', 'Not done:');
     for (const trial of unfinished) {
-      const detail = trial.state === 'failed' ? `${trial.cause ?? 'failed'} — log: ${trial.log}`
+      const detail = trial.state === 'failed' ? `${trial.cause ?? 'failed'} — log: ${trial.errorLog}`
         : trial.state === 'interrupted' ? `at step ${trial.step}/${trial.totalSteps}`
         : trial.state === 'missing' ? 'not started' : trial.state;
       lines.push(`  ${trial.state.padEnd(11)} ${trial.name}: ${detail}`);

@@ -10,6 +10,7 @@ import { formatNumber } from './results.js';
 import type { SlurmJobRecord } from './slurm.js';
 import { type LivenessProbe, type TrialLiveness, systemProbe, trialLiveness } from './liveness.js';
 import { type TrialState, type TrialStatus, readStatus, requireSweepFolder, STDERR_LOG } from './status.js';
+import { formatTable } from '../util/text-table.js';
 
 /** The latest Slurm submission and its tasks (or why the queue could not be asked). */
 export interface QueueView {
@@ -50,11 +51,6 @@ function trialDetail(status: TrialStatus | undefined, dir: string, liveness: Tri
   if (liveness.kind !== 'alive') return `no longer running: ${liveness.detail}`;
   if (status.state === 'failed') return `${status.cause ?? 'failed'} — log: ${path.join(dir, status.stderrLog ?? STDERR_LOG)}`;
   return '';
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
 }
 
 export interface SweepStatusOptions {
@@ -107,7 +103,7 @@ export async function formatSweepStatus(sweepDir: string, queue: QueueView | und
     `Sweep ${manifest.name} (${sweepDir}): ${manifest.trials.length} trials — ${summary}`,
     ...(queue ? [queueLine(queue)] : []),
     '',
-    ...table(rows),
+    ...formatTable(rows),
     ...footer,
   ].join('\n');
 }

@@ -12,6 +12,8 @@ export {
   summarizeLogdir,
   summarizeRun,
 } from './reader.js';
+export { scanRun } from './scan.js';
+export type { RunScan, ScanTags } from './scan.js';
 export type {
   DecodedEvent,
   DecodedSessionLog,

@@ -443,6 +443,7 @@ function codecFor<T extends object>(typeName: string): MessageCodec<T> {
 
 export const eventCodec = codecFor<EventMessage>('tensorboard.Event');
 export const summaryCodec = codecFor<SummaryMessage>('tensorboard.Summary');
+export const summaryValueCodec = codecFor<SummaryValueMessage>('tensorboard.Summary.Value');
 export const summaryMetadataCodec = codecFor<SummaryMetadataMessage>('tensorboard.SummaryMetadata');
 export const tensorCodec = codecFor<TensorMessage>('tensorboard.TensorProto');
 export const hparamsPluginDataCodec = codecFor<HParamsPluginDataMessage>('tensorboard.hparams.HParamsPluginData');

@@ -216,11 +216,11 @@ export interface LogdirData {
 
 const utf8 = new TextDecoder();
 
-function emptyRun(): RunData {
+export function emptyRun(): RunData {
   return { scalars: {}, texts: {}, images: {}, histograms: {}, truncated_files: [] };
 }
 
-function append<T>(series: Record<string, T[]>, tag: string, point: T): void {
+export function append<T>(series: Record<string, T[]>, tag: string, point: T): void {
   (series[tag] ??= []).push(point);
 }
 
@@ -273,7 +273,7 @@ function legacyHistogramBuckets(value: SummaryValueMessage): HistogramBucket[] {
   ]);
 }
 
-function applyHParams(run: RunData, data: HParamsPluginDataMessage): void {
+export function applyHParams(run: RunData, data: HParamsPluginDataMessage): void {
   if (data.experiment) {
     run.hparams_experiment = {
       hparams: (data.experiment.hparam_infos ?? []).map((info) => info.name ?? ''),
@@ -293,11 +293,11 @@ function applyHParams(run: RunData, data: HParamsPluginDataMessage): void {
   }
 }
 
-function decodeHParams(value: SummaryValueMessage, event: DecodedEvent, source: string): HParamsPluginDataMessage {
+export function decodeHParams(value: SummaryValueMessage, offset: number, source: string): HParamsPluginDataMessage {
   try {
     return hparamsPluginDataCodec.decode(value.metadata?.plugin_data?.content ?? new Uint8Array());
   } catch (error) {
-    throw new Error(`${source}: bad hparams plugin data in event at byte offset ${event.offset}: ${(error as Error).message}`);
+    throw new Error(`${source}: bad hparams plugin data in event at byte offset ${offset}: ${(error as Error).message}`);
   }
 }
 
@@ -325,12 +325,12 @@ function applyValue(run: RunData, decoded: DecodedValue, event: DecodedEvent, so
       return;
     }
     case PluginName.HPARAMS:
-      if (value.metadata?.plugin_data) applyHParams(run, decodeHParams(value, event, source));
+      if (value.metadata?.plugin_data) applyHParams(run, decodeHParams(value, event.offset, source));
       return;
   }
 }
 
-function dropFromStep<T>(series: Record<string, T[]>, step: number, stepOf: (point: T) => number): void {
+export function dropFromStep<T>(series: Record<string, T[]>, step: number, stepOf: (point: T) => number): void {
   for (const [tag, points] of Object.entries(series)) {
     const kept = points.filter((point) => stepOf(point) < step);
     if (kept.length > 0) series[tag] = kept;
@@ -365,15 +365,17 @@ export function readRun(dir: string, options: ReadRunOptions = {}): RunData {
   return run;
 }
 
-/** Directories under `root` (itself included) that contain event files. */
+/** Directories under `root` (itself included) that contain event files, parents before their children. */
 export function findRunDirs(root: string): string[] {
   const found: string[] = [];
-  const visit = (dir: string): void => {
+  // A queue rather than recursion: a deep tree cannot overflow the stack.
+  const queue = [root];
+  for (let next = 0; next < queue.length; next++) {
+    const dir = queue[next]!;
     const entries = readdirSync(dir, { withFileTypes: true });
     if (entries.some((entry) => entry.isFile() && isEventFileName(entry.name))) found.push(dir);
-    for (const entry of entries) if (entry.isDirectory()) visit(join(dir, entry.name));
-  };
-  visit(root);
+    for (const entry of entries) if (entry.isDirectory()) queue.push(join(dir, entry.name));
+  }
   return found;
 }
 

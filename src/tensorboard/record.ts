@@ -9,7 +9,9 @@
  */
 import crc32cModule from 'crc-32/crc32c.js';
 
-const HEADER_BYTES = 12;
+/** Length (8 bytes) and its CRC (4): a record's payload starts this many bytes after the record. */
+export const RECORD_HEADER_BYTES = 12;
+const HEADER_BYTES = RECORD_HEADER_BYTES;
 const FOOTER_BYTES = 4;
 const CRC_MASK_DELTA = 0xa282ead8;
 

@@ -1,4 +1,5 @@
 import type { NetworkSpec } from '../agent/learner.js';
+import { maxOf } from '../util/extent.js';
 
 /** A Keras-style model summary: one row per dense layer with its output shape and parameters. */
 export function modelSummary(spec: NetworkSpec): string {
@@ -14,7 +15,7 @@ export function modelSummary(spec: NetworkSpec): string {
     inputs = layerUnits;
   });
   const header: [string, string, string] = ['Layer (type)', 'Output shape', 'Param #'];
-  const widths = [0, 1, 2].map((c) => Math.max(...[header, ...rows].map((row) => row[c]!.length)) + 2);
+  const widths = [0, 1, 2].map((c) => maxOf([header, ...rows].map((row) => row[c]!.length)) + 2);
   const format = (row: [string, string, string]): string => row.map((cell, c) => cell.padEnd(widths[c]!)).join('').trimEnd();
   const rule = '_'.repeat(widths.reduce((a, b) => a + b, 0));
   return [rule, format(header), '='.repeat(rule.length), ...rows.map(format), '='.repeat(rule.length),

@@ -21,6 +21,7 @@ import {
   DEFAULT_FACTORIES, type EvaluationRecord, type LoopState, type RunFactories, createRunParts, initialLoopState, restoreCheckpoint,
 } from './run-state.js';
 import { type FolderContents, RUN_CONFIG_FILE, SWEEP_MANIFEST_FILE, TRIAL_CONFIG_FILE, describeContents, folderContents } from '../util/run-folders.js';
+import { maxOf } from '../util/extent.js';
 
 
 export interface TrainOptions {
@@ -190,7 +191,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
     const returnMeans = loop.evaluations.map((e) => e.returnMean);
     report({
       type: 'finished', step: loop.step, totalSteps: config.steps, interrupted,
-      finalReturnMean: returnMeans.at(-1) ?? null, bestReturnMean: returnMeans.length > 0 ? returnMeans.reduce((a, b) => Math.max(a, b)) : null,
+      finalReturnMean: returnMeans.at(-1) ?? null, bestReturnMean: returnMeans.length > 0 ? maxOf(returnMeans) : null,
     });
     return {
       stepsDone: loop.step, interrupted, resumedFrom, episodeReturns: loop.episodeReturns, evaluations: loop.evaluations, learner,
