@@ -13,6 +13,10 @@ import { HEARTBEAT_STALE_MS, type LivenessProbe, trialLiveness } from '../src/sw
 import { parseSweepSpec } from '../src/sweep/spec.js';
 import { pendingStatus, type TrialStatus, writeManifest, writeStatus } from '../src/sweep/status.js';
 import { formatSweepStatus } from '../src/sweep/sweep-status.js';
+import { collectResults, formatResults } from '../src/sweep/results.js';
+import { loadReportData } from '../src/sweep/report-data.js';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { runTrial } from '../src/sweep/trial.js';
 import { sweepManifest } from '../src/sweep/scheduler.js';
 import { explainFsError, isFsError, writeFileAtomic, writeJsonAtomic } from '../src/util/files.js';
@@ -88,6 +92,22 @@ describe('sweep status from liveness', () => {
     expect(rows.find((row) => row.includes('seed=1'))).to.match(/^stopped\s+seed=1\s+400\/1000\s+-\s+-\s+-\s+no longer running: the sweep process that ran it \(pid 101\) is gone, and so is its run \(pid 201\)$/);
     expect(rows.find((row) => row.includes('seed=2'))).to.match(/^lost\s+seed=2\s+400\/1000\s+-\s+-\s+-\s+no longer running: no heartbeat for 10m from host node7/);
     expect(text).to.include(`2 trials no longer running without having recorded an end (the sweep was killed, or its node lost); resume the sweep with: sweep run s.yaml --logdir ${dir}`);
+  });
+
+  it('results and the report show a killed trial as stopped, not running', async () => {
+    const spec = parseSweepSpec('name: k\nseeds: [0]\nparameters:\n  env: { value: CartPole-v1 }\n  steps: { value: 1000 }\n', 'k.yaml');
+    const sweepDir = path.join(dir, 'k');
+    const [trial] = expandSweep(spec, { sweepDir });
+    await writeManifest(sweepDir, sweepManifest(spec, [trial!]));
+    // Pids of processes that have ended, on this host: what a kill -9 of the sweep leaves behind.
+    const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid!;
+    mkdirSync(path.join(sweepDir, trial!.name), { recursive: true });
+    await writeStatus(path.join(sweepDir, trial!.name), { ...running({ host: hostname(), supervisorPid: deadPid(), pid: deadPid() }), trial: trial!.name, heartbeatAt: new Date().toISOString() });
+    const results = await collectResults(sweepDir);
+    expect(results.trials[0]!.state).to.equal('stopped');
+    expect(formatResults(results, { unfinished: true })).to.match(/stopped\s+seed=0: no longer running \(the sweep process that ran it \(pid \d+\) is gone, and so is its run/);
+    const report = await loadReportData(sweepDir, () => {});
+    expect(report.trials[0]!.state).to.equal('stopped');
   });
 });
 

@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { processAlive } from './lock.js';
-import type { TrialStatus } from './status.js';
+import type { TrialState, TrialStatus } from './status.js';
 
 /** How often a running trial's status.json is rewritten at least. */
 export const HEARTBEAT_MS = 5_000;
@@ -65,4 +65,14 @@ export function trialLiveness(status: TrialStatus, probe: LivenessProbe = system
   // A live pid with a silent heartbeat: the pid now belongs to another process, or the sweep is stuck.
   if (silent) return { kind: 'lost', detail: `${silent}, though pid ${status.supervisorPid} is alive (stuck, or now another process)` };
   return { kind: 'alive' };
+}
+
+/** A trial's state as a user should read it: its status's, or how a `running` one ended without recording it. */
+export type ShownState = TrialState | 'missing' | Exclude<TrialLiveness['kind'], 'alive'>;
+
+/** The state to show for a trial's status (undefined: never started), and why when it is not the recorded one. */
+export function shownState(status: TrialStatus | undefined, probe: LivenessProbe = systemProbe()): { state: ShownState; detail: string | null } {
+  if (!status) return { state: 'missing', detail: null };
+  const liveness = trialLiveness(status, probe);
+  return liveness.kind === 'alive' ? { state: status.state, detail: null } : { state: liveness.kind, detail: liveness.detail };
 }

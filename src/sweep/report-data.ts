@@ -18,6 +18,7 @@ import {
 } from '../tensorboard/index.js';
 import { outputOnlyKeys, runConfigKeys } from '../train/config.js';
 import { maxOf } from '../util/extent.js';
+import { shownState } from './liveness.js';
 import { type ChartScale, fromScale, logLikeScale, toScale } from './chart-scale.js';
 import { type ConfigurationResult, type MetricGoal, type TrialResult, finalAndBest, meanStd, summarizeTrials } from './results.js';
 import { type SweepManifest, type TrialState, type Warn, STDERR_LOG, STDOUT_LOG, readManifest, readStatus, readTrialConfig } from './status.js';
@@ -238,13 +239,14 @@ async function loadTrial(source: TrialSource, metric: string, goal: MetricGoal, 
   }
   const status = await readStatus(source.dir);
   const config = source.config ?? await readTrialConfig(source.dir);
-  const state = status?.state ?? stateFromSession(scan);
+  const shown = status ? shownState(status) : { state: stateFromSession(scan), detail: null };
+  const state = shown.state;
   const metricValues = finalAndBest((scan.scalars[metric] ?? []).map(([, value]) => value), goal);
   const result: ReportTrial = {
     index: source.index, name: source.name, configName: source.configName, configIndex: source.configIndex, seed: source.seed,
     hparams: source.hparams, state, ...metricValues,
     step: status?.step ?? scan.lastScalarStep, totalSteps: status?.totalSteps ?? source.steps,
-    exitCode: status?.exitCode ?? null, cause: status?.cause ?? null, dir: source.dir,
+    exitCode: status?.exitCode ?? null, cause: shown.detail ?? status?.cause ?? null, dir: source.dir,
     log: path.join(source.dir, status?.stdoutLog ?? STDOUT_LOG), errorLog: path.join(source.dir, status?.stderrLog ?? STDERR_LOG),
     diverged: divergence(scan, returnBound(config), status?.cause ?? null),
   };

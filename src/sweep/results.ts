@@ -11,6 +11,7 @@ import type { HParamValue } from '../tensorboard/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files.js';
 import { maxOf, minOf } from '../util/extent.js';
 import { formatTable } from '../util/text-table.js';
+import { type ShownState, shownState } from './liveness.js';
 import { type SweepManifest, type TrialState, readManifest, readStatus, STDERR_LOG, STDOUT_LOG } from './status.js';
 
 export type MetricGoal = 'maximize' | 'minimize';
@@ -22,8 +23,8 @@ export interface TrialResult {
   configIndex: number;
   seed: number;
   hparams: Record<string, HParamValue>;
-  /** 'missing' when the trial has no status.json (never started). */
-  state: TrialState | 'missing';
+  /** 'missing' when the trial has no status.json (never started); stopped, lost or orphaned when it says running but nothing runs it. */
+  state: ShownState;
   /** The metric's last value, and its best one (by the goal). */
   final: number | null;
   best: number | null;
@@ -144,10 +145,11 @@ export async function collectResults(sweepDir: string, manifest?: SweepManifest)
     } else if (status && status.state !== 'pending') {
       ({ final, best } = metricFromEvents(dir, manifest.metric.name, goal));
     }
+    const shown = shownState(status);
     trials.push({
       index: entry.index, name: entry.name, configName: entry.configName, configIndex: entry.configIndex, seed: entry.seed,
-      hparams: entry.hparams, state: status?.state ?? 'missing', final, best,
-      step: status?.step ?? 0, totalSteps: status?.totalSteps ?? entry.steps, exitCode: status?.exitCode ?? null, cause: status?.cause ?? null,
+      hparams: entry.hparams, state: shown.state, final, best,
+      step: status?.step ?? 0, totalSteps: status?.totalSteps ?? entry.steps, exitCode: status?.exitCode ?? null, cause: shown.detail ?? status?.cause ?? null,
       dir, log: path.join(dir, status?.stdoutLog ?? STDOUT_LOG), errorLog: path.join(dir, status?.stderrLog ?? STDERR_LOG),
     });
   }
@@ -234,7 +236,9 @@ export function formatResults(results: SweepResults, options: { unfinished?: boo
     for (const trial of unfinished) {
       const detail = trial.state === 'failed' ? `${trial.cause ?? 'failed'} — log: ${trial.errorLog}`
         : trial.state === 'interrupted' ? `at step ${trial.step}/${trial.totalSteps}`
-        : trial.state === 'missing' ? 'not started' : trial.state;
+        : trial.state === 'missing' ? 'not started'
+        : trial.state === 'stopped' || trial.state === 'lost' || trial.state === 'orphaned' ? `no longer running (${trial.cause}); resume with sweep run <its file>`
+        : trial.state;
       lines.push(`  ${trial.state.padEnd(11)} ${trial.name}: ${detail}`);
     }
   }

@@ -8,7 +8,7 @@ import type { BatchTaskState } from './executor.js';
 import { formatDuration } from './progress-view.js';
 import { formatNumber } from './results.js';
 import type { SlurmJobRecord } from './slurm.js';
-import { type LivenessProbe, type TrialLiveness, systemProbe, trialLiveness } from './liveness.js';
+import { type LivenessProbe, type ShownState, type TrialLiveness, systemProbe, trialLiveness } from './liveness.js';
 import { type TrialState, type TrialStatus, readStatus, requireSweepFolder, STDERR_LOG } from './status.js';
 import { formatTable } from '../util/text-table.js';
 
@@ -19,7 +19,6 @@ export interface QueueView {
 }
 
 /** A trial's state as shown: its status.json's, except a `running` one whose processes are gone (see liveness.ts). */
-type ShownState = TrialState | 'missing' | Exclude<TrialLiveness['kind'], 'alive'>;
 
 const STATE_ORDER: readonly ShownState[] = ['done', 'running', 'orphaned', 'stopped', 'lost', 'failed', 'interrupted', 'pending', 'missing'];
 
