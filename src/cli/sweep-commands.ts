@@ -35,19 +35,7 @@ import { explainFsError, isFsError } from '../util/files.js';
 import { formatSweepStatus } from '../sweep/sweep-status.js';
 import { commandPrune } from './sweep-prune.js';
 import { commandTrial } from './sweep-trial.js';
-
-/** Where the CLI writes; tests pass their own. */
-export interface SweepIo {
-  out(text: string): void;
-  err(text: string): void;
-  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-}
-
-export const consoleIo: SweepIo = {
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
-  stdout: process.stdout,
-};
+import { type SweepIo, consoleIo } from './sweep-io.js';
 
 /**
  * Throughput of a trial on one core, and its start-up, for `plan`'s estimate: measured for

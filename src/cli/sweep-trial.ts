@@ -18,7 +18,7 @@ import { SweepChangedError, checkSweepFolder, sweepManifest, writeExperimentSumm
 import { loadSweepSpec, type SweepSpec } from '../sweep/spec.js';
 import { type TrialPlacement, type TrialStatus, readManifest, readStatus, readTrialConfig, writeManifest } from '../sweep/status.js';
 import { configDifferences, runTrial, type TrialControl } from '../sweep/trial.js';
-import type { SweepIo } from './sweep-commands.js';
+import type { SweepIo } from './sweep-io.js';
 
 export interface TrialArgs {
   file: string;

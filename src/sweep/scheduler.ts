@@ -27,8 +27,6 @@ import {
 } from './status.js';
 import { configDifferences, runTrial, type TrialControl } from './trial.js';
 
-export { configDifferences, moveAside } from './trial.js';
-
 /** Asks whether to cancel a batch submission after a Ctrl-C; aborted by a second Ctrl-C. */
 export type CancelPrompt = (question: string, signal: AbortSignal) => Promise<boolean>;
 

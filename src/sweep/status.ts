@@ -78,9 +78,6 @@ export function pendingStatus(trial: { name: string; index: number; config: { st
   };
 }
 
-// The one atomic writer lives in util/files.ts; re-exported for modules that import it from here.
-export { writeJsonAtomic };
-
 /** Where warnings about damaged files go (stderr unless a caller redirects them). */
 export type Warn = (message: string) => void;
 const warnOnStderr: Warn = (message) => console.error(`warning: ${message}`);

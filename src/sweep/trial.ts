@@ -17,7 +17,7 @@ import { SummaryWriter, listEventFiles, readRun } from '../tensorboard/index.js'
 import type { Trial } from './expand.js';
 import type { RunningTrial, TrialExecutor, TrialExit } from './executor.js';
 import { HEARTBEAT_MS } from './liveness.js';
-import { TEMPORARY_FILE_MARK, writeJsonAtomic } from '../util/files.js';
+import { TEMPORARY_FILE_MARK, fileNameStamp, writeJsonAtomic } from '../util/files.js';
 import { RUN_CONFIG_FILE } from '../util/run-folders.js';
 import {
   type TrialPlacement, type TrialState, type TrialStatus,
@@ -86,10 +86,6 @@ export function configDifferences(previous: Partial<RunConfig>, next: RunConfig)
   return differences;
 }
 
-function stamp(date = new Date()): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
 /**
  * Moves a trial's earlier, incomplete run (config.json, event files, snapshots,
  * logs) into <trial>/previous-<time>/, so the new run starts clean and TensorBoard
@@ -107,8 +103,8 @@ export async function moveAside(trialDir: string): Promise<string | undefined> {
   const moving = entries.filter((name) => !KEPT_IN_TRIAL_DIR.has(name) && !name.startsWith(PREVIOUS_PREFIX) && !name.includes(TEMPORARY_FILE_MARK)
     && !/^slurm-.*\.out$/.test(name));
   if (moving.length === 0) return undefined;
-  let target = path.join(trialDir, `${PREVIOUS_PREFIX}${stamp()}`);
-  for (let n = 2; await fs.access(target).then(() => true, () => false); n++) target = path.join(trialDir, `${PREVIOUS_PREFIX}${stamp()}-${n}`);
+  let target = path.join(trialDir, `${PREVIOUS_PREFIX}${fileNameStamp()}`);
+  for (let n = 2; await fs.access(target).then(() => true, () => false); n++) target = path.join(trialDir, `${PREVIOUS_PREFIX}${fileNameStamp()}-${n}`);
   await fs.mkdir(target);
   for (const name of moving) await fs.rename(path.join(trialDir, name), path.join(target, name));
   return target;

@@ -8,7 +8,7 @@ import type { Options } from 'yargs';
 import { LineCounter, isScalar, parseDocument, visit } from 'yaml';
 import {
   type RunConfig, type RunConfigKey, ConfigError, configWarnings, defaultRunConfig, fieldOf, numbersFromBigInts,
-  resolveConfig, runConfigFields, runConfigKeys, suggestKey,
+  listText, resolveConfig, runConfigFields, runConfigKeys, suggestKey,
 } from './config.js';
 import { prepareRunDir, runBackendLine, train } from './trainer.js';
 import { DivergedError } from './duties.js';
@@ -282,7 +282,7 @@ async function playSnapshot(parsed: Record<string, unknown>, output: RunOutput):
   const record = parsed.record !== undefined ? recordFile(parsed) : undefined;
   const policy = await loadPolicy(parsed.model as string, flags.env as string | undefined, config.engine);
   output.line(await runBackendLine(policy.learner.engine));
-  output.line(`Loaded ${policy.snapshot.modelJsonPath} (${policy.env.id}, hidden ${policy.snapshot.spec.hiddenLayers.join('x')})`);
+  output.line(`Loaded ${policy.snapshot.modelJsonPath} (${policy.env.id}, hidden ${listText(policy.snapshot.spec.hiddenLayers)})`);
   if (record !== undefined) {
     const episode = await recordPolicyToFile(policy.learner, policy.env, record, config.seed);
     output.line(`Wrote ${record} (${episode.frames} frames of ${episode.width}x${episode.height}, episode return ${episode.episodeReturn}, ${episode.steps} steps)`);

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { type Activation, type NetworkSpec, type Weights, weightShapes } from '../agent/learner.js';
 import { writeFolderAtomic } from '../util/files.js';
+import { listText } from './config.js';
 
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
@@ -69,7 +70,7 @@ const RLSWEEP_VERSION = (requireFromHere('../../package.json') as { version: str
 /** The model.json and weights.bin bytes for a network (float32, little-endian, in Keras weight order). */
 export function encodeSnapshot(spec: NetworkSpec, weights: Weights, metadata: SnapshotMetadata): { modelJson: string; weightData: Uint8Array } {
   const shapes = weightShapes(spec);
-  if (weights.length !== shapes.length) throw new SnapshotError(`a ${spec.hiddenLayers.join('x')} network has ${shapes.length} weight tensors, got ${weights.length}`);
+  if (weights.length !== shapes.length) throw new SnapshotError(`a ${listText(spec.hiddenLayers)} network has ${shapes.length} weight tensors, got ${weights.length}`);
   const weightSpecs = shapes.map((shape, i) => ({ name: `dense_${Math.floor(i / 2) + 1}/${i % 2 === 0 ? 'kernel' : 'bias'}`, shape, dtype: 'float32' }));
   const weightData = new Uint8Array(Buffer.concat(weights.map((w) => Buffer.from(w.buffer, w.byteOffset, w.byteLength))));
   const modelJson = JSON.stringify({

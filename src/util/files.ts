@@ -52,6 +52,11 @@ export async function writeJsonAtomic(file: string, value: unknown, options: Ato
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', options);
 }
 
+/** A time as it goes into a file name, to the second and in UTC: 20261202T163005Z. */
+export function fileNameStamp(date = new Date()): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
 /** What temporary files of writeFileAtomic have in their names (`<file>.tmp-<pid>-<tag>`). */
 export const TEMPORARY_FILE_MARK = '.tmp-';
 
