@@ -17,7 +17,8 @@ import { trialLiveness } from '../sweep/liveness.js';
 import { SweepChangedError, checkSweepFolder, sweepManifest, writeExperimentSummary } from '../sweep/scheduler.js';
 import { loadSweepSpec, type SweepSpec } from '../sweep/spec.js';
 import { type TrialPlacement, type TrialStatus, readManifest, readStatus, readTrialConfig, writeManifest } from '../sweep/status.js';
-import { configDifferences, runTrial, type TrialControl } from '../sweep/trial.js';
+import { configDifferences, runTrial, trialControl, type TrialControl } from '../sweep/trial.js';
+import { StopRequests } from '../util/signals.js';
 import type { SweepIo } from './sweep-io.js';
 
 export interface TrialArgs {
@@ -83,28 +84,14 @@ const STOP_FORWARD_DELAY_MS = 1000;
 /** Stops the trial on SIGINT/SIGTERM (a second one: at once), like `sweep run` stops its children. */
 function signalControl(io: SweepIo): { control: TrialControl; dispose(): void } {
   let handle: RunningTrial | undefined;
-  let stopping = false;
-  let killing = false;
-  const onSignal = (name: NodeJS.Signals): void => {
-    if (!stopping) {
-      stopping = true;
-      io.out(`${name}: asking the run to save a snapshot and stop (again to stop at once)`);
+  const stops = new StopRequests({
+    graceful: (reason) => {
+      io.out(`${reason}: asking the run to save a snapshot and stop (again to stop at once)`);
       setTimeout(() => handle?.stop(), STOP_FORWARD_DELAY_MS).unref();
-    } else if (!killing) {
-      killing = true;
-      handle?.kill();
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    control: {
-      get stopping() { return stopping; },
-      get killing() { return killing; },
-      running: (running) => { handle = running; },
     },
-    dispose: () => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); },
-  };
+    immediate: (_reason, count) => { if (count === 2) handle?.kill(); },
+  }, { signals: true });
+  return { control: trialControl(stops, (running) => { handle = running; }), dispose: () => stops.dispose() };
 }
 
 export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number> {

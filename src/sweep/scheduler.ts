@@ -25,7 +25,8 @@ import type { SweepSpec } from './spec.js';
 import {
   type SweepManifest, type TrialStatus, STDERR_LOG, pendingStatus, readManifest, readStatus, readTrialConfig, writeManifest, writeStatus,
 } from './status.js';
-import { configDifferences, runTrial, type TrialControl } from './trial.js';
+import { configDifferences, runTrial, trialControl } from './trial.js';
+import { type StopHandlers, StopRequests } from '../util/signals.js';
 
 /** Asks whether to cancel a batch submission after a Ctrl-C; aborted by a second Ctrl-C. */
 export type CancelPrompt = (question: string, signal: AbortSignal) => Promise<boolean>;
@@ -122,23 +123,9 @@ export function sweepManifest(spec: SweepSpec, trials: Trial[]): SweepManifest {
 }
 
 
-/** Ctrl-C (or a stop request) counted, and passed to whichever phase of the sweep is current. */
-class Interrupts {
-  count = 0;
-  private handler: (reason: string, count: number) => void;
-
-  constructor(view: SweepView) {
-    this.handler = (reason) => view.log(`${reason}: stopping before any trial starts`);
-  }
-
-  request(reason: string): void {
-    this.count++;
-    this.handler(reason, this.count);
-  }
-
-  onRequest(handler: (reason: string, count: number) => void): void {
-    this.handler = handler;
-  }
+/** The same handler for every request: a phase that stops the same way however often it is asked. */
+function eachRequest(handler: (reason: string, count: number) => void): StopHandlers {
+  return { graceful: (reason) => handler(reason, 1), immediate: handler };
 }
 
 /** What the earlier runs left and what this run does. */
@@ -267,31 +254,25 @@ async function planSweep(options: RunSweepOptions): Promise<SweepPlan> {
 }
 
 /** Each trial as a child process of this one, `concurrency` at a time. */
-async function runLocally(options: RunSweepOptions, executor: TrialExecutor, plan: SweepPlan, interrupts: Interrupts): Promise<TrialsOutcome> {
+async function runLocally(options: RunSweepOptions, executor: TrialExecutor, plan: SweepPlan, stops: StopRequests): Promise<TrialsOutcome> {
   const { sweepDir, view } = options;
   const running = new Map<string, RunningTrial>();
-  let stopping = interrupts.count > 0;
-  let killing = interrupts.count > 1;
-  interrupts.onRequest((reason) => {
-    if (!stopping) {
-      stopping = true;
+  stops.handleWith({
+    graceful: (reason) => {
       view.log(`${reason}: no new trial starts; asking ${plural(running.size, 'running trial')} to save a snapshot and stop `
         + '(press Ctrl-C again to stop at once)');
       for (const handle of running.values()) handle.stop();
-    } else if (!killing) {
-      killing = true;
+    },
+    immediate: (reason, count) => {
+      if (count > 2) return;
       view.log(`${reason} again: stopping ${plural(running.size, 'running trial')} at once`);
       for (const handle of running.values()) handle.kill();
-    }
+    },
   });
   view.log(`running ${plural(plan.toRun.length, 'trial')} of ${options.spec.name}, ${options.concurrency} at a time, as ${executor.description}; logs in ${sweepDir}/<trial>/`);
   const outcome: TrialsOutcome = { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [], causes: new Map() };
   const runOne = async (trial: Trial): Promise<void> => {
-    const control: TrialControl = {
-      get stopping() { return stopping; },
-      get killing() { return killing; },
-      running: (handle) => { if (handle) running.set(trial.name, handle); else running.delete(trial.name); },
-    };
+    const control = trialControl(stops, (handle) => { if (handle) running.set(trial.name, handle); else running.delete(trial.name); });
     const run = await runTrial({
       trial, dir: path.join(sweepDir, trial.name), executor, retries: options.retries ?? 0,
       previous: plan.previous.get(trial.name), restart: plan.rerun.has(trial.name), control,
@@ -317,13 +298,13 @@ function cancelQuestion(reason: string, submission: BatchSubmission): string {
 }
 
 /** All trials submitted at once to a cluster's queue, then followed until they ended. */
-async function runAsBatch(options: RunSweepOptions, executor: BatchExecutor, plan: SweepPlan, interrupts: Interrupts): Promise<TrialsOutcome> {
+async function runAsBatch(options: RunSweepOptions, executor: BatchExecutor, plan: SweepPlan, stops: StopRequests): Promise<TrialsOutcome> {
   const { spec, sweepDir, view } = options;
   const names = plan.toRun.map((trial) => trial.name);
-  if (interrupts.count > 0) return { done: [], failed: [], interrupted: [], notStarted: names, leftRunning: [] };
+  if (stops.stopping) return { done: [], failed: [], interrupted: [], notStarted: names, leftRunning: [] };
   // A Ctrl-C while sbatch runs is handled once the job exists (it may be cancelled then).
   let lateStop: string | undefined;
-  interrupts.onRequest((reason) => { lateStop ??= reason; });
+  stops.handleWith(eachRequest((reason) => { lateStop ??= reason; }));
   const submission = await executor.submit({
     sweepFile: spec.file, sweepName: spec.name, sweepDir, trials: options.trials, indices: plan.toRun.map((trial) => trial.index),
     concurrency: options.concurrency, retries: options.retries ?? 0, force: options.force ?? false,
@@ -364,7 +345,7 @@ async function runAsBatch(options: RunSweepOptions, executor: BatchExecutor, pla
       follower.leave();
     }
   };
-  interrupts.onRequest((reason, count) => void onInterrupt(reason, count));
+  stops.handleWith(eachRequest((reason, count) => void onInterrupt(reason, count)));
   if (lateStop !== undefined) void onInterrupt(lateStop, 1);
   return { ...await follower.run(), submission };
 }
@@ -440,14 +421,10 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> 
   const lock = await acquireLock(sweepDir, options.command);
   if (lock.tookOver) view.log(lock.tookOver);
 
-  const interrupts = new Interrupts(view);
-  const onSignal = (name: NodeJS.Signals): void => interrupts.request(name === 'SIGINT' ? 'Ctrl-C' : name);
-  const onAbort = (): void => interrupts.request('stop requested');
-  if (options.handleSignals) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
-  options.stopSignal?.addEventListener('abort', onAbort);
+  const stops = new StopRequests(eachRequest((reason) => view.log(`${reason}: stopping before any trial starts`)), {
+    signals: options.handleSignals ?? false, name: (signal) => (signal === 'SIGINT' ? 'Ctrl-C' : signal),
+    ...(options.stopSignal ? { abort: options.stopSignal, abortReason: 'stop requested' } : {}),
+  });
 
   try {
     const plan = await planSweep(options);
@@ -455,8 +432,8 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> 
     const detaching = isBatchExecutor(executor) && options.detach;
     if (!detaching) view.begin(plan.toRun, plan.skipped.length);
     const outcome: TrialsOutcome = plan.toRun.length === 0 ? { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [] }
-      : isBatchExecutor(executor) ? await runAsBatch(options, executor, plan, interrupts)
-      : await runLocally(options, executor, plan, interrupts);
+      : isBatchExecutor(executor) ? await runAsBatch(options, executor, plan, stops)
+      : await runLocally(options, executor, plan, stops);
     view.end();
 
     const results = await collectResults(sweepDir, sweepManifest(spec, trials));
@@ -471,16 +448,12 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> 
       return { exitCode: 0, ...base };
     }
     const files: ResultsFiles = await writeResults(sweepDir, results).catch((error: Error) => ({ error: error.message }));
-    const { text, exitCode } = finalReport(options, plan, outcome, results, files, interrupts.count > 0);
+    const { text, exitCode } = finalReport(options, plan, outcome, results, files, stops.stopping);
     options.print(text);
     return { exitCode, ...base };
   } finally {
     view.end();
-    if (options.handleSignals) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
-    options.stopSignal?.removeEventListener('abort', onAbort);
+    stops.dispose();
     await lock.release();
   }
 }

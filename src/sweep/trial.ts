@@ -18,6 +18,7 @@ import type { Trial } from './expand.js';
 import type { RunningTrial, TrialExecutor, TrialExit } from './executor.js';
 import { HEARTBEAT_MS } from './liveness.js';
 import { TEMPORARY_FILE_MARK, fileNameStamp, writeJsonAtomic } from '../util/files.js';
+import type { StopRequests } from '../util/signals.js';
 import { RUN_CONFIG_FILE } from '../util/run-folders.js';
 import {
   type TrialPlacement, type TrialState, type TrialStatus,
@@ -41,6 +42,15 @@ export interface TrialControl {
   readonly killing: boolean;
   /** The run that started, then undefined once it ended. */
   running(handle: RunningTrial | undefined): void;
+}
+
+/** A TrialControl that stops as `stops` says: gracefully after a first request, at once after a second. */
+export function trialControl(stops: StopRequests, running: (handle: RunningTrial | undefined) => void): TrialControl {
+  return {
+    get stopping() { return stops.stopping; },
+    get killing() { return stops.stoppingNow; },
+    running,
+  };
 }
 
 export interface RunTrialOptions {
