@@ -23,7 +23,7 @@ import type { SweepView } from './progress-view.js';
 import { collectResults, formatResults, writeResults, type SweepResults } from './results.js';
 import type { SweepSpec } from './spec.js';
 import {
-  type SweepManifest, type TrialStatus, STDERR_LOG, pendingStatus, readManifest, readStatus, readTrialConfig, writeManifest, writeStatus,
+  type SweepManifest, type TrialStatus, type Warn, STDERR_LOG, pendingStatus, readManifest, readStatus, readTrialConfig, writeManifest, writeStatus,
 } from './status.js';
 import { configDifferences, runTrial, trialControl } from './trial.js';
 import { type StopHandlers, StopRequests } from '../util/signals.js';
@@ -129,7 +129,7 @@ function eachRequest(handler: (reason: string, count: number) => void): StopHand
 }
 
 /** What the earlier runs left and what this run does. */
-interface SweepPlan {
+export interface SweepPlan {
   previous: Map<string, TrialStatus | undefined>;
   /** Done trials whose configuration changed, rerun with --force. */
   rerun: Set<string>;
@@ -198,31 +198,46 @@ export async function checkSweepFolder(sweepDir: string, spec: SweepSpec): Promi
     + `a sweep writes only into its own folder. Give the sweep ${elsewhere}. Nothing was written.`);
 }
 
-async function checkNothingRuns(options: RunSweepOptions, previous: Map<string, TrialStatus | undefined>): Promise<void> {
-  const { trials, sweepDir, executor } = options;
-  if (isBatchExecutor(executor)) {
-    const active = await executor.activeSubmissions(sweepDir);
-    if (active.length > 0) {
-      const jobs = active.map((submission) => submission.description).join(', ');
-      throw new SweepChangedError(`${jobs} of this sweep ${active.length === 1 ? 'is' : 'are'} still queued or running; `
-        + `follow ${active.length === 1 ? 'it' : 'them'} with: ${options.statusCommand ?? `sweep status ${sweepDir}`}, `
-        + `or cancel ${active.length === 1 ? 'it' : 'them'} with: ${active.map((submission) => submission.cancelCommand).join('; ')} before running the sweep again`);
-    }
+/** A batch executor's submissions of this sweep still queued or running elsewhere are refused: their trials would run twice. */
+async function checkNoSubmissionRuns(options: RunSweepOptions): Promise<void> {
+  const { sweepDir, executor } = options;
+  if (!isBatchExecutor(executor)) return;
+  const active = await executor.activeSubmissions(sweepDir);
+  if (active.length > 0) {
+    const jobs = active.map((submission) => submission.description).join(', ');
+    throw new SweepChangedError(`${jobs} of this sweep ${active.length === 1 ? 'is' : 'are'} still queued or running; `
+      + `follow ${active.length === 1 ? 'it' : 'them'} with: ${options.statusCommand ?? `sweep status ${sweepDir}`}, `
+      + `or cancel ${active.length === 1 ? 'it' : 'them'} with: ${active.map((submission) => submission.cancelCommand).join('; ')} before running the sweep again`);
   }
-  const stillRunning = trials.filter((trial) => mayStillRun(previous.get(trial.name), isBatchExecutor(executor)));
+}
+
+/** Refuses trials an earlier run may still be running (unless `force`: the process is not a trial). */
+function checkNothingRuns(trials: Trial[], previous: Map<string, TrialStatus | undefined>, options: { force: boolean; batch: boolean }): void {
+  const stillRunning = trials.filter((trial) => mayStillRun(previous.get(trial.name), options.batch));
   if (stillRunning.length > 0 && !options.force) {
     throw new SweepChangedError(`the run of ${stillRunning.map((t) => `${t.name} (${describeRun(previous.get(t.name)!)})`).join(', ')} `
       + 'from an earlier sweep is still running; wait for it to stop before resuming (or pass --force if that process is not a trial)');
   }
 }
 
-/** Reads what earlier runs left, refuses what would mix configurations, writes sweep.json and the pending statuses. */
-async function planSweep(options: RunSweepOptions): Promise<SweepPlan> {
-  const { spec, trials, sweepDir } = options;
+/** Each trial's status.json as earlier runs left it; a damaged one is warned about and counts as none. */
+export async function readPreviousStatuses(sweepDir: string, trials: Trial[], warn: Warn): Promise<Map<string, TrialStatus | undefined>> {
   const previous = new Map<string, TrialStatus | undefined>();
-  for (const trial of trials) previous.set(trial.name, await readStatus(path.join(sweepDir, trial.name), (message) => options.view.log(`warning: ${message}`)));
-  await checkNothingRuns(options, previous);
+  for (const trial of trials) previous.set(trial.name, await readStatus(path.join(sweepDir, trial.name), warn));
+  return previous;
+}
 
+/**
+ * What a run of `trials` does with each, from what earlier runs left (`previous`): a done
+ * trial is skipped; one whose configuration the sweep file has changed since is refused
+ * (results of two configurations would mix), or rerun with `force`. Trials an earlier run
+ * may still be running are refused too (checkNothingRuns). `sweep run` plans all its
+ * trials with it, `sweep trial` its one; nothing is written.
+ */
+export async function planTrials(
+  spec: SweepSpec, sweepDir: string, trials: Trial[], previous: Map<string, TrialStatus | undefined>, options: { force: boolean; batch: boolean },
+): Promise<SweepPlan> {
+  checkNothingRuns(trials, previous, options);
   const changed: Array<{ trial: Trial; differences: string[] }> = [];
   for (const trial of trials) {
     if (previous.get(trial.name)?.state !== 'done') continue;
@@ -238,19 +253,27 @@ async function planSweep(options: RunSweepOptions): Promise<SweepPlan> {
       + 'or pass --force to rerun those trials with the new configuration (their earlier runs are moved aside, not deleted).');
   }
   const rerun = new Set(changed.map(({ trial }) => trial.name));
-
-  await writeManifest(sweepDir, sweepManifest(spec, trials));
-  writeExperimentSummary(sweepDir, spec);
-
   const skipped = trials.filter((trial) => previous.get(trial.name)?.state === 'done' && !rerun.has(trial.name));
   const skippedNames = new Set(skipped.map((trial) => trial.name));
   const toRun = trials.filter((trial) => !skippedNames.has(trial.name));
-  for (const trial of toRun) {
+  return { previous, rerun, skipped, toRun };
+}
+
+/** Reads what earlier runs left, refuses what would mix configurations, writes sweep.json and the pending statuses. */
+async function planSweep(options: RunSweepOptions): Promise<SweepPlan> {
+  const { spec, trials, sweepDir } = options;
+  const previous = await readPreviousStatuses(sweepDir, trials, (message) => options.view.log(`warning: ${message}`));
+  await checkNoSubmissionRuns(options);
+  const plan = await planTrials(spec, sweepDir, trials, previous, { force: options.force ?? false, batch: isBatchExecutor(options.executor) });
+
+  await writeManifest(sweepDir, sweepManifest(spec, trials));
+  writeExperimentSummary(sweepDir, spec);
+  for (const trial of plan.toRun) {
     const dir = path.join(sweepDir, trial.name);
     await ensureDir(dir);
     if (!previous.get(trial.name)) await writeStatus(dir, pendingStatus(trial));
   }
-  return { previous, rerun, skipped, toRun };
+  return plan;
 }
 
 /** Each trial as a child process of this one, `concurrency` at a time. */
