@@ -10,8 +10,12 @@ import { type AtomicWriteOptions, describeFsError, writeJsonAtomic } from '../ut
 import { type FolderContents, SWEEP_MANIFEST_FILE, TRIAL_CONFIG_FILE, describeContents, folderContents } from '../util/run-folders.js';
 import { loadSweepSpec } from './spec.js';
 
+/** A trial's state, as its status.json records it. */
 export type TrialState = 'pending' | 'running' | 'done' | 'failed' | 'interrupted';
 export const TRIAL_STATES: readonly TrialState[] = ['pending', 'running', 'done', 'failed', 'interrupted'];
+/** The states a trial ends in: how its last attempt ended. */
+export type EndedTrialState = Exclude<TrialState, 'pending' | 'running'>;
+const ENDED_TRIAL_STATES: ReadonlySet<TrialState> = new Set(['done', 'failed', 'interrupted']);
 
 export const STATUS_FILE = 'status.json';
 /** The config a trial's run is started with (`rlsweep-run --config trial.json`). */
@@ -64,6 +68,13 @@ export interface TrialStatus {
    */
   supervisorPid?: number;
   heartbeatAt?: string;
+}
+
+/** A status that records an end. */
+export type EndedTrialStatus = TrialStatus & { state: EndedTrialState };
+
+export function hasEnded(status: TrialStatus): status is EndedTrialStatus {
+  return ENDED_TRIAL_STATES.has(status.state);
 }
 
 /** Where a trial runs: the host (its pid only means something there) and a scheduler's job. */

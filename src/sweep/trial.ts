@@ -21,19 +21,17 @@ import { TEMPORARY_FILE_MARK, fileNameStamp, writeJsonAtomic } from '../util/fil
 import type { StopRequests } from '../util/signals.js';
 import { RUN_CONFIG_FILE } from '../util/run-folders.js';
 import {
-  type TrialPlacement, type TrialState, type TrialStatus,
+  type EndedTrialState, type EndedTrialStatus, type TrialPlacement, type TrialStatus,
   STATUS_FILE, STDERR_LOG, STDOUT_LOG, TRIAL_CONFIG_FILE, pendingStatus, writeStatus,
 } from './status.js';
-
-/** How a trial's attempt ended, as the view shows it ('retrying': failed, and another attempt follows). */
-export type TrialEnd = 'done' | 'failed' | 'interrupted' | 'retrying';
 
 /** What the caller shows of a running trial (the sweep's progress view, or a `sweep trial` console). */
 export interface TrialCallbacks {
   log(line: string): void;
   started(attempt: number): void;
   message(message: RunProgressMessage): void;
-  ended(state: TrialEnd, line: string): void;
+  /** How the attempt ended; 'retrying': it failed, and another attempt follows. */
+  ended(state: EndedTrialState | 'retrying', line: string): void;
 }
 
 /** The stop state of the caller, and where it keeps the running run so a Ctrl-C reaches it. */
@@ -70,11 +68,11 @@ export interface RunTrialOptions {
   callbacks: TrialCallbacks;
 }
 
-/** 'notStarted': a stop came before the run was started. */
-export type TrialRunState = Exclude<TrialState, 'pending' | 'running'> | 'notStarted';
+/** How runTrial left a trial: ended (as its status.json says), or 'notStarted' (a stop came before the run was started). */
+export type TrialOutcome = EndedTrialState | 'notStarted';
 
 export interface TrialRun {
-  state: TrialRunState;
+  state: TrialOutcome;
   status: TrialStatus;
 }
 
@@ -191,7 +189,7 @@ export async function missingRunFiles(dir: string, step: number): Promise<string
   return missing;
 }
 
-function classify(exit: TrialExit, finished: Finished | undefined, stopping: boolean): { state: Exclude<TrialState, 'pending' | 'running'>; cause: string | null } {
+function classify(exit: TrialExit, finished: Finished | undefined, stopping: boolean): { state: EndedTrialState; cause: string | null } {
   if (exit.launchError) return { state: 'failed', cause: `could not start the run: ${exit.launchError}` };
   if (exit.exitCode === 0) return { state: finished?.interrupted ? 'interrupted' : 'done', cause: null };
   if (exit.exitCode === 130) return { state: 'interrupted', cause: null };
@@ -241,7 +239,7 @@ export function trialEndLine(trial: Trial, status: TrialStatus, dir: string): st
  * One attempt: prepares the folder, runs the run, records how it ended. Undefined
  * when a stop came before the run started (the status is left as it was).
  */
-async function runAttempt(options: RunTrialOptions, attempt: number): Promise<TrialStatus | undefined> {
+async function runAttempt(options: RunTrialOptions, attempt: number): Promise<EndedTrialStatus | undefined> {
   const { trial, dir, executor, control, callbacks } = options;
   const status: TrialStatus = {
     ...pendingStatus(trial), ...(options.placement ?? { host: hostname() }), state: 'running', attempt, startedAt: new Date().toISOString(),
@@ -328,10 +326,11 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<Tr
     status.cause = cause;
   }
   delete status.heartbeatAt;
+  const ended: EndedTrialStatus = { ...status, state };
   // The end must be recorded even on a full disk: then status.json is rewritten in place.
-  await writeStatus(dir, status, { inPlaceWhenFull: true })
+  await writeStatus(dir, ended, { inPlaceWhenFull: true })
     .catch((error: Error) => callbacks.log(`${trial.name}: cannot record its end (${state}) in ${STATUS_FILE}: ${error.message}`));
-  return status;
+  return ended;
 }
 
 /** Runs a trial (with its retries) and keeps its status.json; never throws for a failed run. */
@@ -348,8 +347,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialRun> {
       callbacks.ended('retrying', `failed ${trial.name}: ${status.cause}; retrying (${tries + 1}/${options.retries})`);
       continue;
     }
-    const state = status.state as TrialRunState;
-    callbacks.ended(state === 'done' || state === 'interrupted' ? state : 'failed', trialEndLine(trial, status, dir));
-    return { state, status };
+    callbacks.ended(status.state, trialEndLine(trial, status, dir));
+    return { state: status.state, status };
   }
 }
