@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import pLimit from 'p-limit';
 import { ConfigError } from '../train/config.js';
-import { describeFsError, ensureDir } from '../util/files.js';
+import { type Warn, describeFsError, ensureDir } from '../util/files.js';
 import { type FolderContents, describeContents, folderContents } from '../util/run-folders.js';
 import { SummaryWriter, listEventFiles, type MetricInfo } from '../tensorboard/index.js';
 import { experimentHParams, sweptParameters, type Trial } from './expand.js';
@@ -23,7 +23,7 @@ import type { SweepView } from './progress-view.js';
 import { collectResults, formatResults, writeResults, type SweepResults } from './results.js';
 import type { SweepSpec } from './spec.js';
 import {
-  type SweepManifest, type TrialStatus, type Warn, STDERR_LOG, pendingStatus, readManifest, readStatus, readTrialConfig, writeManifest, writeStatus,
+  type SweepManifest, type TrialStatus, STDERR_LOG, pendingStatus, readManifest, readStatus, readTrialConfig, writeManifest, writeStatus,
 } from './status.js';
 import { configDifferences, runTrial, trialControl } from './trial.js';
 import { type StopHandlers, StopRequests } from '../util/signals.js';

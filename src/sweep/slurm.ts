@@ -14,10 +14,9 @@ import { accessSync, constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../train/config.js';
-import { ensureDir, fileNameStamp, writeJsonAtomic } from '../util/files.js';
+import { ensureDir, fileNameStamp, readJson, writeJsonAtomic } from '../util/files.js';
 import type { Trial } from './expand.js';
 import { type BatchExecutor, type BatchRequest, type BatchSubmission, type BatchTaskState, tsxExecArgv } from './executor.js';
-import { readJson } from './status.js';
 
 /** Slurm's client commands are missing here. */
 export class SlurmUnavailableError extends ConfigError {

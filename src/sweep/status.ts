@@ -3,10 +3,9 @@
  * atomically (temporary file + rename), so a reader — `sweep results`, or a
  * resumed sweep after a crash — never sees half a file.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, type RunConfig } from '../train/config.js';
-import { type AtomicWriteOptions, describeFsError, writeJsonAtomic } from '../util/files.js';
+import { type AtomicWriteOptions, type Warn, describeFsError, readJson, warnOnStderr, writeJsonAtomic } from '../util/files.js';
 import { type FolderContents, SWEEP_MANIFEST_FILE, TRIAL_CONFIG_FILE, describeContents, folderContents } from '../util/run-folders.js';
 import { loadSweepSpec } from './spec.js';
 
@@ -89,36 +88,14 @@ export function pendingStatus(trial: { name: string; index: number; config: { st
   };
 }
 
-/** Where warnings about damaged files go (stderr unless a caller redirects them). */
-export type Warn = (message: string) => void;
-const warnOnStderr: Warn = (message) => console.error(`warning: ${message}`);
-
-/** A JSON file's value; undefined when it is missing, or damaged (said through `warn`, naming the file). */
-export async function readJson<T>(file: string, warn: Warn = warnOnStderr): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (error) {
-    warn(`${file} is not valid JSON (${(error as Error).message}); ignoring it`);
-    return undefined;
-  }
-}
-
 export async function writeStatus(trialDir: string, status: TrialStatus, options: AtomicWriteOptions = {}): Promise<void> {
   await writeJsonAtomic(path.join(trialDir, STATUS_FILE), { ...status, updatedAt: new Date().toISOString() }, options);
 }
 
-/** The trial's status, or undefined when there is none (or it is unreadable). */
 /** A trial's status; undefined when there is none, or it is damaged (said through `warn`: the trial then counts as not done). */
 export async function readStatus(trialDir: string, warn: Warn = warnOnStderr): Promise<TrialStatus | undefined> {
   const file = path.join(trialDir, STATUS_FILE);
-  const status = await readJson<TrialStatus>(file, (message) => warn(`${message}; the trial counts as not done`));
+  const status = await readJson<TrialStatus>(file, (problem) => warn(`${problem}; ignoring it; the trial counts as not done`));
   if (status === undefined) return undefined;
   if (typeof status !== 'object' || status === null || !TRIAL_STATES.includes(status.state)) {
     warn(`${file} has no valid "state" (one of ${TRIAL_STATES.join(', ')}); ignoring it, the trial counts as not done`);

@@ -17,7 +17,7 @@ import { SummaryWriter, listEventFiles, readRun } from '../tensorboard/index.js'
 import type { Trial } from './expand.js';
 import type { RunningTrial, TrialExecutor, TrialExit } from './executor.js';
 import { HEARTBEAT_MS } from './liveness.js';
-import { TEMPORARY_FILE_MARK, fileNameStamp, writeJsonAtomic } from '../util/files.js';
+import { TEMPORARY_FILE_MARK, fileNameStamp, readJson, writeJsonAtomic } from '../util/files.js';
 import type { StopRequests } from '../util/signals.js';
 import { RUN_CONFIG_FILE } from '../util/run-folders.js';
 import {
@@ -120,13 +120,9 @@ export async function moveAside(trialDir: string): Promise<string | undefined> {
 
 /** Whether `dir` holds a started run (its config.json) of exactly this trial's configuration. */
 export async function sameRunStarted(dir: string, trial: Trial): Promise<boolean> {
-  let runConfig: Partial<RunConfig>;
-  try {
-    runConfig = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as Partial<RunConfig>;
-  } catch {
-    return false;
-  }
-  return configDifferences(runConfig, trial.config).length === 0;
+  // Unreadable or damaged: no run to resume (the new one starts clean, the old one moved aside).
+  const runConfig = await readJson<Partial<RunConfig>>(path.join(dir, RUN_CONFIG_FILE), () => {}).catch(() => undefined);
+  return typeof runConfig === 'object' && runConfig !== null && configDifferences(runConfig, trial.config).length === 0;
 }
 
 /** The run's own "error: ..." line from the end of its stderr, else its last line. */
