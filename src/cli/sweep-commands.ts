@@ -18,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { ConfigError, suggestKey } from '../train/config.js';
+import { type SweepIo, consoleIo } from './sweep-io.js';
 import { inexactIntegerReason } from '../util/numbers.js';
 import type { Argv, MiddlewareFunction } from 'yargs';
 import { numberTextOption, objectMemberFlag, repeatedFlag, yargs } from '../util/yargs.js';
@@ -35,7 +36,7 @@ import { explainFsError, isFsError } from '../util/files.js';
 import { formatSweepStatus } from '../sweep/sweep-status.js';
 import { commandPrune } from './sweep-prune.js';
 import { commandTrial } from './sweep-trial.js';
-import { type SweepIo, consoleIo } from './sweep-io.js';
+
 
 /**
  * Throughput of a trial on one core, and its start-up, for `plan`'s estimate: measured for

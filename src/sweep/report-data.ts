@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type HParamValue, type ImagePoint, type RunData, type ScalarPoint, findRunDirs, readRun } from '../tensorboard/index.js';
-import { hparamValue, outputOnlyKeys, runConfigKeys } from '../train/config.js';
+import { outputOnlyKeys, runConfigKeys } from '../train/config.js';
 import { type ConfigurationResult, type MetricGoal, type TrialResult, meanStd, summarizeTrials } from './results.js';
 import { type SweepManifest, type TrialState, STDERR_LOG, readManifest, readStatus } from './status.js';
 
@@ -155,7 +155,7 @@ function hyperparameters(config: Record<string, unknown>): Record<string, HParam
   for (const key of runConfigKeys) {
     const value = config[key];
     if (NOT_HYPERPARAMETERS.has(key) || value === undefined) continue;
-    values[key] = hparamValue(value);
+    values[key] = Array.isArray(value) ? value.join('x') : (value as HParamValue);
   }
   return values;
 }
