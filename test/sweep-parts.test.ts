@@ -12,7 +12,8 @@ import type { RunningTrial, TrialExecutor, TrialExit, TrialLaunch } from '../src
 import { acquireLock, LOCK_FILE, SweepLockedError } from '../src/sweep/lock.js';
 import { createView, formatDuration, SweepProgress } from '../src/sweep/progress-view.js';
 import { collectResults, formatResults, meanStd, resultsCsv, summarizeTrials, type SweepResults, type TrialResult } from '../src/sweep/results.js';
-import { configDifferences, moveAside, runSweep, type SweepOutcome } from '../src/sweep/scheduler.js';
+import { runSweep, type SweepOutcome } from '../src/sweep/scheduler.js';
+import { configDifferences, moveAside } from '../src/sweep/trial.js';
 import { parseSweepSpec } from '../src/sweep/spec.js';
 import { readStatus, writeManifest, writeStatus, pendingStatus, type TrialStatus } from '../src/sweep/status.js';
 import { readRun, SummaryWriter } from '../src/tensorboard/index.js';

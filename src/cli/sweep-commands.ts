@@ -18,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { ConfigError, suggestKey } from '../train/config.js';
+import { type SweepIo, consoleIo } from './sweep-io.js';
 import { inexactIntegerReason } from '../util/numbers.js';
 import type { Argv, MiddlewareFunction } from 'yargs';
 import { numberTextOption, objectMemberFlag, repeatedFlag, yargs } from '../util/yargs.js';
@@ -38,18 +39,6 @@ import { commandTrial } from './sweep-trial.js';
 import { maxOf, minOf } from '../util/extent.js';
 import { formatTable } from '../util/text-table.js';
 
-/** Where the CLI writes; tests pass their own. */
-export interface SweepIo {
-  out(text: string): void;
-  err(text: string): void;
-  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-}
-
-export const consoleIo: SweepIo = {
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
-  stdout: process.stdout,
-};
 
 /**
  * Throughput of a trial on one core, and its start-up, for `plan`'s estimate: measured for

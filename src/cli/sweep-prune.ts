@@ -6,7 +6,7 @@
  */
 import type { CheckpointsKept } from '../train/checkpoint.js';
 import { applyPrune, formatPrunePlan, formatPruneResult, planPrune } from '../sweep/prune.js';
-import type { SweepIo } from './sweep-commands.js';
+import type { SweepIo } from './sweep-io.js';
 
 export interface PruneArgs {
   dir: string;

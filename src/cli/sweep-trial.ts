@@ -13,12 +13,12 @@ import { ConfigError } from '../train/config.js';
 import { describeFsError, ensureDir } from '../util/files.js';
 import { checkTrialCount, expandSweep, type Trial } from '../sweep/expand.js';
 import { LocalExecutor, type RunningTrial } from '../sweep/executor.js';
-import { trialLiveness } from '../sweep/liveness.js';
-import { SweepChangedError, checkSweepFolder, sweepManifest, writeExperimentSummary } from '../sweep/scheduler.js';
+import { checkSweepFolder, planTrials, readPreviousStatuses, sweepManifest, writeExperimentSummary } from '../sweep/scheduler.js';
 import { loadSweepSpec, type SweepSpec } from '../sweep/spec.js';
-import { type TrialPlacement, type TrialStatus, readManifest, readStatus, readTrialConfig, writeManifest } from '../sweep/status.js';
-import { configDifferences, runTrial, type TrialControl } from '../sweep/trial.js';
-import type { SweepIo } from './sweep-commands.js';
+import { type TrialPlacement, readManifest, writeManifest } from '../sweep/status.js';
+import { runTrial, trialControl, type TrialControl } from '../sweep/trial.js';
+import { StopRequests } from '../util/signals.js';
+import type { SweepIo } from './sweep-io.js';
 
 export interface TrialArgs {
   file: string;
@@ -51,27 +51,6 @@ async function ensureSweepFiles(sweepDir: string, spec: SweepSpec, trials: Trial
   writeExperimentSummary(sweepDir, spec);
 }
 
-/** Whether the trial is done already (nothing to run); throws when running it would mix configurations or runs. */
-async function alreadyDone(trial: Trial, dir: string, previous: TrialStatus | undefined, args: TrialArgs): Promise<boolean> {
-  if (previous?.state === 'done') {
-    const before = await readTrialConfig(dir);
-    const differences = before ? configDifferences(before, trial.config) : [];
-    if (differences.length === 0) return true;
-    if (!args.force) {
-      throw new SweepChangedError(`${args.file} changed the configuration of the finished trial ${trial.name} in ${dir}: ${differences.join(', ')}. `
-        + 'Pass --force to rerun it with the new configuration (its earlier run is moved aside, not deleted), or use another sweep name or --logdir.');
-    }
-  }
-  // Only a run on this host is asked: a task requeued elsewhere must not wait for a lost node's heartbeat to go stale.
-  const here = previous?.host === undefined || previous.host === hostname();
-  const liveness = previous && here ? trialLiveness(previous).kind : 'stopped';
-  if (previous?.state === 'running' && (liveness === 'alive' || liveness === 'orphaned') && !args.force) {
-    throw new SweepChangedError(`the run of ${trial.name} (pid ${previous.pid}) is still running; wait for it to stop `
-      + '(or pass --force if that process is not a trial)');
-  }
-  return false;
-}
-
 /**
  * How long the run is given to take a signal itself before it is asked to stop. A
  * cancelled Slurm task signals every process of the task at once, the run too; asked
@@ -83,28 +62,14 @@ const STOP_FORWARD_DELAY_MS = 1000;
 /** Stops the trial on SIGINT/SIGTERM (a second one: at once), like `sweep run` stops its children. */
 function signalControl(io: SweepIo): { control: TrialControl; dispose(): void } {
   let handle: RunningTrial | undefined;
-  let stopping = false;
-  let killing = false;
-  const onSignal = (name: NodeJS.Signals): void => {
-    if (!stopping) {
-      stopping = true;
-      io.out(`${name}: asking the run to save a snapshot and stop (again to stop at once)`);
+  const stops = new StopRequests({
+    graceful: (reason) => {
+      io.out(`${reason}: asking the run to save a snapshot and stop (again to stop at once)`);
       setTimeout(() => handle?.stop(), STOP_FORWARD_DELAY_MS).unref();
-    } else if (!killing) {
-      killing = true;
-      handle?.kill();
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    control: {
-      get stopping() { return stopping; },
-      get killing() { return killing; },
-      running: (running) => { handle = running; },
     },
-    dispose: () => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); },
-  };
+    immediate: (_reason, count) => { if (count === 2) handle?.kill(); },
+  }, { signals: true });
+  return { control: trialControl(stops, (running) => { handle = running; }), dispose: () => stops.dispose() };
 }
 
 export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number> {
@@ -123,8 +88,11 @@ export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number
       + '(on a cluster: that it is on storage the compute nodes share) or pass --logdir');
   }
   await ensureSweepFiles(sweepDir, spec, trials);
-  const previous = await readStatus(dir, (message) => io.err(`warning: ${message}`));
-  if (await alreadyDone(trial, dir, previous, args)) {
+  const previous = await readPreviousStatuses(sweepDir, [trial], (message) => io.err(`warning: ${message}`));
+  // As a batch executor's task: only a run on this host is asked whether it still runs (a task
+  // requeued elsewhere must not wait for a lost node's heartbeat to go stale).
+  const plan = await planTrials(spec, sweepDir, [trial], previous, { force: args.force, batch: true });
+  if (plan.skipped.length > 0) {
     io.out(`${trial.name} is done already (${dir}); nothing to run`);
     return 0;
   }
@@ -134,7 +102,7 @@ export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number
   const signals = signalControl(io);
   try {
     const run = await runTrial({
-      trial, dir, retries: args.retries, previous, restart: previous?.state === 'done', placement, control: signals.control,
+      trial, dir, retries: args.retries, previous: plan.previous.get(trial.name), restart: plan.rerun.has(trial.name), placement, control: signals.control,
       // Stopped through its IPC channel: a cancelled Slurm task has sent SIGTERM to the run already.
       executor: new LocalExecutor({ stopBy: 'disconnect' }),
       callbacks: {

@@ -8,7 +8,7 @@
  * stopped early has covered the whole grid with the first seed.
  */
 import {
-  ConfigError, type RunConfig, type RunConfigKey, configToHparams, configWarnings, fieldOf, parseField, resolveConfig,
+  ConfigError, type RunConfig, type RunConfigKey, configToHparams, configWarnings, fieldOf, hparamValue, listText, parseField, resolveConfig,
 } from '../train/config.js';
 import type { HParamInfo, HParamValue } from '../tensorboard/index.js';
 import { Rng } from '../util/random.js';
@@ -168,7 +168,7 @@ export function checkTrialCount(spec: SweepSpec, options: { yes?: boolean; limit
 
 /** Text of a value in a trial name: lists as 64x64, and only letters, digits and . _ + - */
 export function formatNameValue(value: ParamValue): string {
-  const text = Array.isArray(value) ? (value.length === 0 ? 'none' : value.join('x')) : String(value);
+  const text = Array.isArray(value) ? (value.length === 0 ? 'none' : listText(value)) : String(value);
   const safe = text.replace(/[^A-Za-z0-9._+-]/g, '_');
   return safe === '' ? '_' : safe;
 }
@@ -320,7 +320,7 @@ export function experimentHParams(spec: SweepSpec): HParamInfo[] {
       continue;
     }
     // As configToHparams writes them in each trial's session: lists as "64x64".
-    const values = domainValues(parameter).map((value): HParamValue => (Array.isArray(value) ? value.join('x') : value));
+    const values = domainValues(parameter).map(hparamValue);
     infos.push({ name: parameter.key, description, values });
   }
   infos.push({ name: 'seed', description: fieldOf('seed').description, values: [...spec.seeds].sort((a, b) => a - b) });

@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import type { Trial } from './expand.js';
 import type { BatchSubmission, BatchTaskState } from './executor.js';
 import type { SweepView } from './progress-view.js';
-import { type TrialState, type TrialStatus, pendingStatus, readStatus, writeStatus } from './status.js';
-import { recordSessionFailure, trialEndLine, type TrialRunState } from './trial.js';
+import { type EndedTrialStatus, type TrialStatus, hasEnded, pendingStatus, readStatus, writeStatus } from './status.js';
+import { recordSessionFailure, trialEndLine, type TrialOutcome } from './trial.js';
 
 export interface FollowOptions {
   submission: BatchSubmission;
@@ -58,7 +58,6 @@ interface Followed {
   warned: boolean;
 }
 
-const FINAL_STATES: ReadonlySet<TrialState> = new Set(['done', 'failed', 'interrupted']);
 
 export class BatchFollower {
   private readonly open = new Map<number, Followed>();
@@ -124,9 +123,9 @@ export class BatchFollower {
   }
 
   /** The trial recorded an end after which its task makes no further attempt. */
-  private settled(f: Followed): TrialStatus | undefined {
+  private settled(f: Followed): EndedTrialStatus | undefined {
     const status = this.fresh(f);
-    if (!status || !FINAL_STATES.has(status.state)) return undefined;
+    if (!status || !hasEnded(status)) return undefined;
     return status.state !== 'failed' || status.attempt - f.before > this.options.retries ? status : undefined;
   }
 
@@ -157,7 +156,7 @@ export class BatchFollower {
       }
       // Its task is only exiting now: the end need not wait for the queue to say so.
       const settled = this.settled(f);
-      if (settled) this.close(f, settled.state as TrialRunState, settled);
+      if (settled) this.close(f, settled.state, settled);
     }
   }
 
@@ -200,9 +199,9 @@ export class BatchFollower {
   /** The task is no longer queued or running: record how its trial ended. */
   private async taskEnded(f: Followed, task: BatchTaskState | undefined): Promise<void> {
     const status = this.fresh(f);
-    if (status && FINAL_STATES.has(status.state)) {
+    if (status && hasEnded(status)) {
       // Ended (its last retry, if any, never started).
-      this.close(f, status.state as TrialRunState, status);
+      this.close(f, status.state, status);
       return;
     }
     if (this.cancelled && (!status || status.state === 'pending')) {
@@ -215,7 +214,7 @@ export class BatchFollower {
   }
 
   /** Writes the end of a trial whose task ended without recording one. */
-  private async recordLostTask(f: Followed, status: TrialStatus | undefined, task: BatchTaskState | undefined): Promise<[TrialRunState, TrialStatus]> {
+  private async recordLostTask(f: Followed, status: TrialStatus | undefined, task: BatchTaskState | undefined): Promise<[TrialOutcome, TrialStatus]> {
     const { submission, sweepDir } = this.options;
     const taskId = submission.taskId(f.trial.index);
     const how = task ? `${task.state}${task.reason && task.reason !== 'None' ? `, ${task.reason}` : ''}` : 'no longer in the queue';
@@ -237,7 +236,7 @@ export class BatchFollower {
     return [state, ended];
   }
 
-  private close(f: Followed, state: TrialRunState, status: TrialStatus | undefined): void {
+  private close(f: Followed, state: TrialOutcome, status: TrialStatus | undefined): void {
     this.open.delete(f.trial.index);
     this.outcome[state].push(f.trial.name);
     if (state === 'notStarted' || !status) return;

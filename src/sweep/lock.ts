@@ -6,7 +6,7 @@
 import { promises as fs, unlinkSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { describeFsError } from '../util/files.js';
+import { describeFsError, readTextIfExists } from '../util/files.js';
 
 export const LOCK_FILE = 'sweep.lock';
 
@@ -42,14 +42,10 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** The lock file's text (compared before it is removed: only an unchanged one is) and its holder, if it names one. */
 async function readLock(file: string): Promise<{ text: string; info: LockInfo | undefined } | undefined> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   try {
     const info = JSON.parse(text) as LockInfo;
     return { text, info: typeof info?.pid === 'number' ? info : undefined };

@@ -16,11 +16,11 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type CheckpointsKept, prunableCheckpoints } from '../train/checkpoint.js';
 import { ConfigError, parseField } from '../train/config.js';
-import { describeFsError, temporaryWriterPid } from '../util/files.js';
+import { describeFsError, isFsError, readJson, temporaryWriterPid } from '../util/files.js';
 import { processAlive } from './lock.js';
 import { describeRun, mayStillRun } from './scheduler.js';
 import {
-  type SweepManifest, type TrialState, type TrialStatus, MANIFEST_FILE, STATUS_FILE, TRIAL_CONFIG_FILE, readJson, readStatus, readTrialConfig,
+  type SweepManifest, type TrialState, type TrialStatus, MANIFEST_FILE, STATUS_FILE, TRIAL_CONFIG_FILE, readStatus, readTrialConfig,
 } from './status.js';
 import { PREVIOUS_PREFIX } from './trial.js';
 
@@ -151,23 +151,14 @@ async function readSweepManifest(dir: string): Promise<SweepManifest> {
     throw new ConfigError(`${dir} is a file, not a sweep folder; give the folder a sweep run wrote, <logdir>/<sweep name>, e.g. runs/smoke${sweepFile}`);
   }
   const file = path.join(dir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError(await notASweep(dir));
-    throw new Error(`cannot read ${file} (${describeFsError(error)})`);
-  }
-  const refuse = (what: string): never => {
-    throw new ConfigError(`${file} ${what}; it is not a sweep manifest rlsweep wrote, so nothing is pruned (running the sweep again rewrites it)`);
+  const refuse = (problem: string): never => {
+    throw new ConfigError(`${problem}; it is not a sweep manifest rlsweep wrote, so nothing is pruned (running the sweep again rewrites it)`);
   };
-  let manifest: SweepManifest | undefined;
-  try {
-    manifest = JSON.parse(text) as SweepManifest;
-  } catch (error) {
-    refuse(`is not valid JSON (${(error as Error).message})`);
-  }
-  if (typeof manifest !== 'object' || manifest === null || !Array.isArray(manifest.trials)) return refuse('has no "trials" list');
+  const manifest = await readJson<SweepManifest>(file, refuse).catch((error: unknown) => {
+    throw isFsError(error) ? new Error(`cannot read ${file} (${describeFsError(error)})`) : error;
+  });
+  if (manifest === undefined) throw new ConfigError(await notASweep(dir));
+  if (typeof manifest !== 'object' || manifest === null || !Array.isArray(manifest.trials)) return refuse(`${file} has no "trials" list`);
   return manifest;
 }
 

@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import pLimit from 'p-limit';
 import { ConfigError } from '../train/config.js';
-import { describeFsError, ensureDir } from '../util/files.js';
+import { type Warn, describeFsError, ensureDir } from '../util/files.js';
 import { type FolderContents, describeContents, folderContents } from '../util/run-folders.js';
 import { SummaryWriter, listEventFiles, type MetricInfo } from '../tensorboard/index.js';
 import { experimentHParams, sweptParameters, type Trial } from './expand.js';
@@ -25,9 +25,8 @@ import type { SweepSpec } from './spec.js';
 import {
   type SweepManifest, type TrialStatus, STDERR_LOG, pendingStatus, readManifest, readStatus, readTrialConfig, writeManifest, writeStatus,
 } from './status.js';
-import { configDifferences, runTrial, type TrialControl } from './trial.js';
-
-export { configDifferences, moveAside } from './trial.js';
+import { configDifferences, runTrial, trialControl } from './trial.js';
+import { type StopHandlers, StopRequests } from '../util/signals.js';
 
 /** Asks whether to cancel a batch submission after a Ctrl-C; aborted by a second Ctrl-C. */
 export type CancelPrompt = (question: string, signal: AbortSignal) => Promise<boolean>;
@@ -124,27 +123,13 @@ export function sweepManifest(spec: SweepSpec, trials: Trial[]): SweepManifest {
 }
 
 
-/** Ctrl-C (or a stop request) counted, and passed to whichever phase of the sweep is current. */
-class Interrupts {
-  count = 0;
-  private handler: (reason: string, count: number) => void;
-
-  constructor(view: SweepView) {
-    this.handler = (reason) => view.log(`${reason}: stopping before any trial starts`);
-  }
-
-  request(reason: string): void {
-    this.count++;
-    this.handler(reason, this.count);
-  }
-
-  onRequest(handler: (reason: string, count: number) => void): void {
-    this.handler = handler;
-  }
+/** The same handler for every request: a phase that stops the same way however often it is asked. */
+function eachRequest(handler: (reason: string, count: number) => void): StopHandlers {
+  return { graceful: (reason) => handler(reason, 1), immediate: handler };
 }
 
 /** What the earlier runs left and what this run does. */
-interface SweepPlan {
+export interface SweepPlan {
   previous: Map<string, TrialStatus | undefined>;
   /** Done trials whose configuration changed, rerun with --force. */
   rerun: Set<string>;
@@ -213,31 +198,46 @@ export async function checkSweepFolder(sweepDir: string, spec: SweepSpec): Promi
     + `a sweep writes only into its own folder. Give the sweep ${elsewhere}. Nothing was written.`);
 }
 
-async function checkNothingRuns(options: RunSweepOptions, previous: Map<string, TrialStatus | undefined>): Promise<void> {
-  const { trials, sweepDir, executor } = options;
-  if (isBatchExecutor(executor)) {
-    const active = await executor.activeSubmissions(sweepDir);
-    if (active.length > 0) {
-      const jobs = active.map((submission) => submission.description).join(', ');
-      throw new SweepChangedError(`${jobs} of this sweep ${active.length === 1 ? 'is' : 'are'} still queued or running; `
-        + `follow ${active.length === 1 ? 'it' : 'them'} with: ${options.statusCommand ?? `sweep status ${sweepDir}`}, `
-        + `or cancel ${active.length === 1 ? 'it' : 'them'} with: ${active.map((submission) => submission.cancelCommand).join('; ')} before running the sweep again`);
-    }
+/** A batch executor's submissions of this sweep still queued or running elsewhere are refused: their trials would run twice. */
+async function checkNoSubmissionRuns(options: RunSweepOptions): Promise<void> {
+  const { sweepDir, executor } = options;
+  if (!isBatchExecutor(executor)) return;
+  const active = await executor.activeSubmissions(sweepDir);
+  if (active.length > 0) {
+    const jobs = active.map((submission) => submission.description).join(', ');
+    throw new SweepChangedError(`${jobs} of this sweep ${active.length === 1 ? 'is' : 'are'} still queued or running; `
+      + `follow ${active.length === 1 ? 'it' : 'them'} with: ${options.statusCommand ?? `sweep status ${sweepDir}`}, `
+      + `or cancel ${active.length === 1 ? 'it' : 'them'} with: ${active.map((submission) => submission.cancelCommand).join('; ')} before running the sweep again`);
   }
-  const stillRunning = trials.filter((trial) => mayStillRun(previous.get(trial.name), isBatchExecutor(executor)));
+}
+
+/** Refuses trials an earlier run may still be running (unless `force`: the process is not a trial). */
+function checkNothingRuns(trials: Trial[], previous: Map<string, TrialStatus | undefined>, options: { force: boolean; batch: boolean }): void {
+  const stillRunning = trials.filter((trial) => mayStillRun(previous.get(trial.name), options.batch));
   if (stillRunning.length > 0 && !options.force) {
     throw new SweepChangedError(`the run of ${stillRunning.map((t) => `${t.name} (${describeRun(previous.get(t.name)!)})`).join(', ')} `
       + 'from an earlier sweep is still running; wait for it to stop before resuming (or pass --force if that process is not a trial)');
   }
 }
 
-/** Reads what earlier runs left, refuses what would mix configurations, writes sweep.json and the pending statuses. */
-async function planSweep(options: RunSweepOptions): Promise<SweepPlan> {
-  const { spec, trials, sweepDir } = options;
+/** Each trial's status.json as earlier runs left it; a damaged one is warned about and counts as none. */
+export async function readPreviousStatuses(sweepDir: string, trials: Trial[], warn: Warn): Promise<Map<string, TrialStatus | undefined>> {
   const previous = new Map<string, TrialStatus | undefined>();
-  for (const trial of trials) previous.set(trial.name, await readStatus(path.join(sweepDir, trial.name), (message) => options.view.log(`warning: ${message}`)));
-  await checkNothingRuns(options, previous);
+  for (const trial of trials) previous.set(trial.name, await readStatus(path.join(sweepDir, trial.name), warn));
+  return previous;
+}
 
+/**
+ * What a run of `trials` does with each, from what earlier runs left (`previous`): a done
+ * trial is skipped; one whose configuration the sweep file has changed since is refused
+ * (results of two configurations would mix), or rerun with `force`. Trials an earlier run
+ * may still be running are refused too (checkNothingRuns). `sweep run` plans all its
+ * trials with it, `sweep trial` its one; nothing is written.
+ */
+export async function planTrials(
+  spec: SweepSpec, sweepDir: string, trials: Trial[], previous: Map<string, TrialStatus | undefined>, options: { force: boolean; batch: boolean },
+): Promise<SweepPlan> {
+  checkNothingRuns(trials, previous, options);
   const changed: Array<{ trial: Trial; differences: string[] }> = [];
   for (const trial of trials) {
     if (previous.get(trial.name)?.state !== 'done') continue;
@@ -253,47 +253,49 @@ async function planSweep(options: RunSweepOptions): Promise<SweepPlan> {
       + 'or pass --force to rerun those trials with the new configuration (their earlier runs are moved aside, not deleted).');
   }
   const rerun = new Set(changed.map(({ trial }) => trial.name));
-
-  await writeManifest(sweepDir, sweepManifest(spec, trials));
-  writeExperimentSummary(sweepDir, spec);
-
   const skipped = trials.filter((trial) => previous.get(trial.name)?.state === 'done' && !rerun.has(trial.name));
   const skippedNames = new Set(skipped.map((trial) => trial.name));
   const toRun = trials.filter((trial) => !skippedNames.has(trial.name));
-  for (const trial of toRun) {
+  return { previous, rerun, skipped, toRun };
+}
+
+/** Reads what earlier runs left, refuses what would mix configurations, writes sweep.json and the pending statuses. */
+async function planSweep(options: RunSweepOptions): Promise<SweepPlan> {
+  const { spec, trials, sweepDir } = options;
+  const previous = await readPreviousStatuses(sweepDir, trials, (message) => options.view.log(`warning: ${message}`));
+  await checkNoSubmissionRuns(options);
+  const plan = await planTrials(spec, sweepDir, trials, previous, { force: options.force ?? false, batch: isBatchExecutor(options.executor) });
+
+  await writeManifest(sweepDir, sweepManifest(spec, trials));
+  writeExperimentSummary(sweepDir, spec);
+  for (const trial of plan.toRun) {
     const dir = path.join(sweepDir, trial.name);
     await ensureDir(dir);
     if (!previous.get(trial.name)) await writeStatus(dir, pendingStatus(trial));
   }
-  return { previous, rerun, skipped, toRun };
+  return plan;
 }
 
 /** Each trial as a child process of this one, `concurrency` at a time. */
-async function runLocally(options: RunSweepOptions, executor: TrialExecutor, plan: SweepPlan, interrupts: Interrupts): Promise<TrialsOutcome> {
+async function runLocally(options: RunSweepOptions, executor: TrialExecutor, plan: SweepPlan, stops: StopRequests): Promise<TrialsOutcome> {
   const { sweepDir, view } = options;
   const running = new Map<string, RunningTrial>();
-  let stopping = interrupts.count > 0;
-  let killing = interrupts.count > 1;
-  interrupts.onRequest((reason) => {
-    if (!stopping) {
-      stopping = true;
+  stops.handleWith({
+    graceful: (reason) => {
       view.log(`${reason}: no new trial starts; asking ${plural(running.size, 'running trial')} to save a snapshot and stop `
         + '(press Ctrl-C again to stop at once)');
       for (const handle of running.values()) handle.stop();
-    } else if (!killing) {
-      killing = true;
+    },
+    immediate: (reason, count) => {
+      if (count > 2) return;
       view.log(`${reason} again: stopping ${plural(running.size, 'running trial')} at once`);
       for (const handle of running.values()) handle.kill();
-    }
+    },
   });
   view.log(`running ${plural(plan.toRun.length, 'trial')} of ${options.spec.name}, ${options.concurrency} at a time, as ${executor.description}; logs in ${sweepDir}/<trial>/`);
   const outcome: TrialsOutcome = { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [], causes: new Map() };
   const runOne = async (trial: Trial): Promise<void> => {
-    const control: TrialControl = {
-      get stopping() { return stopping; },
-      get killing() { return killing; },
-      running: (handle) => { if (handle) running.set(trial.name, handle); else running.delete(trial.name); },
-    };
+    const control = trialControl(stops, (handle) => { if (handle) running.set(trial.name, handle); else running.delete(trial.name); });
     const run = await runTrial({
       trial, dir: path.join(sweepDir, trial.name), executor, retries: options.retries ?? 0,
       previous: plan.previous.get(trial.name), restart: plan.rerun.has(trial.name), control,
@@ -319,13 +321,13 @@ function cancelQuestion(reason: string, submission: BatchSubmission): string {
 }
 
 /** All trials submitted at once to a cluster's queue, then followed until they ended. */
-async function runAsBatch(options: RunSweepOptions, executor: BatchExecutor, plan: SweepPlan, interrupts: Interrupts): Promise<TrialsOutcome> {
+async function runAsBatch(options: RunSweepOptions, executor: BatchExecutor, plan: SweepPlan, stops: StopRequests): Promise<TrialsOutcome> {
   const { spec, sweepDir, view } = options;
   const names = plan.toRun.map((trial) => trial.name);
-  if (interrupts.count > 0) return { done: [], failed: [], interrupted: [], notStarted: names, leftRunning: [] };
+  if (stops.stopping) return { done: [], failed: [], interrupted: [], notStarted: names, leftRunning: [] };
   // A Ctrl-C while sbatch runs is handled once the job exists (it may be cancelled then).
   let lateStop: string | undefined;
-  interrupts.onRequest((reason) => { lateStop ??= reason; });
+  stops.handleWith(eachRequest((reason) => { lateStop ??= reason; }));
   const submission = await executor.submit({
     sweepFile: spec.file, sweepName: spec.name, sweepDir, trials: options.trials, indices: plan.toRun.map((trial) => trial.index),
     concurrency: options.concurrency, retries: options.retries ?? 0, force: options.force ?? false,
@@ -366,7 +368,7 @@ async function runAsBatch(options: RunSweepOptions, executor: BatchExecutor, pla
       follower.leave();
     }
   };
-  interrupts.onRequest((reason, count) => void onInterrupt(reason, count));
+  stops.handleWith(eachRequest((reason, count) => void onInterrupt(reason, count)));
   if (lateStop !== undefined) void onInterrupt(lateStop, 1);
   return { ...await follower.run(), submission };
 }
@@ -442,14 +444,10 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> 
   const lock = await acquireLock(sweepDir, options.command);
   if (lock.tookOver) view.log(lock.tookOver);
 
-  const interrupts = new Interrupts(view);
-  const onSignal = (name: NodeJS.Signals): void => interrupts.request(name === 'SIGINT' ? 'Ctrl-C' : name);
-  const onAbort = (): void => interrupts.request('stop requested');
-  if (options.handleSignals) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
-  options.stopSignal?.addEventListener('abort', onAbort);
+  const stops = new StopRequests(eachRequest((reason) => view.log(`${reason}: stopping before any trial starts`)), {
+    signals: options.handleSignals ?? false, name: (signal) => (signal === 'SIGINT' ? 'Ctrl-C' : signal),
+    ...(options.stopSignal ? { abort: options.stopSignal, abortReason: 'stop requested' } : {}),
+  });
 
   try {
     const plan = await planSweep(options);
@@ -457,8 +455,8 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> 
     const detaching = isBatchExecutor(executor) && options.detach;
     if (!detaching) view.begin(plan.toRun, plan.skipped.length);
     const outcome: TrialsOutcome = plan.toRun.length === 0 ? { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [] }
-      : isBatchExecutor(executor) ? await runAsBatch(options, executor, plan, interrupts)
-      : await runLocally(options, executor, plan, interrupts);
+      : isBatchExecutor(executor) ? await runAsBatch(options, executor, plan, stops)
+      : await runLocally(options, executor, plan, stops);
     view.end();
 
     const results = await collectResults(sweepDir, sweepManifest(spec, trials));
@@ -473,16 +471,12 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> 
       return { exitCode: 0, ...base };
     }
     const files: ResultsFiles = await writeResults(sweepDir, results).catch((error: Error) => ({ error: error.message }));
-    const { text, exitCode } = finalReport(options, plan, outcome, results, files, interrupts.count > 0);
+    const { text, exitCode } = finalReport(options, plan, outcome, results, files, stops.stopping);
     options.print(text);
     return { exitCode, ...base };
   } finally {
     view.end();
-    if (options.handleSignals) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
-    options.stopSignal?.removeEventListener('abort', onAbort);
+    stops.dispose();
     await lock.release();
   }
 }

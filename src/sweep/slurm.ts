@@ -14,10 +14,9 @@ import { accessSync, constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../train/config.js';
-import { ensureDir, writeJsonAtomic } from '../util/files.js';
+import { ensureDir, fileNameStamp, readJson, writeJsonAtomic } from '../util/files.js';
 import type { Trial } from './expand.js';
 import { type BatchExecutor, type BatchRequest, type BatchSubmission, type BatchTaskState, tsxExecArgv } from './executor.js';
-import { readJson } from './status.js';
 
 /** Slurm's client commands are missing here. */
 export class SlurmUnavailableError extends ConfigError {
@@ -165,10 +164,6 @@ export function batchScript(o: BatchScriptOptions): string {
   ].join('\n');
 }
 
-function stamp(date = new Date()): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
 interface CommandResult {
   stdout: string;
   stderr: string;
@@ -251,7 +246,7 @@ export class SlurmExecutor implements BatchExecutor {
     const sweepDir = path.resolve(request.sweepDir);
     const slurmDir = path.join(sweepDir, SLURM_DIR);
     await ensureDir(slurmDir);
-    const name = `array-${stamp()}`;
+    const name = `array-${fileNameStamp()}`;
     // The tasks expand a copy: the file may change (or vanish) while they wait in the queue.
     const sweepFile = path.join(slurmDir, `${name}${path.extname(request.sweepFile) || '.yaml'}`);
     await fs.copyFile(request.sweepFile, sweepFile);

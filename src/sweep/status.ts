@@ -3,15 +3,18 @@
  * atomically (temporary file + rename), so a reader — `sweep results`, or a
  * resumed sweep after a crash — never sees half a file.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, type RunConfig } from '../train/config.js';
-import { type AtomicWriteOptions, describeFsError, writeJsonAtomic } from '../util/files.js';
+import { type AtomicWriteOptions, type Warn, describeFsError, readJson, warnOnStderr, writeJsonAtomic } from '../util/files.js';
 import { type FolderContents, SWEEP_MANIFEST_FILE, TRIAL_CONFIG_FILE, describeContents, folderContents } from '../util/run-folders.js';
 import { loadSweepSpec } from './spec.js';
 
+/** A trial's state, as its status.json records it. */
 export type TrialState = 'pending' | 'running' | 'done' | 'failed' | 'interrupted';
 export const TRIAL_STATES: readonly TrialState[] = ['pending', 'running', 'done', 'failed', 'interrupted'];
+/** The states a trial ends in: how its last attempt ended. */
+export type EndedTrialState = Exclude<TrialState, 'pending' | 'running'>;
+const ENDED_TRIAL_STATES: ReadonlySet<TrialState> = new Set(['done', 'failed', 'interrupted']);
 
 export const STATUS_FILE = 'status.json';
 /** The config a trial's run is started with (`rlsweep-run --config trial.json`). */
@@ -66,6 +69,13 @@ export interface TrialStatus {
   heartbeatAt?: string;
 }
 
+/** A status that records an end. */
+export type EndedTrialStatus = TrialStatus & { state: EndedTrialState };
+
+export function hasEnded(status: TrialStatus): status is EndedTrialStatus {
+  return ENDED_TRIAL_STATES.has(status.state);
+}
+
 /** Where a trial runs: the host (its pid only means something there) and a scheduler's job. */
 export type TrialPlacement = Pick<TrialStatus, 'host' | 'job'>;
 
@@ -78,39 +88,14 @@ export function pendingStatus(trial: { name: string; index: number; config: { st
   };
 }
 
-// The one atomic writer lives in util/files.ts; re-exported for modules that import it from here.
-export { writeJsonAtomic };
-
-/** Where warnings about damaged files go (stderr unless a caller redirects them). */
-export type Warn = (message: string) => void;
-const warnOnStderr: Warn = (message) => console.error(`warning: ${message}`);
-
-/** A JSON file's value; undefined when it is missing, or damaged (said through `warn`, naming the file). */
-export async function readJson<T>(file: string, warn: Warn = warnOnStderr): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (error) {
-    warn(`${file} is not valid JSON (${(error as Error).message}); ignoring it`);
-    return undefined;
-  }
-}
-
 export async function writeStatus(trialDir: string, status: TrialStatus, options: AtomicWriteOptions = {}): Promise<void> {
   await writeJsonAtomic(path.join(trialDir, STATUS_FILE), { ...status, updatedAt: new Date().toISOString() }, options);
 }
 
-/** The trial's status, or undefined when there is none (or it is unreadable). */
 /** A trial's status; undefined when there is none, or it is damaged (said through `warn`: the trial then counts as not done). */
 export async function readStatus(trialDir: string, warn: Warn = warnOnStderr): Promise<TrialStatus | undefined> {
   const file = path.join(trialDir, STATUS_FILE);
-  const status = await readJson<TrialStatus>(file, (message) => warn(`${message}; the trial counts as not done`));
+  const status = await readJson<TrialStatus>(file, (problem) => warn(`${problem}; ignoring it; the trial counts as not done`));
   if (status === undefined) return undefined;
   if (typeof status !== 'object' || status === null || !TRIAL_STATES.includes(status.state)) {
     warn(`${file} has no valid "state" (one of ${TRIAL_STATES.join(', ')}); ignoring it, the trial counts as not done`);

@@ -17,22 +17,21 @@ import { SummaryWriter, listEventFiles, readRun } from '../tensorboard/index.js'
 import type { Trial } from './expand.js';
 import type { RunningTrial, TrialExecutor, TrialExit } from './executor.js';
 import { HEARTBEAT_MS } from './liveness.js';
-import { TEMPORARY_FILE_MARK, writeJsonAtomic } from '../util/files.js';
+import { TEMPORARY_FILE_MARK, fileNameStamp, readJson, writeJsonAtomic } from '../util/files.js';
+import type { StopRequests } from '../util/signals.js';
 import { RUN_CONFIG_FILE } from '../util/run-folders.js';
 import {
-  type TrialPlacement, type TrialState, type TrialStatus,
+  type EndedTrialState, type EndedTrialStatus, type TrialPlacement, type TrialStatus,
   STATUS_FILE, STDERR_LOG, STDOUT_LOG, TRIAL_CONFIG_FILE, pendingStatus, writeStatus,
 } from './status.js';
-
-/** How a trial's attempt ended, as the view shows it ('retrying': failed, and another attempt follows). */
-export type TrialEnd = 'done' | 'failed' | 'interrupted' | 'retrying';
 
 /** What the caller shows of a running trial (the sweep's progress view, or a `sweep trial` console). */
 export interface TrialCallbacks {
   log(line: string): void;
   started(attempt: number): void;
   message(message: RunProgressMessage): void;
-  ended(state: TrialEnd, line: string): void;
+  /** How the attempt ended; 'retrying': it failed, and another attempt follows. */
+  ended(state: EndedTrialState | 'retrying', line: string): void;
 }
 
 /** The stop state of the caller, and where it keeps the running run so a Ctrl-C reaches it. */
@@ -41,6 +40,15 @@ export interface TrialControl {
   readonly killing: boolean;
   /** The run that started, then undefined once it ended. */
   running(handle: RunningTrial | undefined): void;
+}
+
+/** A TrialControl that stops as `stops` says: gracefully after a first request, at once after a second. */
+export function trialControl(stops: StopRequests, running: (handle: RunningTrial | undefined) => void): TrialControl {
+  return {
+    get stopping() { return stops.stopping; },
+    get killing() { return stops.stoppingNow; },
+    running,
+  };
 }
 
 export interface RunTrialOptions {
@@ -60,11 +68,11 @@ export interface RunTrialOptions {
   callbacks: TrialCallbacks;
 }
 
-/** 'notStarted': a stop came before the run was started. */
-export type TrialRunState = Exclude<TrialState, 'pending' | 'running'> | 'notStarted';
+/** How runTrial left a trial: ended (as its status.json says), or 'notStarted' (a stop came before the run was started). */
+export type TrialOutcome = EndedTrialState | 'notStarted';
 
 export interface TrialRun {
-  state: TrialRunState;
+  state: TrialOutcome;
   status: TrialStatus;
 }
 
@@ -86,10 +94,6 @@ export function configDifferences(previous: Partial<RunConfig>, next: RunConfig)
   return differences;
 }
 
-function stamp(date = new Date()): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
 /**
  * Moves a trial's earlier, incomplete run (config.json, event files, snapshots,
  * logs) into <trial>/previous-<time>/, so the new run starts clean and TensorBoard
@@ -107,8 +111,8 @@ export async function moveAside(trialDir: string): Promise<string | undefined> {
   const moving = entries.filter((name) => !KEPT_IN_TRIAL_DIR.has(name) && !name.startsWith(PREVIOUS_PREFIX) && !name.includes(TEMPORARY_FILE_MARK)
     && !/^slurm-.*\.out$/.test(name));
   if (moving.length === 0) return undefined;
-  let target = path.join(trialDir, `${PREVIOUS_PREFIX}${stamp()}`);
-  for (let n = 2; await fs.access(target).then(() => true, () => false); n++) target = path.join(trialDir, `${PREVIOUS_PREFIX}${stamp()}-${n}`);
+  let target = path.join(trialDir, `${PREVIOUS_PREFIX}${fileNameStamp()}`);
+  for (let n = 2; await fs.access(target).then(() => true, () => false); n++) target = path.join(trialDir, `${PREVIOUS_PREFIX}${fileNameStamp()}-${n}`);
   await fs.mkdir(target);
   for (const name of moving) await fs.rename(path.join(trialDir, name), path.join(target, name));
   return target;
@@ -116,13 +120,9 @@ export async function moveAside(trialDir: string): Promise<string | undefined> {
 
 /** Whether `dir` holds a started run (its config.json) of exactly this trial's configuration. */
 export async function sameRunStarted(dir: string, trial: Trial): Promise<boolean> {
-  let runConfig: Partial<RunConfig>;
-  try {
-    runConfig = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as Partial<RunConfig>;
-  } catch {
-    return false;
-  }
-  return configDifferences(runConfig, trial.config).length === 0;
+  // Unreadable or damaged: no run to resume (the new one starts clean, the old one moved aside).
+  const runConfig = await readJson<Partial<RunConfig>>(path.join(dir, RUN_CONFIG_FILE), () => {}).catch(() => undefined);
+  return typeof runConfig === 'object' && runConfig !== null && configDifferences(runConfig, trial.config).length === 0;
 }
 
 /** The run's own "error: ..." line from the end of its stderr, else its last line. */
@@ -185,7 +185,7 @@ export async function missingRunFiles(dir: string, step: number): Promise<string
   return missing;
 }
 
-function classify(exit: TrialExit, finished: Finished | undefined, stopping: boolean): { state: Exclude<TrialState, 'pending' | 'running'>; cause: string | null } {
+function classify(exit: TrialExit, finished: Finished | undefined, stopping: boolean): { state: EndedTrialState; cause: string | null } {
   if (exit.launchError) return { state: 'failed', cause: `could not start the run: ${exit.launchError}` };
   if (exit.exitCode === 0) return { state: finished?.interrupted ? 'interrupted' : 'done', cause: null };
   if (exit.exitCode === 130) return { state: 'interrupted', cause: null };
@@ -235,7 +235,7 @@ export function trialEndLine(trial: Trial, status: TrialStatus, dir: string): st
  * One attempt: prepares the folder, runs the run, records how it ended. Undefined
  * when a stop came before the run started (the status is left as it was).
  */
-async function runAttempt(options: RunTrialOptions, attempt: number): Promise<TrialStatus | undefined> {
+async function runAttempt(options: RunTrialOptions, attempt: number): Promise<EndedTrialStatus | undefined> {
   const { trial, dir, executor, control, callbacks } = options;
   const status: TrialStatus = {
     ...pendingStatus(trial), ...(options.placement ?? { host: hostname() }), state: 'running', attempt, startedAt: new Date().toISOString(),
@@ -322,10 +322,11 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<Tr
     status.cause = cause;
   }
   delete status.heartbeatAt;
+  const ended: EndedTrialStatus = { ...status, state };
   // The end must be recorded even on a full disk: then status.json is rewritten in place.
-  await writeStatus(dir, status, { inPlaceWhenFull: true })
+  await writeStatus(dir, ended, { inPlaceWhenFull: true })
     .catch((error: Error) => callbacks.log(`${trial.name}: cannot record its end (${state}) in ${STATUS_FILE}: ${error.message}`));
-  return status;
+  return ended;
 }
 
 /** Runs a trial (with its retries) and keeps its status.json; never throws for a failed run. */
@@ -342,8 +343,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialRun> {
       callbacks.ended('retrying', `failed ${trial.name}: ${status.cause}; retrying (${tries + 1}/${options.retries})`);
       continue;
     }
-    const state = status.state as TrialRunState;
-    callbacks.ended(state === 'done' || state === 'interrupted' ? state : 'failed', trialEndLine(trial, status, dir));
-    return { state, status };
+    callbacks.ended(status.state, trialEndLine(trial, status, dir));
+    return { state: status.state, status };
   }
 }

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { TEMPORARY_PREFIX, writeFolderAtomic } from '../util/files.js';
+import { TEMPORARY_PREFIX, readJson, writeFolderAtomic } from '../util/files.js';
 
 export const CHECKPOINTS_DIR = 'checkpoints';
 const STATE_FILE = 'checkpoint.json';
@@ -105,13 +105,10 @@ async function pruneCheckpoints(root: string): Promise<void> {
 export async function readCheckpoint(dir: string): Promise<CheckpointContent> {
   const statePath = path.join(dir, STATE_FILE);
   const dataPath = path.join(dir, DATA_FILE);
-  let file: CheckpointFile;
-  try {
-    file = JSON.parse(await fs.readFile(statePath, 'utf8')) as CheckpointFile;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CheckpointError(code ? `cannot read ${statePath} (${code})` : `${statePath} is not valid JSON (${(error as Error).message})`);
-  }
+  const file = await readJson<CheckpointFile>(statePath, (problem) => { throw new CheckpointError(problem); }).catch((error: unknown) => {
+    throw error instanceof CheckpointError ? error : new CheckpointError(`cannot read ${statePath} (${(error as NodeJS.ErrnoException).code})`);
+  });
+  if (file === undefined) throw new CheckpointError(`cannot read ${statePath} (ENOENT)`);
   if (file?.format !== 'rlsweep-checkpoint' || file.version !== FORMAT_VERSION || !Array.isArray(file.arrays) || typeof file.state !== 'object') {
     throw new CheckpointError(`${statePath} is not an rlsweep checkpoint of version ${FORMAT_VERSION}`);
   }

@@ -8,7 +8,7 @@ import type { Options } from 'yargs';
 import { LineCounter, isScalar, parseDocument, visit } from 'yaml';
 import {
   type RunConfig, type RunConfigKey, ConfigError, configWarnings, defaultRunConfig, fieldOf, numbersFromBigInts,
-  resolveConfig, runConfigFields, runConfigKeys, suggestKey,
+  listText, resolveConfig, runConfigFields, runConfigKeys, suggestKey,
 } from './config.js';
 import { prepareRunDir, runBackendLine, train } from './trainer.js';
 import { DivergedError } from './duties.js';
@@ -18,6 +18,7 @@ import { recordPolicyToFile } from './record.js';
 import { SnapshotError } from './snapshot.js';
 import { ipcReporter } from './progress.js';
 import { readUtf8File } from '../util/files.js';
+import { PARENT_GONE, StopRequests } from '../util/signals.js';
 import { SWEEP_MANIFEST_FILE, folderContents } from '../util/run-folders.js';
 import { inexactIntegerReason, numberFromText } from '../util/numbers.js';
 import { numberTextOption, objectMemberFlag, repeatedFlag, yargs } from '../util/yargs.js';
@@ -247,23 +248,18 @@ function timestampName(date = new Date()): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}_${pad(date.getHours())}-${pad(date.getMinutes())}-${pad(date.getSeconds())}`;
 }
 
-/** Abort on the first SIGINT/SIGTERM; a second one exits at once. */
+/** Abort on the first SIGINT/SIGTERM (or when a sweep's child loses its parent); a second one exits at once. */
 function abortOnSignals(output: RunOutput): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const handler = (name: NodeJS.Signals): void => {
-    if (controller.signal.aborted) process.exit(130);
-    output.line(`\n${name}: stopping after this step (press Ctrl-C again to quit at once)`);
-    controller.abort();
-  };
-  // A sweep's child stops the same way when its parent goes away (IPC channel closed).
-  const onDisconnect = (): void => { if (!controller.signal.aborted) controller.abort(); };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  process.on('disconnect', onDisconnect);
-  return {
-    signal: controller.signal,
-    dispose: () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); process.off('disconnect', onDisconnect); },
-  };
+  const stops = new StopRequests({
+    graceful: (reason) => {
+      // A child whose sweep went away has no one to tell.
+      if (reason !== PARENT_GONE) output.line(`\n${reason}: stopping after this step (press Ctrl-C again to quit at once)`);
+      controller.abort();
+    },
+    immediate: () => process.exit(130),
+  }, { signals: true, parentGone: true });
+  return { signal: controller.signal, dispose: () => stops.dispose() };
 }
 
 export async function resolveRunConfig(parsed: Record<string, unknown>): Promise<RunConfig> {
@@ -282,7 +278,7 @@ async function playSnapshot(parsed: Record<string, unknown>, output: RunOutput):
   const record = parsed.record !== undefined ? recordFile(parsed) : undefined;
   const policy = await loadPolicy(parsed.model as string, flags.env as string | undefined, config.engine);
   output.line(await runBackendLine(policy.learner.engine));
-  output.line(`Loaded ${policy.snapshot.modelJsonPath} (${policy.env.id}, hidden ${policy.snapshot.spec.hiddenLayers.join('x')})`);
+  output.line(`Loaded ${policy.snapshot.modelJsonPath} (${policy.env.id}, hidden ${listText(policy.snapshot.spec.hiddenLayers)})`);
   if (record !== undefined) {
     const episode = await recordPolicyToFile(policy.learner, policy.env, record, config.seed);
     output.line(`Wrote ${record} (${episode.frames} frames of ${episode.width}x${episode.height}, episode return ${episode.episodeReturn}, ${episode.steps} steps)`);

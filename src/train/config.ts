@@ -269,13 +269,21 @@ export function resolveConfig(...layers: Array<{ values: Record<string, unknown>
   return checkConfig(config, layers.at(-1)?.source ?? 'config');
 }
 
-/** The config as TensorBoard hparams: scalars stay, lists become strings like "64x64". */
+/** A list option as one word, as hparams, trial names and messages show it: [64, 64] -> "64x64". */
+export function listText(values: readonly unknown[]): string {
+  return values.join('x');
+}
+
+/** An option's value as a TensorBoard hparam: scalars stay, lists become strings like "64x64" (listText). */
+export function hparamValue(value: unknown): number | string | boolean {
+  return Array.isArray(value) ? listText(value) : (value as number | string | boolean);
+}
+
+/** The config as TensorBoard hparams (hparamValue of each option that is not output-only). */
 export function configToHparams(config: RunConfig): Record<string, number | string | boolean> {
   const hparams: Record<string, number | string | boolean> = {};
   for (const key of runConfigKeys) {
-    if (outputOnlyKeys.has(key)) continue;
-    const value: unknown = config[key];
-    hparams[key] = Array.isArray(value) ? value.join('x') : (value as number | string | boolean);
+    if (!outputOnlyKeys.has(key)) hparams[key] = hparamValue(config[key]);
   }
   return hparams;
 }

@@ -1,6 +1,6 @@
 /** Using a snapshot: watch it play in the terminal (--view) or evaluate it (--eval). */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { readJson } from '../util/files.js';
 import { makeEnv, type Env } from '../envs/index.js';
 import { createLearner } from '../agent/index.js';
 import type { QLearner } from '../agent/learner.js';
@@ -17,12 +17,8 @@ async function envIdFor(snapshot: LoadedSnapshot, envFlag: string | undefined): 
   if (snapshot.metadata.env) return snapshot.metadata.env;
   // snapshots live in <run>/snapshots/step-N/model.json
   const runConfigPath = path.resolve(path.dirname(snapshot.modelJsonPath), '..', '..', 'config.json');
-  try {
-    const runConfig = JSON.parse(await fs.readFile(runConfigPath, 'utf8')) as { env?: unknown };
-    if (typeof runConfig.env === 'string') return runConfig.env;
-  } catch {
-    // fall through to the error below
-  }
+  const runConfig = await readJson<{ env?: unknown }>(runConfigPath, () => {}).catch(() => undefined);
+  if (typeof runConfig?.env === 'string') return runConfig.env;
   throw new SnapshotError(`${snapshot.modelJsonPath} does not say which environment it was trained on and ${runConfigPath} is missing; pass --env`);
 }
 

@@ -8,7 +8,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { type Activation, type NetworkSpec, type Weights, weightShapes } from '../agent/learner.js';
-import { writeFolderAtomic } from '../util/files.js';
+import { readJson, writeFolderAtomic } from '../util/files.js';
+import { listText } from './config.js';
 
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
@@ -69,7 +70,7 @@ const RLSWEEP_VERSION = (requireFromHere('../../package.json') as { version: str
 /** The model.json and weights.bin bytes for a network (float32, little-endian, in Keras weight order). */
 export function encodeSnapshot(spec: NetworkSpec, weights: Weights, metadata: SnapshotMetadata): { modelJson: string; weightData: Uint8Array } {
   const shapes = weightShapes(spec);
-  if (weights.length !== shapes.length) throw new SnapshotError(`a ${spec.hiddenLayers.join('x')} network has ${shapes.length} weight tensors, got ${weights.length}`);
+  if (weights.length !== shapes.length) throw new SnapshotError(`a ${listText(spec.hiddenLayers)} network has ${shapes.length} weight tensors, got ${weights.length}`);
   const weightSpecs = shapes.map((shape, i) => ({ name: `dense_${Math.floor(i / 2) + 1}/${i % 2 === 0 ? 'kernel' : 'bias'}`, shape, dtype: 'float32' }));
   const weightData = new Uint8Array(Buffer.concat(weights.map((w) => Buffer.from(w.buffer, w.byteOffset, w.byteLength))));
   const modelJson = JSON.stringify({
@@ -106,20 +107,13 @@ interface ModelJson {
 }
 
 async function readModelJson(modelJsonPath: string): Promise<ModelJson> {
-  let text: string;
-  try {
-    text = await fs.readFile(modelJsonPath, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new SnapshotError(code === 'ENOENT'
-      ? `no snapshot at ${modelJsonPath}: a snapshot is a folder with ${MODEL_FILE} and ${WEIGHTS_FILE} (e.g. runs/<name>/snapshots/step-200000)`
-      : `cannot read ${modelJsonPath}: ${(error as Error).message}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new SnapshotError(`${modelJsonPath} is not valid JSON (${(error as Error).message}); the snapshot is corrupt, use another one`);
+  const parsed = await readJson<unknown>(modelJsonPath, (problem) => {
+    throw new SnapshotError(`${problem}; the snapshot is corrupt, use another one`);
+  }).catch((error: unknown) => {
+    throw error instanceof SnapshotError ? error : new SnapshotError(`cannot read ${modelJsonPath}: ${(error as Error).message}`);
+  });
+  if (parsed === undefined) {
+    throw new SnapshotError(`no snapshot at ${modelJsonPath}: a snapshot is a folder with ${MODEL_FILE} and ${WEIGHTS_FILE} (e.g. runs/<name>/snapshots/step-200000)`);
   }
   const json = parsed as ModelJson;
   if (typeof parsed !== 'object' || parsed === null || !json.modelTopology || !Array.isArray(json.weightsManifest)) {

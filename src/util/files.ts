@@ -52,6 +52,11 @@ export async function writeJsonAtomic(file: string, value: unknown, options: Ato
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', options);
 }
 
+/** A time as it goes into a file name, to the second and in UTC: 20261202T163005Z. */
+export function fileNameStamp(date = new Date()): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
 /** What temporary files of writeFileAtomic have in their names (`<file>.tmp-<pid>-<tag>`). */
 export const TEMPORARY_FILE_MARK = '.tmp-';
 
@@ -104,6 +109,38 @@ export async function ensureDir(dir: string): Promise<void> {
     await fs.mkdir(folder).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw error;
     });
+  }
+}
+
+/** A file's text; undefined when it does not exist (other errors are thrown as they are: EACCES, EISDIR, ...). */
+export async function readTextIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Told what is wrong with a file that is read as missing (e.g. "runs/a/status.json is not valid JSON (...)"). */
+export type Warn = (message: string) => void;
+export const warnOnStderr: Warn = (message) => console.error(`warning: ${message}`);
+const ignoringIt: Warn = (problem) => warnOnStderr(`${problem}; ignoring it`);
+
+/**
+ * A JSON file's value; undefined when it is missing or damaged. `damaged` is told "<file> is
+ * not valid JSON (<the parser's words>)" (default: a warning on stderr, "...; ignoring it"); a
+ * caller that must not go on throws its own error from it. Read errors other than a missing
+ * file are thrown as they are.
+ */
+export async function readJson<T>(file: string, damaged: Warn = ignoringIt): Promise<T | undefined> {
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    damaged(`${file} is not valid JSON (${(error as Error).message})`);
+    return undefined;
   }
 }
 
