@@ -10,18 +10,18 @@
  * to at most CURVE_POINTS points, and nothing else of a trial is kept; the best policy's GIF is
  * read at the end, from that one trial.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { envSpec } from '../envs/index.js';
 import {
   type HParamValue, type ImagePoint, type RunScan, type ScalarPoint, findRunDirs, readRun, scanRun,
 } from '../tensorboard/index.js';
-import { outputOnlyKeys, runConfigKeys } from '../train/config.js';
+import { hparamValue, outputOnlyKeys, runConfigKeys } from '../train/config.js';
+import { type Warn, readJson } from '../util/files.js';
 import { maxOf } from '../util/extent.js';
 import { shownState } from './liveness.js';
 import { type ChartScale, fromScale, logLikeScale, toScale } from './chart-scale.js';
 import { type ConfigurationResult, type MetricGoal, type TrialResult, finalAndBest, meanStd, summarizeTrials } from './results.js';
-import { type SweepManifest, type TrialState, type Warn, STDERR_LOG, STDOUT_LOG, readManifest, readStatus, readTrialConfig } from './status.js';
+import { type SweepManifest, type TrialState, STDERR_LOG, STDOUT_LOG, readManifest, readStatus, readTrialConfig } from './status.js';
 
 /** A point of a configuration's curve: the centre over its seeds and a band of one std either side. */
 export interface CurvePoint {
@@ -200,12 +200,8 @@ async function discoverSources(sweepDir: string): Promise<TrialSource[]> {
 }
 
 async function readJsonObject(file: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const parsed: unknown = JSON.parse(await fs.readFile(file, 'utf8'));
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  const parsed = await readJson<unknown>(file, () => {}).catch(() => undefined);
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
 }
 
 /** The RunConfig values of a config.json that are hyperparameters, lists as 64x64 like the HParams dashboard. */
@@ -214,7 +210,7 @@ function hyperparameters(config: Record<string, unknown>): Record<string, HParam
   for (const key of runConfigKeys) {
     const value = config[key];
     if (NOT_HYPERPARAMETERS.has(key) || value === undefined) continue;
-    values[key] = Array.isArray(value) ? value.join('x') : (value as HParamValue);
+    values[key] = hparamValue(value);
   }
   return values;
 }
