@@ -12,8 +12,8 @@ import { ReplayBuffer } from '../src/agent/replay-buffer.js';
 import { envIds, makeEnv } from '../src/envs/index.js';
 import { backendLine } from '../src/tf.js';
 import { defaultRunConfig, resolveConfig } from '../src/train/config.js';
-import { memoryOutput } from '../src/train/console.js';
-import type { RunProgressMessage } from '../src/train/progress.js';
+import { memoryOutput } from '../src/train/run-output.js';
+import type { RunProgressMessage } from '../src/train/run-messages.js';
 import { prepareRunDir, train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/random.js';
 

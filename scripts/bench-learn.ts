@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../src/train/config.js';
 import { prepareRunDir, train } from '../src/train/trainer.js';
-import { consoleOutput } from '../src/train/console.js';
+import { consoleOutput } from '../src/train/run-output.js';
 import { backendLine } from '../src/tf.js';
 
 const { values } = parseArgs({

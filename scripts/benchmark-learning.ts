@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadSweepSpec } from '../src/sweep/spec.js';
-import { readManifest, readStatus } from '../src/sweep/status.js';
+import { readManifest, readStatus } from '../src/sweep/trial-status.js';
 import { meanStd } from '../src/sweep/results.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

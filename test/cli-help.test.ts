@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runConfigFields, runConfigKeys } from '../src/train/config.js';
-import { memoryOutput } from '../src/train/console.js';
-import { runCli } from '../src/train/cli.js';
+import { memoryOutput } from '../src/train/run-output.js';
+import { runCli } from '../src/cli/run.js';
 import { loadPolicy, viewPolicy } from '../src/train/playback.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

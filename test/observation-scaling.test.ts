@@ -10,7 +10,7 @@ import { initialWeights } from '../src/agent/init.js';
 import type { LearnerOptions } from '../src/agent/learner.js';
 import { resolveConfig } from '../src/train/config.js';
 import { prepareRunDir, train } from '../src/train/trainer.js';
-import { memoryOutput } from '../src/train/console.js';
+import { memoryOutput } from '../src/train/run-output.js';
 import { loadPolicy } from '../src/train/playback.js';
 import { Rng } from '../src/util/random.js';
 

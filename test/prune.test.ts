@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { sweepMain } from '../src/cli/sweep-commands.js';
 import { applyPrune, planPrune } from '../src/sweep/prune.js';
-import type { TrialStatus } from '../src/sweep/status.js';
+import type { TrialStatus } from '../src/sweep/trial-status.js';
 import { CHECKPOINTS_DIR, readCheckpoint } from '../src/train/checkpoint.js';
 import { temporaryWriterPid } from '../src/util/files.js';
 

@@ -14,7 +14,7 @@ import { niceTicks, scaleTicks, toScale } from '../src/sweep/chart-scale.js';
 import { formatNumber, type SweepResults } from '../src/sweep/results.js';
 import { resolveConfig } from '../src/train/config.js';
 import { prepareRunDir, train } from '../src/train/trainer.js';
-import { memoryOutput } from '../src/train/console.js';
+import { memoryOutput } from '../src/train/run-output.js';
 import { skipBecause } from './skip.js';
 import { listEventFiles, SummaryWriter } from '../src/tensorboard/index.js';
 

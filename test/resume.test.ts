@@ -4,8 +4,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { memoryOutput } from '../src/train/console.js';
-import { runCli } from '../src/train/cli.js';
+import { memoryOutput } from '../src/train/run-output.js';
+import { runCli } from '../src/cli/run.js';
 import { CHECKPOINTS_DIR, loadLatestCheckpoint, prunableCheckpoints, readCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { readRun } from '../src/tensorboard/index.js';
 

@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { tf, initTf } from '../src/tf.js';
 import { type RunConfig, resolveConfig } from '../src/train/config.js';
 import { prepareRunDir, train } from '../src/train/trainer.js';
-import { memoryOutput } from '../src/train/console.js';
+import { memoryOutput } from '../src/train/run-output.js';
 import { loadPolicy } from '../src/train/playback.js';
-import { runCli } from '../src/train/cli.js';
+import { runCli } from '../src/cli/run.js';
 import { readRun } from '../src/tensorboard/index.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

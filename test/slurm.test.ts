@@ -16,7 +16,7 @@ import { expect } from 'chai';
 import { parseDocument } from 'yaml';
 import type { SweepResults } from '../src/sweep/results.js';
 import { arraySpec, batchScript, formatIndices, parseSqueue, type SlurmJobRecord } from '../src/sweep/slurm.js';
-import type { TrialStatus } from '../src/sweep/status.js';
+import type { TrialStatus } from '../src/sweep/trial-status.js';
 import { skipBecause } from './skip.js';
 import { missingSlurmBinaries, type SlurmCluster, startSlurmCluster } from './slurm-cluster.js';
 

@@ -15,7 +15,7 @@ import { collectResults, formatResults, meanStd, resultsCsv, summarizeTrials, ty
 import { runSweep, type SweepOutcome } from '../src/sweep/scheduler.js';
 import { configDifferences, moveAside } from '../src/sweep/trial.js';
 import { parseSweepSpec } from '../src/sweep/spec.js';
-import { readStatus, writeManifest, writeStatus, pendingStatus, type TrialStatus } from '../src/sweep/status.js';
+import { readStatus, writeManifest, writeStatus, pendingStatus, type TrialStatus } from '../src/sweep/trial-status.js';
 import { readRun, SummaryWriter } from '../src/tensorboard/index.js';
 import { defaultRunConfig } from '../src/train/config.js';
 

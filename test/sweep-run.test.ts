@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { parseDocument } from 'yaml';
 import { readRun } from '../src/tensorboard/index.js';
 import type { SweepResults } from '../src/sweep/results.js';
-import type { TrialStatus } from '../src/sweep/status.js';
+import type { TrialStatus } from '../src/sweep/trial-status.js';
 
 const ROOT = process.cwd();
 const CLI = path.join(ROOT, 'src', 'cli', 'sweep.ts');

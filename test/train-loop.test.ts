@@ -12,7 +12,7 @@ import { createFusedLearner } from '../src/agent/fused.js';
 import type { LearnerOptions, QLearner, TransitionBatch } from '../src/agent/learner.js';
 import type { Env, EnvSnapshot, StepResult, StepStatus } from '../src/envs/types.js';
 import { type RunConfig, resolveConfig } from '../src/train/config.js';
-import { memoryOutput } from '../src/train/console.js';
+import { memoryOutput } from '../src/train/run-output.js';
 import { prepareRunDir, train } from '../src/train/trainer.js';
 import { DEFAULT_FACTORIES, checkpointOf, createRunParts, initialLoopState, restoreCheckpoint } from '../src/train/run-state.js';
 

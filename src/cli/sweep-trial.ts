@@ -15,7 +15,7 @@ import { checkTrialCount, expandSweep, type Trial } from '../sweep/expand.js';
 import { LocalExecutor, type RunningTrial } from '../sweep/executor.js';
 import { checkSweepFolder, planTrials, readPreviousStatuses, sweepManifest, writeExperimentSummary } from '../sweep/scheduler.js';
 import { loadSweepSpec, type SweepSpec } from '../sweep/spec.js';
-import { type TrialPlacement, readManifest, writeManifest } from '../sweep/status.js';
+import { type TrialPlacement, readManifest, writeManifest } from '../sweep/trial-status.js';
 import { runTrial, trialControl, type TrialControl } from '../sweep/trial.js';
 import { StopRequests } from '../util/signals.js';
 import type { SweepIo } from './sweep-io.js';

@@ -12,7 +12,7 @@ import { closeSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isRunProgressMessage, type RunProgressMessage } from '../train/progress.js';
+import { isRunProgressMessage, type RunProgressMessage } from '../train/run-messages.js';
 import type { Trial } from './expand.js';
 
 export interface TrialLaunch {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { Trial } from './expand.js';
 import type { BatchSubmission, BatchTaskState } from './executor.js';
 import type { SweepView } from './progress-view.js';
-import { type EndedTrialStatus, type TrialStatus, hasEnded, pendingStatus, readStatus, writeStatus } from './status.js';
+import { type EndedTrialStatus, type TrialStatus, hasEnded, pendingStatus, readStatus, writeStatus } from './trial-status.js';
 import { recordSessionFailure, trialEndLine, type TrialOutcome } from './trial.js';
 
 export interface FollowOptions {

@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { processAlive } from './lock.js';
-import type { TrialState, TrialStatus } from './status.js';
+import type { TrialState, TrialStatus } from './trial-status.js';
 
 /** How often a running trial's status.json is rewritten at least. */
 export const HEARTBEAT_MS = 5_000;

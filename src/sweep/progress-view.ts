@@ -4,7 +4,7 @@
  * (done/failed/remaining, sweep ETA), with trial events printed above them.
  * Otherwise: the events as plain lines, and the same status every few seconds.
  */
-import type { RunProgressMessage } from '../train/progress.js';
+import type { RunProgressMessage } from '../train/run-messages.js';
 import type { Trial } from './expand.js';
 
 export interface SweepView {

@@ -21,7 +21,7 @@ import { processAlive } from './lock.js';
 import { describeRun, mayStillRun } from './scheduler.js';
 import {
   type SweepManifest, type TrialState, type TrialStatus, MANIFEST_FILE, STATUS_FILE, TRIAL_CONFIG_FILE, readStatus, readTrialConfig,
-} from './status.js';
+} from './trial-status.js';
 import { PREVIOUS_PREFIX } from './trial.js';
 
 export type PruneKind = 'checkpoints' | 'temporary' | 'aside';

@@ -21,7 +21,7 @@ import { maxOf } from '../util/extent.js';
 import { shownState } from './liveness.js';
 import { type ChartScale, fromScale, logLikeScale, toScale } from './chart-scale.js';
 import { type ConfigurationResult, type MetricGoal, type TrialResult, finalAndBest, meanStd, summarizeTrials } from './results.js';
-import { type SweepManifest, type TrialState, STDERR_LOG, STDOUT_LOG, readManifest, readStatus, readTrialConfig } from './status.js';
+import { type SweepManifest, type TrialState, STDERR_LOG, STDOUT_LOG, readManifest, readStatus, readTrialConfig } from './trial-status.js';
 
 /** A point of a configuration's curve: the centre over its seeds and a band of one std either side. */
 export interface CurvePoint {

@@ -12,7 +12,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/files.js';
 import { maxOf, minOf } from '../util/extent.js';
 import { formatTable } from '../util/text-table.js';
 import { type ShownState, shownState } from './liveness.js';
-import { type SweepManifest, type TrialState, readManifest, readStatus, STDERR_LOG, STDOUT_LOG } from './status.js';
+import { type SweepManifest, type TrialState, readManifest, readStatus, STDERR_LOG, STDOUT_LOG } from './trial-status.js';
 
 export type MetricGoal = 'maximize' | 'minimize';
 

@@ -24,7 +24,7 @@ import { collectResults, formatResults, writeResults, type SweepResults } from '
 import type { SweepSpec } from './spec.js';
 import {
   type SweepManifest, type TrialStatus, STDERR_LOG, pendingStatus, readManifest, readStatus, readTrialConfig, writeManifest, writeStatus,
-} from './status.js';
+} from './trial-status.js';
 import { configDifferences, runTrial, trialControl } from './trial.js';
 import { type StopHandlers, StopRequests } from '../util/signals.js';
 

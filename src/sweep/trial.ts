@@ -12,7 +12,7 @@ import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { type RunConfig, outputOnlyKeys, runConfigKeys } from '../train/config.js';
-import type { RunProgressMessage } from '../train/progress.js';
+import type { RunProgressMessage } from '../train/run-messages.js';
 import { SummaryWriter, listEventFiles, readRun } from '../tensorboard/index.js';
 import type { Trial } from './expand.js';
 import type { RunningTrial, TrialExecutor, TrialExit } from './executor.js';
@@ -23,7 +23,7 @@ import { RUN_CONFIG_FILE } from '../util/run-folders.js';
 import {
   type EndedTrialState, type EndedTrialStatus, type TrialPlacement, type TrialStatus,
   STATUS_FILE, STDERR_LOG, STDOUT_LOG, TRIAL_CONFIG_FILE, pendingStatus, writeStatus,
-} from './status.js';
+} from './trial-status.js';
 
 /** What the caller shows of a running trial (the sweep's progress view, or a `sweep trial` console). */
 export interface TrialCallbacks {

@@ -49,6 +49,6 @@ export type {
   MetricInfo,
   SessionEndStatus,
 } from './summaries.js';
-export { crc32c, encodeRecord, maskCrc, maskedCrc32c, readRecords, RecordCorruptionError } from './record.js';
-export type { RecordEntry, RecordScan } from './record.js';
+export { crc32c, encodeRecord, maskCrc, maskedCrc32c, readRecords, RecordCorruptionError } from './tfrecord.js';
+export type { RecordEntry, RecordScan } from './tfrecord.js';
 export * as proto from './proto.js';

@@ -13,7 +13,7 @@ import {
   type HParamsPluginDataMessage,
   type SummaryValueMessage,
 } from './proto.js';
-import { readRecords } from './record.js';
+import { readRecords } from './tfrecord.js';
 import {
   fromProtoValue,
   imageFormat,

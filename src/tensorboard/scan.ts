@@ -12,7 +12,7 @@ import {
   type HParamsSessionInfo, type RunData, type ScalarPoint, type TagPluginMap,
   append, applyHParams, decodeHParams, dropFromStep, emptyRun, listEventFiles,
 } from './reader.js';
-import { RECORD_HEADER_BYTES, readRecords } from './record.js';
+import { RECORD_HEADER_BYTES, readRecords } from './tfrecord.js';
 import { PluginName } from './summaries.js';
 import { tensorNumbers } from './tensor.js';
 

@@ -12,7 +12,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, writeSync } fro
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { eventCodec, SessionStatus, type EventMessage, type SummaryValueMessage } from './proto.js';
-import { encodeRecord } from './record.js';
+import { encodeRecord } from './tfrecord.js';
 import {
   DEFAULT_HISTOGRAM_BUCKETS,
   experimentMessage,

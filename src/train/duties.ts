@@ -14,10 +14,10 @@ import type { EpsilonSchedule } from '../agent/schedules.js';
 import type { SummaryWriter } from '../tensorboard/index.js';
 import { saveCheckpoint } from './checkpoint.js';
 import type { RunConfig } from './config.js';
-import type { RunOutput } from './console.js';
+import type { RunOutput } from './run-output.js';
 import { averageMaxQ, evaluate } from './evaluate.js';
-import type { ProgressReporter } from './progress.js';
-import { logPolicyAnimation } from './record.js';
+import type { ProgressReporter } from './run-messages.js';
+import { logPolicyAnimation } from './policy-gif.js';
 import { checkpointOf, type LoopState, type RunFactories, type RunParts } from './run-state.js';
 import { saveSnapshot } from './snapshot.js';
 

@@ -9,7 +9,7 @@ import { type RunConfig, defaultRunConfig } from './config.js';
 import { checkSnapshotFitsEnv, loadSnapshot, SnapshotError, type LoadedSnapshot } from './snapshot.js';
 import { learnerOptions } from './run-state.js';
 import { evaluate, mean, standardDeviation, type EvaluationResult } from './evaluate.js';
-import type { RunOutput } from './console.js';
+import type { RunOutput } from './run-output.js';
 
 /** The env a snapshot plays: --env, else what the snapshot says, else its run's config.json. */
 async function envIdFor(snapshot: LoadedSnapshot, envFlag: string | undefined): Promise<string> {

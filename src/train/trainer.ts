@@ -12,9 +12,9 @@ import { SummaryWriter } from '../tensorboard/index.js';
 import { type RunConfig, ConfigError, configToHparams, configToMarkdown } from './config.js';
 import { epsilonGreedy } from './evaluate.js';
 import { CHECKPOINTS_DIR, loadLatestCheckpoint, pruneFinishedRun } from './checkpoint.js';
-import type { RunOutput } from './console.js';
-import { modelSummary } from './summary.js';
-import type { ProgressReporter } from './progress.js';
+import type { RunOutput } from './run-output.js';
+import { modelSummary } from './model-summary.js';
+import type { ProgressReporter } from './run-messages.js';
 import { describeFsError, ensureDir, writeFileAtomic } from '../util/files.js';
 import { DivergedError, type Duty, type RunContext, checkpoints, evaluation, intervalLog, snapshots, takeQValidationSet } from './duties.js';
 import {

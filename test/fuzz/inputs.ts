@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { envIds } from '../../src/envs/index.js';
 import { fieldOf, type RunConfigKey, runConfigKeys } from '../../src/train/config.js';
-import { commandOptions, RUN_INFO_KEYS } from '../../src/train/cli.js';
+import { commandOptions, RUN_INFO_KEYS } from '../../src/cli/run.js';
 import {
   DISTRIBUTIONS, METRIC_GOALS, PARAMETER_KEYS, RESERVED_PARAMETERS, SWEEP_METHODS, SWEEP_METRICS, TOP_LEVEL_KEYS, WANDB_ONLY_KEYS,
 } from '../../src/sweep/spec.js';

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { memoryOutput } from '../../src/train/console.js';
-import { runCli } from '../../src/train/cli.js';
+import { memoryOutput } from '../../src/train/run-output.js';
+import { runCli } from '../../src/cli/run.js';
 import { sweepMain } from '../../src/cli/sweep-commands.js';
 
 export interface CommandResult {

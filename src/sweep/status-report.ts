@@ -9,7 +9,7 @@ import { formatDuration } from './progress-view.js';
 import { formatNumber } from './results.js';
 import type { SlurmJobRecord } from './slurm.js';
 import { type LivenessProbe, type ShownState, type TrialLiveness, systemProbe, trialLiveness } from './liveness.js';
-import { type TrialState, type TrialStatus, readStatus, requireSweepFolder, STDERR_LOG } from './status.js';
+import { type TrialState, type TrialStatus, readStatus, requireSweepFolder, STDERR_LOG } from './trial-status.js';
 import { formatTable } from '../util/text-table.js';
 
 /** The latest Slurm submission and its tasks (or why the queue could not be asked). */

@@ -9,14 +9,14 @@ import { LineCounter, isScalar, parseDocument, visit } from 'yaml';
 import {
   type RunConfig, type RunConfigKey, ConfigError, configWarnings, defaultRunConfig, fieldOf, numbersFromBigInts,
   listText, resolveConfig, runConfigFields, runConfigKeys, suggestKey,
-} from './config.js';
-import { prepareRunDir, runBackendLine, train } from './trainer.js';
-import { DivergedError } from './duties.js';
-import { consoleOutput, type RunOutput } from './console.js';
-import { evaluatePolicy, loadPolicy, viewPolicy } from './playback.js';
-import { recordPolicyToFile } from './record.js';
-import { SnapshotError } from './snapshot.js';
-import { ipcReporter } from './progress.js';
+} from '../train/config.js';
+import { prepareRunDir, runBackendLine, train } from '../train/trainer.js';
+import { DivergedError } from '../train/duties.js';
+import { consoleOutput, type RunOutput } from '../train/run-output.js';
+import { evaluatePolicy, loadPolicy, viewPolicy } from '../train/playback.js';
+import { recordPolicyToFile } from '../train/policy-gif.js';
+import { SnapshotError } from '../train/snapshot.js';
+import { ipcReporter } from '../train/run-messages.js';
 import { readUtf8File } from '../util/files.js';
 import { PARENT_GONE, StopRequests } from '../util/signals.js';
 import { SWEEP_MANIFEST_FILE, folderContents } from '../util/run-folders.js';
