@@ -54,7 +54,7 @@ function startSweep(args: string[]): { child: ChildProcess; done: Promise<{ code
 describe('sweep: kill -9 of the sweep parent', function () {
   this.timeout(300_000);
   let tmp: string;
-  /** Trial processes a test froze (SIGSTOP): killed after it, should it fail before it lets them go. */
+  /** Trial processes a test froze (SIGSTOP): killed after it, should it fail before they have exited. */
   let frozen: number[];
   beforeEach(() => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rlsweep-faults-'));
@@ -113,6 +113,7 @@ describe('sweep: kill -9 of the sweep parent', function () {
 
     // The children notice their parent is gone, checkpoint and exit by themselves.
     await waitFor('the orphaned trials to exit', () => childPids.every((pid) => !alive(pid)), 60_000);
+    frozen = []; // gone: their pids may be reused
     for (const dir of longDirs()) {
       const log = readFileSync(path.join(dir, 'stdout.log'), 'utf8');
       const step = Number(/Interrupted at step (\d+)/.exec(log)?.[1]);
