@@ -19,6 +19,8 @@ const TSX = import.meta.resolve('tsx');
 interface CliRun {
   child: ChildProcess;
   output: () => string;
+  /** Resolves as soon as stdout holds `text` (checked on each chunk, not polled); rejects if the command ends first. */
+  printed: (text: string) => Promise<void>;
   done: Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
@@ -31,7 +33,17 @@ function startCli(args: string[]): CliRun {
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-  return { child, output: () => stdout, done };
+  const printed = (text: string): Promise<void> => new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (!stdout.includes(text)) return;
+      child.stdout!.off('data', check);
+      resolve();
+    };
+    child.stdout!.on('data', check);
+    check();
+    void done.then(() => reject(new Error(`the command ended without printing ${JSON.stringify(text)}:\n${stdout}${stderr}`)));
+  });
+  return { child, output: () => stdout, printed, done };
 }
 
 const runCli = (args: string[]) => startCli(args).done;
@@ -46,6 +58,31 @@ function smokeVariant(file: string, changes: Array<[Array<string>, unknown]>): s
 
 function status(dir: string): TrialStatus {
   return JSON.parse(readFileSync(path.join(dir, 'status.json'), 'utf8')) as TrialStatus;
+}
+
+/**
+ * The most trials running at once, as the sweep saw them: its "started <trial>" and end
+ * lines (done, FAILED, interrupted, retrying) in the order it printed them. It prints a
+ * trial's end line before its slot goes to another trial, so this order is the scheduler's,
+ * not the clock's.
+ */
+function mostRunningAtOnce(stdout: string): { most: number; starts: number; ends: number } {
+  const running = new Set<string>();
+  let most = 0;
+  let starts = 0;
+  let ends = 0;
+  for (const line of stdout.split('\n')) {
+    const started = /^started (\S+)/.exec(line);
+    const ended = /^(?:done|FAILED|interrupted|failed) ([^\s:]+)/.exec(line);
+    if (started) {
+      starts++;
+      running.add(started[1]!);
+      most = Math.max(most, running.size);
+    } else if (ended && running.delete(ended[1]!)) {
+      ends++;
+    }
+  }
+  return { most, starts, ends };
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -101,10 +138,8 @@ describe('sweep run (end to end, smoke.yaml)', function () {
   });
 
   it('runs at most 2 trials at once, and 2 did run together', () => {
-    const spans = [...GOOD, ...BAD].map((name) => status(path.join(sweepDir, name))).map((s) => [Date.parse(s.startedAt!), Date.parse(s.endedAt!)] as const);
-    const overlapAt = (t: number): number => spans.filter(([start, end]) => start <= t && t < end).length;
-    const most = Math.max(...spans.map(([start]) => overlapAt(start)));
-    expect(most).to.equal(2);
+    // Every trial started and ended once, so the count below saw them all.
+    expect(mostRunningAtOnce(first.stdout), first.stdout).to.deep.equal({ most: 2, starts: 4, ends: 4 });
   });
 
   it('writes results.json and results.csv: per trial final/best, per configuration mean ± std over seeds, best marked', () => {
@@ -281,8 +316,9 @@ describe('sweep run: Ctrl-C', function () {
   it('a second Ctrl-C stops at once', async () => {
     const { run, dirs } = await startLong('smoke-int2');
     run.child.kill('SIGINT');
-    // Soon after the first: the children need longer than this to save and stop.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Once the sweep has taken the first (it has asked the trials to stop), and before they
+    // could have saved and stopped: the line comes before the sweep signals them.
+    await run.printed('asking 2 running trials to save a snapshot and stop');
     run.child.kill('SIGINT');
     const result = await run.done;
     expect(result.code).to.equal(130);
