@@ -176,6 +176,11 @@ function catalogue(): BadInput[] {
     { what: 'a YAML alias to an anchor never set', call: s('noanchor.yaml', 'name: *n\nparameters:\n  env: { value: CartPole-v1 }\n'), message: /noanchor\.yaml:1:7: alias \*n names no anchor set before it/ },
     { what: 'sweep results of an empty path', call: () => sweep('results', ''), message: /sweep results got an empty path; sweep results takes a sweep's folder/ },
     { what: 'sweep flag missing its value', call: () => sweep('run', file('nope.yaml'), '--sbatch-arg', '--logdir', logdir), message: /error: Not enough arguments following: sbatch-arg/ },
+    // found by npm run fuzz, seed 1 (a flag spelt with a trailing "-", which yargs camel-cases onto the option; the sweep cases were tried by hand after it)
+    { what: 'a list flag with a trailing hyphen', call: () => run('--hiddenLayers-', '1', '--logdir', logdir), message: /^error: unknown flag --hiddenLayers- \(did you mean --hiddenLayers\?\); see --help$/m },
+    { what: 'a sweep flag with a trailing hyphen', call: () => sweep('plan', file('nope.yaml'), '--concurrency-', '2'), message: /^error: unknown flag --concurrency- \(did you mean --concurrency\?\)$/m },
+    { what: 'a sweep flag spelt so that yargs folds it onto an option', call: () => sweep('run', file('nope.yaml'), '--poll-Seconds', '5', '--logdir', logdir), message: /^error: unknown flag --poll-Seconds \(did you mean --poll-seconds\?\)$/m },
+    { what: 'a sweep flag with a trailing hyphen, on an option with a hyphen', call: () => sweep('run', file('nope.yaml'), '--progress-every-', '-5', '--logdir', logdir), message: /^error: unknown flag --progress-every- \(did you mean --progress-every\?\)$/m },
   ];
 
   /** A sweep folder outside the runs folder whose one trial is running (this process), with a checkpoint and a leftover. */

@@ -77,7 +77,8 @@ function yargsOptionFor(key: RunConfigKey): Options {
         ...base,
         type: 'array',
         // Accept --hidden-layers 64 64, 64,64 and "64 64"; an entry that is not a number stays text for the message.
-        coerce: (values: Array<string | number>) => values.flatMap((v) => String(v).split(/[\s,]+/)).filter((v) => v !== '').map(numberFromText),
+        // A flag yargs camel-cases onto this one (--hiddenLayers- 1) arrives as one value, not a list.
+        coerce: (values: unknown) => [values].flat().flatMap((v) => String(v).split(/[\s,]+/)).filter((v) => v !== '').map(numberFromText),
       };
   }
 }

@@ -309,12 +309,30 @@ function unknownArgumentsMessage(message: string, known: readonly string[], argv
   if (!match) return undefined;
   // yargs adds a camelCase alias of every kebab-case option; suggest the kebab-case ones.
   const flags = known.filter((key) => !/[A-Z]/.test(key));
-  const typed = (name: string): boolean => argv.some((arg) => /^-/.test(arg) && arg.replace(/^-+(no-)?/, '').split('=')[0] === name);
-  return match[1]!.split(', ').filter((name) => !/[A-Z]/.test(name) || !typed(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)))
+  const typedFlags = argv.filter((arg) => /^-/.test(arg)).map((arg) => arg.replace(/^-+(no-)?/, '').split('=')[0]!);
+  const typed = (name: string): boolean => typedFlags.includes(name);
+  // yargs also lists the camelCase alias it made of a flag typed (--sbatch-arg- gives sbatchArg, --concurrency- concurrency): not a stray word.
+  const camelCase = (flag: string): string => flag.replace(/-+$/, '').replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+  const aliasOfTyped = (name: string): boolean => !typed(name) && typedFlags.some((flag) => flag !== name && camelCase(flag) === name);
+  return match[1]!.split(', ').filter((name) => !aliasOfTyped(name))
     .map((name) => (typed(name)
       ? `unknown flag ${name.length === 1 ? '-' : '--'}${name}${suggestKey(name, flags).replace(/"([\w-]+)"/, (_, key: string) => `--${key}`)}`
       : `unexpected argument ${JSON.stringify(name)}`))
     .join('; ');
+}
+
+/**
+ * Flags typed so that yargs' camel-casing folds them onto an option (--poll-seconds-, --poll--seconds,
+ * --poll-Seconds become pollSeconds): strict mode lets them through, but the command reads the
+ * option's kebab-case key, so the value would be dropped without a word.
+ */
+function foldedFlags(argv: readonly string[], known: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  const names = (end < 0 ? argv : argv.slice(0, end)).flatMap((arg) => /^--(?:no-)?([^=]+)/.exec(arg)?.[1] ?? []);
+  const fold = (name: string): string => name.replace(/-+([A-Za-z0-9])/g, (_, c: string) => c.toUpperCase()).replace(/-+$/, '');
+  // Each option is accepted as typed (poll-seconds) and as its camelCase alias (pollSeconds).
+  const accepted = new Set(known.flatMap((key) => [key, fold(key)]));
+  return names.filter((name) => !accepted.has(name) && accepted.has(fold(name)));
 }
 
 /** Runs the sweep CLI; returns the exit code. */
@@ -411,6 +429,8 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
     // yargs passes the command's instance as a second argument, and has getOptions(); its typings omit both.
     .middleware(((_: unknown, command: Argv & { getOptions(): { key: Record<string, unknown> } }) => {
       commandFlags = Object.keys(command.getOptions().key);
+      const folded = foldedFlags(argv, commandFlags);
+      if (folded.length > 0) throw new UsageError(`Unknown argument${folded.length > 1 ? 's' : ''}: ${folded.join(', ')}`);
     }) as MiddlewareFunction, true)
     .strict()
     .help()
