@@ -21,7 +21,8 @@ import { ConfigError, suggestKey } from '../train/config.js';
 import { checkTrialCount, DEFAULT_TRIAL_LIMIT, expandSweep, sweptParameters, type Trial } from '../sweep/expand.js';
 import { type BatchExecutor, LocalExecutor, type TrialExecutor } from '../sweep/executor.js';
 import { SweepLockedError } from '../sweep/lock.js';
-import { createView, formatDuration } from '../sweep/progress-view.js';
+import { calibrate, calibrateAndEstimate, describeEstimate, estimateSweep, etaModel } from '../sweep/calibrate.js';
+import { createView } from '../sweep/progress-view.js';
 import { collectResults, formatResults, writeResults } from '../sweep/results.js';
 import { writeReport } from '../sweep/report.js';
 import { type CancelPrompt, runSweep, SweepChangedError } from '../sweep/scheduler.js';
@@ -43,14 +44,6 @@ export const consoleIo: SweepIo = {
   err: (text) => process.stderr.write(`${text}\n`),
   stdout: process.stdout,
 };
-
-/**
- * Throughput of a trial on one core, and its start-up, for `plan`'s estimate: measured for
- * the default 32x32 network with evaluations (sweeps/mountaincar.yaml, 2026-11-22: 3.6M steps
- * in 6m40s on 2 cores); wider networks are slower.
- */
-const ESTIMATE_STEPS_PER_SECOND = 4500;
-const ESTIMATE_STARTUP_SECONDS = 2;
 
 /** How to invoke this command again: `npx sweep` through bin/sweep.js, else node with tsx. */
 function commandPrefix(): string {
@@ -180,7 +173,14 @@ async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
   if (!slurm) await refuseWhileQueued(sweepDir);
   // A cluster's throttle is the array's %N; without one, as many as the cluster gives.
   const concurrency = args.concurrency ?? spec.concurrency ?? (slurm ? undefined : os.availableParallelism());
-  const view = createView(io.stdout, { plainIntervalSeconds: args.progressEvery });
+  // A cluster gives each trial a core of its own.
+  const cores = slurm ? Number.POSITIVE_INFINITY : os.availableParallelism();
+  const toRun = (await trialsToRun(trials, sweepDir)).map((trial) => trial.config);
+  // Every trial's shape: --force may rerun done ones.
+  const calibration = await calibrate(trials.map((trial) => trial.config));
+  const slots = concurrency ?? Math.max(1, toRun.length);
+  if (toRun.length > 0) io.out(`estimate: ${describeEstimate(calibration, estimateSweep(toRun, calibration, slots, cores), toRun.length).slice(0, 2).join('\n')}`);
+  const view = createView(io.stdout, { plainIntervalSeconds: args.progressEvery, eta: etaModel(calibration, slots, cores) });
   const outcome = await runSweep({
     spec, trials, sweepDir, concurrency, retries: args.retries, force: args.force, view, executor,
     resumeCommand: resumeCommand(args),
@@ -210,18 +210,24 @@ async function writeReportAfterRun(sweepDir: string, io: SweepIo): Promise<void>
   }
 }
 
-function estimateSeconds(trials: Trial[], concurrency: number): number {
-  // Trials start in order on the first free slot.
-  const slots = new Array<number>(Math.max(1, Math.min(concurrency, trials.length))).fill(0);
-  for (const trial of trials) {
-    const next = slots.indexOf(Math.min(...slots));
-    slots[next]! += ESTIMATE_STARTUP_SECONDS + trial.config.steps / ESTIMATE_STEPS_PER_SECOND;
-  }
-  return Math.max(0, ...slots);
+/** The trials a run would start: those not done in the sweep folder. */
+async function trialsToRun(trials: Trial[], sweepDir: string): Promise<Trial[]> {
+  if (!existsSync(sweepDir)) return trials;
+  const states = await Promise.all(trials.map(async (trial) => (await readStatus(path.join(sweepDir, trial.name), () => {}))?.state));
+  return trials.filter((_, i) => states[i] !== 'done');
+}
+
+/** The time estimate of the trials still to run, calibrated on this machine, and how it was made. */
+async function estimateLines(trials: Trial[], sweepDir: string, concurrency: number, cores: number): Promise<string[]> {
+  const toRun = await trialsToRun(trials, sweepDir);
+  if (toRun.length === 0) return ['estimate: nothing to run, every trial is done'];
+  const { calibration, estimate } = await calibrateAndEstimate(toRun.map((trial) => trial.config), concurrency, cores);
+  const [first, ...rest] = describeEstimate(calibration, estimate, toRun.length);
+  return [`estimate: ${first}${toRun.length < trials.length ? ` (${trials.length - toRun.length} done)` : ''}`, ...rest];
 }
 
 /** The plan's text: a summary line and one row per trial. */
-export async function formatPlan(spec: SweepSpec, trials: Trial[], options: { sweepDir: string; concurrency: number }): Promise<string> {
+export async function formatPlan(spec: SweepSpec, trials: Trial[], options: { sweepDir: string; estimate: readonly string[] }): Promise<string> {
   const swept = sweptParameters(spec).map((parameter) => parameter.key);
   const states = new Map<string, string>();
   if (existsSync(options.sweepDir)) {
@@ -242,7 +248,8 @@ export async function formatPlan(spec: SweepSpec, trials: Trial[], options: { sw
     `Sweep ${spec.name} (${spec.method}) from ${spec.file}: ${configurations} configurations x ${spec.seeds.length} seeds = ${trials.length} trials -> ${options.sweepDir}/`,
     `metric: ${spec.metric.name} (${spec.metric.goal})${swept.length > 0 ? `; swept: ${swept.join(', ')}` : ''}`,
     ...(fixed.length > 0 ? [`fixed: ${fixed.join(', ')}`] : []),
-    `${totalSteps.toLocaleString('en-US')} steps in all; at about ${ESTIMATE_STEPS_PER_SECOND} steps/s per trial and ${options.concurrency} at a time: about ${formatDuration(estimateSeconds(trials, options.concurrency))} (plus evaluations)`,
+    `${totalSteps.toLocaleString('en-US')} steps in all`,
+    ...options.estimate,
     '',
     line(header),
     ...rows.map(line),
@@ -257,7 +264,9 @@ async function commandPlan(args: { file: string; logdir: string; concurrency?: n
   checkTrialCount(spec, { yes: true });
   const sweepDir = path.join(args.logdir, spec.name);
   const trials = expandSweep(spec, { sweepDir });
-  io.out(await formatPlan(spec, trials, { sweepDir, concurrency: args.concurrency ?? spec.concurrency ?? os.availableParallelism() }));
+  const concurrency = args.concurrency ?? spec.concurrency ?? os.availableParallelism();
+  const estimate = await estimateLines(trials, sweepDir, concurrency, os.availableParallelism());
+  io.out(await formatPlan(spec, trials, { sweepDir, estimate }));
   return 0;
 }
 

@@ -1,0 +1,326 @@
+/**
+ * Calibration: what each unit of a trial's work (src/sweep/cost-model.ts) costs on this
+ * machine, measured in this process for every distinct shape of trial (env, network, batch,
+ * loss, engine, buffer) with the same code a trial runs — a few hundred milliseconds each —
+ * plus one real process start-up and one real checkpoint write in a temporary folder.
+ * Nothing under the logdir is touched.
+ */
+import { fork } from 'node:child_process';
+import { promises as fs, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createLearner, resolveEngine } from '../agent/index.js';
+import { ReplayBuffer } from '../agent/replay-buffer.js';
+import { envSpec, makeEnv } from '../envs/index.js';
+import { agentEnv } from '../envs/scaling.js';
+import { saveCheckpoint } from '../train/checkpoint.js';
+import { defaultRunConfig, type RunConfig } from '../train/config.js';
+import { epsilonGreedy } from '../train/evaluate.js';
+import { EVAL_GIF_OPTIONS, recordEpisode } from '../train/record.js';
+import { learnerOptions } from '../train/trainer.js';
+import { Rng } from '../util/random.js';
+import { type CostConfig, type EtaModel, type UnitCosts, envShapeOf, runningTrialEtaSeconds, shareCores, trialSeconds } from './cost-model.js';
+import { defaultRunEntry, SINGLE_THREAD_ENV, tsxExecArgv } from './executor.js';
+import { formatDuration } from './progress-view.js';
+import { readTrialConfig } from './status.js';
+
+/** Per shape: seconds of one core for each unit of work except the start-up and checkpoints, which are per machine. */
+type ShapeCosts = Omit<UnitCosts, 'startup' | 'checkpointByte'>;
+
+export interface Calibration {
+  /** Unit costs per shape key (see shapeKey). */
+  shapes: Map<string, UnitCosts>;
+  /** A readable name per shape key, e.g. "CartPole-v1 128x128 batch 64". */
+  labels: Map<string, string>;
+  /** Wall seconds the calibration took. */
+  seconds: number;
+  /** Seconds for a trial process to start and exit, as measured (0 when not measured). */
+  startupSeconds: number;
+  /** The 1-minute load average when calibrating: other processes slow trials down too. */
+  loadAverage: number;
+}
+
+/** The options that decide what one unit of work costs. */
+export type ShapeConfig = Pick<RunConfig,
+  'env' | 'observationScaling' | 'hiddenLayers' | 'activation' | 'engine' | 'batchSize' | 'bufferSize'
+  | 'loss' | 'doubleDqn' | 'clipNorm' | 'clipGlobalNorm' | 'tau' | 'evalGif'>;
+
+/** Trials with the same key cost the same per unit of work. */
+export function shapeKey(config: ShapeConfig): string {
+  const { observationSize, actionCount } = envSpec(config.env);
+  const engine = resolveEngine({ observationSize, actionCount, hiddenLayers: config.hiddenLayers, activation: config.activation }, config.engine);
+  return JSON.stringify([
+    config.env, config.observationScaling, config.hiddenLayers, config.activation, engine, config.batchSize, config.bufferSize,
+    config.loss, config.doubleDqn, config.clipNorm > 0, config.clipGlobalNorm > 0, config.tau === 1, config.evalGif,
+  ]);
+}
+
+export function shapeLabel(config: ShapeConfig): string {
+  const { observationSize, actionCount } = envSpec(config.env);
+  const engine = resolveEngine({ observationSize, actionCount, hiddenLayers: config.hiddenLayers, activation: config.activation }, config.engine);
+  return `${config.env} ${config.hiddenLayers.join('x') || 'linear'} batch ${config.batchSize}${config.doubleDqn ? ' double' : ''}${engine === 'fused' ? '' : ` ${engine}`}`;
+}
+
+/** Measuring windows last at least this much CPU time, so reading the clock costs next to nothing. */
+const WINDOW_MS = 2;
+/** Windows measured after the warm-up, at the least. */
+const MIN_WINDOWS = 3;
+
+/** Linux: the main thread's own CPU time in ns (first field), precise to the nanosecond. */
+const MAIN_THREAD_SCHEDSTAT = `/proc/${process.pid}/task/${process.pid}/schedstat`;
+const hasSchedstat = ((): boolean => {
+  try {
+    readFileSync(MAIN_THREAD_SCHEDSTAT, 'utf8');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * CPU milliseconds of this process's main thread (elsewhere than Linux: of the process).
+ * Unlike the wall clock, other processes on the machine do not inflate it; unlike the
+ * process's time, neither do the compiler and GC threads still busy with loading modules.
+ */
+function cpuMs(): number {
+  if (hasSchedstat) return Number(readFileSync(MAIN_THREAD_SCHEDSTAT, 'utf8').split(' ')[0]) / 1e6;
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * CPU seconds per call of `body` (one unit of work): calls in windows of growing size for
+ * about `budgetMs` of wall time, the first quarter a warm-up for the JIT; the median window.
+ * CPU time, because a trial's wall time on a free core is its CPU time, and a busy machine
+ * must not change what one unit costs.
+ */
+function timePerCall(body: () => void, budgetMs: number): number {
+  const start = performance.now();
+  const warmUntil = start + budgetMs / 4;
+  const end = start + budgetMs;
+  let batch = 1;
+  const perCall: number[] = [];
+  for (;;) {
+    const windowStart = performance.now();
+    const cpuStart = cpuMs();
+    for (let i = 0; i < batch; i++) body();
+    const cpu = cpuMs() - cpuStart;
+    if (cpu < WINDOW_MS) {
+      batch *= 2;
+      continue;
+    }
+    if (windowStart >= warmUntil) perCall.push(cpu / batch);
+    if (performance.now() >= end && perCall.length >= MIN_WINDOWS) return median(perCall) / 1000;
+  }
+}
+
+/** Measures one shape with the code a trial runs: the env, the replay buffer, the learner, the GIF recorder. */
+async function measureShape(config: RunConfig, budgetMs: number): Promise<ShapeCosts> {
+  const env = agentEnv(makeEnv(config.env), config.observationScaling);
+  const learner = await createLearner(learnerOptions(config, env.observationSize, env.actionCount), config.engine);
+  try {
+    const replay = new ReplayBuffer(config.bufferSize, env.observationSize);
+    const rng = new Rng(config.seed);
+    let observation: Float32Array = env.reset({ seed: config.seed });
+    let next: Float32Array = new Float32Array(env.observationSize);
+    // A training-loop step with a random action (epsilon 1), as in src/train/trainer.ts.
+    const envStep = (): void => {
+      const action = epsilonGreedy(learner, observation, 1, env.actionCount, rng);
+      const { reward, terminated, truncated } = env.stepInto(action, next);
+      replay.add(observation, action, reward, next, terminated);
+      [observation, next] = [next, observation];
+      if (terminated || truncated) env.resetInto(observation);
+    };
+    const envStepCost = timePerCall(envStep, budgetMs * 0.2);
+    while (replay.size < config.batchSize) envStep();
+    const greedyAction = timePerCall(() => { learner.greedyAction(observation); }, budgetMs * 0.1);
+    const batch = replay.allocateBatch(config.batchSize);
+    const gradientStep = timePerCall(() => { learner.trainStep(replay.sample(rng, batch)); }, budgetMs * 0.4);
+    const targetUpdate = timePerCall(() => learner.updateTarget(config.tau), budgetMs * 0.05);
+    const states = replay.sampleStates(rng, Math.min(config.qValidationSize, 1000));
+    const stateCount = states.length / env.observationSize;
+    const qValues = new Float32Array(stateCount * env.actionCount);
+    const qValidationState = timePerCall(() => learner.qValues(states, stateCount, qValues), budgetMs * 0.05) / stateCount;
+    let gifFrame = 0;
+    if (config.evalGif) {
+      const gifEnv = agentEnv(makeEnv(config.env), config.observationScaling);
+      // The same seed and weights give the same episode every time: frames per call are constant.
+      // A few frames per episode are enough to time one (and keep the calibration short).
+      const record = (): number => recordEpisode(learner, gifEnv, { ...EVAL_GIF_OPTIONS, maxFrames: 8, seed: config.seed }).frames;
+      gifFrame = timePerCall(record, budgetMs * 0.2) / record();
+    }
+    return { envStep: envStepCost, greedyAction, gradientStep, targetUpdate, qValidationState, gifFrame };
+  } finally {
+    learner.dispose();
+  }
+}
+
+/** Seconds per byte of a checkpoint: one real checkpoint of `bytes` written to a temporary folder. */
+async function measureCheckpointByte(bytes: number): Promise<number> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-calibrate-'));
+  try {
+    const content = { step: 1, state: {}, arrays: { replay: new Float32Array(Math.ceil(bytes / 4)) } };
+    const start = performance.now();
+    await saveCheckpoint(dir, content);
+    return (performance.now() - start) / 1000 / bytes;
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Loaded into the start-up probe: reports the CPU time the process used, as it exits. */
+const CPU_REPORT_HOOK = 'process.on("exit",()=>{const u=process.cpuUsage();process.stderr.write("\\nrlsweep-cpu-us "+(u.user+u.system)+"\\n")})';
+
+/**
+ * CPU seconds a trial's process takes to start and exit: the run entry, started as a sweep
+ * starts it (Node, tsx, the imports, the run folder, the logs, the final snapshot), for one
+ * step of training and one of evaluation, in a temporary folder.
+ */
+async function measureStartup(envId: string): Promise<number> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-calibrate-'));
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const args = ['--env', envId, '--steps', '1', '--eval-steps', '1', '--no-eval-gif', '--checkpoint-every', '0', '--logdir', dir, '--name', 'start-up'];
+      const child = fork(defaultRunEntry(), args, {
+        execArgv: [...tsxExecArgv(), '--import', `data:text/javascript,${encodeURIComponent(CPU_REPORT_HOOK)}`],
+        env: { ...process.env, ...SINGLE_THREAD_ENV },
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      });
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        const cpu = /rlsweep-cpu-us (\d+)/.exec(stderr);
+        if (code === 0 && cpu) resolve(Number(cpu[1]) / 1e6);
+        else reject(new Error(`could not time a trial's start-up: ${defaultRunEntry()} ${args.join(' ')} exited with code ${code}: ${stderr.trim()}`));
+      });
+    });
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Milliseconds of measurement per shape. */
+export const SHAPE_BUDGET_MS = 250;
+/** A checkpoint of this size is written once to time the disk. */
+const CHECKPOINT_PROBE_BYTES = 4 * 2 ** 20;
+
+export interface CalibrateOptions {
+  /** Milliseconds of measurement per shape (default SHAPE_BUDGET_MS). */
+  shapeBudgetMs?: number;
+  /** Time a real process start-up (default true). */
+  measureStartup?: boolean;
+}
+
+/** Measures the unit costs of every distinct shape among `configs`. */
+export async function calibrate(configs: readonly RunConfig[], options: CalibrateOptions = {}): Promise<Calibration> {
+  const start = performance.now();
+  const loadAverage = os.loadavg()[0] ?? 0;
+  const startupSeconds = options.measureStartup === false || !configs[0] ? 0 : await measureStartup(configs[0].env);
+  const checkpointByte = configs.some((config) => config.checkpointEvery > 0 && config.checkpointEvery < config.steps)
+    ? await measureCheckpointByte(CHECKPOINT_PROBE_BYTES) : 0;
+  const shapes = new Map<string, UnitCosts>();
+  const labels = new Map<string, string>();
+  // The first shape would otherwise pay for compiling the engine's loops, which every shape shares.
+  if (configs[0]) await measureShape(configs[0], options.shapeBudgetMs ?? SHAPE_BUDGET_MS);
+  for (const config of configs) {
+    const key = shapeKey(config);
+    if (shapes.has(key)) continue;
+    const costs = await measureShape(config, options.shapeBudgetMs ?? SHAPE_BUDGET_MS);
+    shapes.set(key, { ...costs, checkpointByte, startup: startupSeconds });
+    labels.set(key, shapeLabel(config));
+  }
+  return { shapes, labels, seconds: (performance.now() - start) / 1000, startupSeconds, loadAverage };
+}
+
+/** The unit costs of a config's shape; an error when it was not calibrated (a bug, not a user mistake). */
+export function costsOf(calibration: Calibration, config: ShapeConfig): UnitCosts {
+  const costs = calibration.shapes.get(shapeKey(config));
+  if (!costs) throw new Error(`no calibration for the shape ${shapeLabel(config)}`);
+  return costs;
+}
+
+export interface SweepEstimate {
+  /** Wall seconds for all the trials, and for the sweep's own start and calibration before them. */
+  totalSeconds: number;
+  /** One core's seconds per trial, in input order. */
+  trialSeconds: number[];
+  /** Wall seconds from the start until each trial ends. */
+  endSeconds: number[];
+  concurrency: number;
+  cores: number;
+}
+
+/** Calibrates the shapes of `configs` and estimates their wall time: what `sweep plan` prints. */
+export async function calibrateAndEstimate(
+  configs: ReadonlyArray<RunConfig>, concurrency: number, cores: number, options: CalibrateOptions = {},
+): Promise<{ calibration: Calibration; estimate: SweepEstimate }> {
+  const calibration = await calibrate(configs, options);
+  return { calibration, estimate: estimateSweep(configs, calibration, concurrency, cores) };
+}
+
+/** The wall time of `configs` run in order, `concurrency` at a time on `cores` cores. */
+export function estimateSweep(configs: ReadonlyArray<RunConfig & CostConfig>, calibration: Calibration, concurrency: number, cores: number): SweepEstimate {
+  const work = configs.map((config) => trialSeconds(config, envShapeOf(config.env), costsOf(calibration, config)));
+  const schedule = shareCores(work, concurrency, cores);
+  // `sweep run` starts as a trial does, and calibrates as this estimate did.
+  const ownStart = calibration.startupSeconds + calibration.seconds;
+  return { totalSeconds: ownStart + schedule.totalSeconds, trialSeconds: work, endSeconds: schedule.endSeconds, concurrency, cores };
+}
+
+function formatCost(seconds: number): string {
+  if (seconds >= 0.1) return `${seconds.toFixed(2)} s`;
+  if (seconds >= 1e-4) return `${(seconds * 1000).toFixed(2)} ms`;
+  return `${(seconds * 1e6).toFixed(1)} µs`;
+}
+
+/** How the estimate was made, for the plan: what was measured, and how trials share the cores. */
+export function describeEstimate(calibration: Calibration, estimate: SweepEstimate, trials: number): string[] {
+  const shapes = calibration.shapes.size;
+  const cores = Number.isFinite(estimate.cores) ? `${estimate.cores} core${estimate.cores === 1 ? '' : 's'}` : 'a core each';
+  const lines = [
+    `about ${formatDuration(estimate.totalSeconds)} for ${trials} trial${trials === 1 ? '' : 's'}, ${Math.min(estimate.concurrency, Math.max(1, trials))} at a time on ${cores}`
+      + `${estimate.concurrency > estimate.cores ? ' (more trials than cores: each runs slower)' : ''}`,
+    `  calibrated ${shapes} shape${shapes === 1 ? '' : 's'} in ${calibration.seconds.toFixed(1)} s on this machine (load average ${calibration.loadAverage.toFixed(1)}): `
+      + `trial start-up ${calibration.startupSeconds.toFixed(2)} s of CPU; evaluation episodes counted at their time limit`,
+  ];
+  if (Number.isFinite(estimate.cores) && calibration.loadAverage >= estimate.cores / 2) {
+    lines.push(`  the machine is busy (load average ${calibration.loadAverage.toFixed(1)} on ${estimate.cores} cores): this assumes free cores, so expect longer`);
+  }
+  for (const [key, costs] of calibration.shapes) {
+    lines.push(`  ${calibration.labels.get(key)}: ${formatCost(costs.gradientStep)}/gradient step, ${formatCost(costs.envStep + costs.greedyAction)}/env step`);
+  }
+  return lines;
+}
+
+/** What the live view needs to estimate: the calibrated costs, and how trials share the cores. */
+export function etaModel(calibration: Calibration, concurrency: number, cores: number): EtaModel {
+  return { costsOf: (config) => costsOf(calibration, config), concurrency, cores };
+}
+
+/**
+ * ETAs of running trials for `sweep status`: each trial's config from its folder, its shape
+ * calibrated on first use (no start-up probe: the trials are running), its latest reported
+ * speed set against what the model says its last log interval cost.
+ */
+export class RunningTrialEtas {
+  private readonly calibrations = new Map<string, Promise<Calibration>>();
+
+  /** Seconds until the trial in `trialDir` ends; null when its config or a report is missing. */
+  async secondsLeft(trialDir: string, report: { step: number; stepsPerSecond: number | null }): Promise<number | null> {
+    if (report.stepsPerSecond === null) return null;
+    const saved = await readTrialConfig(trialDir);
+    if (!saved) return null;
+    const config: RunConfig = { ...defaultRunConfig(), ...saved };
+    const key = shapeKey(config);
+    if (!this.calibrations.has(key)) this.calibrations.set(key, calibrate([config], { measureStartup: false }));
+    const calibration = await this.calibrations.get(key)!;
+    return runningTrialEtaSeconds(config, envShapeOf(config.env), costsOf(calibration, config), { step: report.step, stepsPerSecond: report.stepsPerSecond });
+  }
+}
