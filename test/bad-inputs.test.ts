@@ -128,6 +128,10 @@ function catalogue(): BadInput[] {
     { what: '--resume of a folder with no run', call: () => run('--resume', file('no-run')), message: new RegExp(`cannot read config file ${esc(path.join(file('no-run'), 'config.json'))}: no such file`) },
     { what: '--resume with a corrupt config.json', call: async () => { const dir = file('bad-resume'); mkdirSync(dir, { recursive: true }); writeFileSync(path.join(dir, 'config.json'), '{"env": 3}'); return run('--resume', dir); }, message: /bad-resume\/config\.json: "env" must be a string, got 3/ },
     { what: '--resume with other options', call: () => run('--resume', path.join(tmp, 'trained'), '--gamma', '0.5'), message: /--resume continues .*trained with its own config\.json; drop --gamma/ },
+
+    // Estimates (sweep plan): a bad option is refused before anything is calibrated or written
+    { what: 'plan with --concurrency 0', call: () => sweep('plan', sweepFile('plan0.yaml', GOOD_SWEEP), '--logdir', logdir, '--concurrency', '0'), message: /--concurrency must be an integer >= 1, got 0/ },
+    { what: 'plan with a fractional --concurrency', call: () => sweep('plan', sweepFile('plan-frac.yaml', GOOD_SWEEP), '--logdir', logdir, '--concurrency', '1.5'), message: /--concurrency must be an integer >= 1, got 1\.5/ },
   ];
 
   function copySnapshot(name: string): string {

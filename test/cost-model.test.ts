@@ -3,12 +3,12 @@
  * calibration that measures them (src/sweep/calibrate.ts) checked for what it returns (never
  * for how fast this machine is), and the live ETAs of the progress view.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { sweepMain } from '../src/cli/sweep-commands.js';
-import { calibrate, estimateSweep, shapeKey } from '../src/sweep/calibrate.js';
+import { calibrate, estimateSweep, RunningTrialEtas, shapeKey } from '../src/sweep/calibrate.js';
 import {
   type EtaModel, type UnitCosts, envShapeOf, evaluationsIn, multiplesIn, observedSpeedFactor, remainingWorkSeconds,
   runningTrialEtaSeconds, shareCores, trialSeconds, trialWork, workSeconds,
@@ -198,6 +198,28 @@ describe('calibration', function () {
       expect(readdirSync(logdir)).to.deep.equal([]);
     } finally {
       rmSync(logdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sweep status ETAs', function () {
+  this.timeout(60_000);
+
+  it('estimate a running trial from its folder\'s config and latest reported speed', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-status-eta-test-'));
+    try {
+      const trialConfig = config({ hiddenLayers: [16], steps: 20_000, trainStart: 1000, logEvery: 1000, evalEvery: 5000, bufferSize: 5000, qValidationSize: 100 });
+      writeFileSync(path.join(dir, 'trial.json'), JSON.stringify(trialConfig));
+      const etas = new RunningTrialEtas();
+      expect(await etas.secondsLeft(dir, { step: 4000, stepsPerSecond: null })).to.equal(null);
+      expect(await etas.secondsLeft(path.join(dir, 'missing'), { step: 4000, stepsPerSecond: 1000 })).to.equal(null);
+      const fast = (await etas.secondsLeft(dir, { step: 4000, stepsPerSecond: 2000 }))!;
+      const slow = (await etas.secondsLeft(dir, { step: 4000, stepsPerSecond: 1000 }))!;
+      // Half the speed, twice the time.
+      expect(slow).to.be.closeTo(2 * fast, 1e-9 * slow);
+      expect(slow).to.be.greaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
