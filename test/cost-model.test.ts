@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { sweepMain } from '../src/cli/sweep-commands.js';
-import { calibrate, estimateSweep, RunningTrialEtas, shapeKey } from '../src/sweep/calibrate.js';
+import { calibrate, estimateSweep, MAX_MEASURED_SHAPES, RunningTrialEtas, shapeKey } from '../src/sweep/calibrate.js';
 import {
   type EtaModel, type UnitCosts, envShapeOf, evaluationsIn, multiplesIn, observedSpeedFactor, remainingWorkSeconds,
   runningTrialEtaSeconds, shareCores, trialSeconds, trialWork, workSeconds,
@@ -198,6 +198,32 @@ describe('calibration', function () {
       expect(readdirSync(logdir)).to.deep.equal([]);
     } finally {
       rmSync(logdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('calibration of many shapes', function () {
+  this.timeout(120_000);
+
+  it(`measures at most ${MAX_MEASURED_SHAPES} shapes and scales the others from the nearest by network size and batch`, async () => {
+    const widths = Array.from({ length: MAX_MEASURED_SHAPES + 8 }, (_, i) => 4 + 2 * i);
+    const configs = widths.map((width) => config({ hiddenLayers: [width], steps: 1000, bufferSize: 500, batchSize: 32, trainStart: 100, qValidationSize: 50 }));
+    const calibration = await calibrate(configs, { shapeBudgetMs: 8, measureStartup: false });
+    expect(calibration.shapes.size).to.equal(widths.length);
+    expect(calibration.labels.size).to.equal(MAX_MEASURED_SHAPES);
+    // An unmeasured shape's gradient step is its nearest measured one's, times the size ratio.
+    const unmeasured = configs.filter((c) => !calibration.labels.has(shapeKey(c)));
+    expect(unmeasured).to.have.length(8);
+    for (const c of unmeasured) {
+      const costs = calibration.shapes.get(shapeKey(c))!;
+      expect(costs.gradientStep).to.be.greaterThan(0);
+      const smaller = configs.filter((o) => o.hiddenLayers[0]! < c.hiddenLayers[0]! && calibration.labels.has(shapeKey(o))).at(-1);
+      const larger = configs.find((o) => o.hiddenLayers[0]! > c.hiddenLayers[0]! && calibration.labels.has(shapeKey(o)));
+      const ratios = [smaller, larger].filter((o) => o !== undefined).map((o) => costs.gradientStep / calibration.shapes.get(shapeKey(o!))!.gradientStep);
+      // Scaled from one of its measured neighbours, by the ratio of weights (times the same batch).
+      const weights = (h: number) => (4 + 1) * h + (h + 1) * 2;
+      const expected = [smaller, larger].filter((o) => o !== undefined).map((o) => weights(c.hiddenLayers[0]!) / weights(o!.hiddenLayers[0]!));
+      expect(ratios.some((ratio, i) => Math.abs(ratio - expected[i]!) < 1e-9), `${c.hiddenLayers}: ${ratios} vs ${expected}`).to.equal(true);
     }
   });
 });

@@ -30,7 +30,7 @@ type ShapeCosts = Omit<UnitCosts, 'startup' | 'checkpointByte'>;
 export interface Calibration {
   /** Unit costs per shape key (see shapeKey). */
   shapes: Map<string, UnitCosts>;
-  /** A readable name per shape key, e.g. "CartPole-v1 128x128 batch 64". */
+  /** A readable name per measured shape key, e.g. "CartPole-v1 128x128 batch 64" (the others were scaled from these). */
   labels: Map<string, string>;
   /** Wall seconds the calibration took. */
   seconds: number;
@@ -42,16 +42,16 @@ export interface Calibration {
 
 /** The options that decide what one unit of work costs. */
 export type ShapeConfig = Pick<RunConfig,
-  'env' | 'observationScaling' | 'hiddenLayers' | 'activation' | 'engine' | 'batchSize' | 'bufferSize'
-  | 'loss' | 'doubleDqn' | 'clipNorm' | 'clipGlobalNorm' | 'tau' | 'evalGif'>;
+  'env' | 'observationScaling' | 'hiddenLayers' | 'activation' | 'engine' | 'batchSize'
+  | 'loss' | 'doubleDqn' | 'clipNorm' | 'clipGlobalNorm' | 'tau'>;
 
-/** Trials with the same key cost the same per unit of work. */
+/** Trials with the same key cost the same per unit of work (the buffer's size and the GIFs change how much work, not its unit cost). */
 export function shapeKey(config: ShapeConfig): string {
   const { observationSize, actionCount } = envSpec(config.env);
   const engine = resolveEngine({ observationSize, actionCount, hiddenLayers: config.hiddenLayers, activation: config.activation }, config.engine);
   return JSON.stringify([
-    config.env, config.observationScaling, config.hiddenLayers, config.activation, engine, config.batchSize, config.bufferSize,
-    config.loss, config.doubleDqn, config.clipNorm > 0, config.clipGlobalNorm > 0, config.tau === 1, config.evalGif,
+    config.env, config.observationScaling, config.hiddenLayers, config.activation, engine, config.batchSize,
+    config.loss, config.doubleDqn, config.clipNorm > 0, config.clipGlobalNorm > 0, config.tau === 1,
   ]);
 }
 
@@ -221,22 +221,72 @@ export interface CalibrateOptions {
 /** Measures the unit costs of every distinct shape among `configs`. */
 export async function calibrate(configs: readonly RunConfig[], options: CalibrateOptions = {}): Promise<Calibration> {
   const start = performance.now();
+  const budgetMs = options.shapeBudgetMs ?? SHAPE_BUDGET_MS;
   const loadAverage = os.loadavg()[0] ?? 0;
   const startupSeconds = options.measureStartup === false || !configs[0] ? 0 : await measureStartup(configs[0].env);
   const checkpointByte = configs.some((config) => config.checkpointEvery > 0 && config.checkpointEvery < config.steps)
     ? await measureCheckpointByte(CHECKPOINT_PROBE_BYTES) : 0;
+  const distinct = new Map<string, RunConfig>();
+  for (const config of configs) if (!distinct.has(shapeKey(config))) distinct.set(shapeKey(config), config);
+  const toMeasure = shapesToMeasure([...distinct.values()]);
   const shapes = new Map<string, UnitCosts>();
   const labels = new Map<string, string>();
   // The first shape would otherwise pay for compiling the engine's loops, which every shape shares.
-  if (configs[0]) await measureShape(configs[0], options.shapeBudgetMs ?? SHAPE_BUDGET_MS);
-  for (const config of configs) {
-    const key = shapeKey(config);
-    if (shapes.has(key)) continue;
-    const costs = await measureShape(config, options.shapeBudgetMs ?? SHAPE_BUDGET_MS);
-    shapes.set(key, { ...costs, checkpointByte, startup: startupSeconds });
-    labels.set(key, shapeLabel(config));
+  if (toMeasure[0]) await measureShape(toMeasure[0], budgetMs);
+  const measured: Array<{ config: RunConfig; costs: UnitCosts }> = [];
+  for (const config of toMeasure) {
+    const costs = { ...await measureShape(config, budgetMs), checkpointByte, startup: startupSeconds };
+    measured.push({ config, costs });
+    shapes.set(shapeKey(config), costs);
+    labels.set(shapeKey(config), shapeLabel(config));
+  }
+  for (const [key, config] of distinct) {
+    if (!shapes.has(key)) shapes.set(key, scaledFromNearest(config, measured));
   }
   return { shapes, labels, seconds: (performance.now() - start) / 1000, startupSeconds, loadAverage };
+}
+
+/** At most this many shapes are measured; the others are scaled from the nearest measured one. */
+export const MAX_MEASURED_SHAPES = 16;
+
+/** Weights of a config's network: what one forward pass costs, roughly. */
+function networkWeights(config: ShapeConfig): number {
+  const { observationSize, actionCount } = envSpec(config.env);
+  const sizes = [observationSize, ...config.hiddenLayers, actionCount];
+  let weights = 0;
+  for (let i = 1; i < sizes.length; i++) weights += (sizes[i - 1]! + 1) * sizes[i]!;
+  return weights;
+}
+
+/** Every shape when there are few; else an even spread over the gradient step's size, and one of every env. */
+function shapesToMeasure(distinct: RunConfig[]): RunConfig[] {
+  if (distinct.length <= MAX_MEASURED_SHAPES) return distinct;
+  const bySize = [...distinct].sort((a, b) => a.batchSize * networkWeights(a) - b.batchSize * networkWeights(b));
+  const chosen = new Set<RunConfig>();
+  for (const env of new Set(bySize.map((config) => config.env))) chosen.add(bySize.find((config) => config.env === env)!);
+  const last = bySize.length - 1;
+  for (let i = 0; i < MAX_MEASURED_SHAPES && chosen.size < MAX_MEASURED_SHAPES; i++) {
+    chosen.add(bySize[Math.round((i * last) / (MAX_MEASURED_SHAPES - 1))]!);
+  }
+  return bySize.filter((config) => chosen.has(config));
+}
+
+/** The costs of an unmeasured shape: the nearest measured one of its env, scaled by network size and batch. */
+function scaledFromNearest(config: RunConfig, measured: ReadonlyArray<{ config: RunConfig; costs: UnitCosts }>): UnitCosts {
+  const sameEnv = measured.filter((m) => m.config.env === config.env);
+  const pool = sameEnv.length > 0 ? sameEnv : measured;
+  const size = (c: ShapeConfig): number => c.batchSize * networkWeights(c);
+  const distance = (c: ShapeConfig): number => Math.abs(Math.log(size(c) / size(config)));
+  const nearest = pool.reduce((best, m) => (distance(m.config) < distance(best.config) ? m : best));
+  const weightRatio = networkWeights(config) / networkWeights(nearest.config);
+  const { costs } = nearest;
+  return {
+    ...costs,
+    greedyAction: costs.greedyAction * weightRatio,
+    gradientStep: costs.gradientStep * (size(config) / size(nearest.config)),
+    targetUpdate: costs.targetUpdate * weightRatio,
+    qValidationState: costs.qValidationState * weightRatio,
+  };
 }
 
 /** The unit costs of a config's shape; an error when it was not calibrated (a bug, not a user mistake). */
@@ -274,6 +324,9 @@ export function estimateSweep(configs: ReadonlyArray<RunConfig & CostConfig>, ca
   return { totalSeconds: ownStart + schedule.totalSeconds, trialSeconds: work, endSeconds: schedule.endSeconds, concurrency, cores };
 }
 
+/** The plan lists the unit costs of this many shapes at most. */
+const SHAPES_LISTED = 8;
+
 function formatCost(seconds: number): string {
   if (seconds >= 0.1) return `${seconds.toFixed(2)} s`;
   if (seconds >= 1e-4) return `${(seconds * 1000).toFixed(2)} ms`;
@@ -282,20 +335,23 @@ function formatCost(seconds: number): string {
 
 /** How the estimate was made, for the plan: what was measured, and how trials share the cores. */
 export function describeEstimate(calibration: Calibration, estimate: SweepEstimate, trials: number): string[] {
-  const shapes = calibration.shapes.size;
+  const shapes = calibration.labels.size;
+  const scaled = calibration.shapes.size - shapes;
   const cores = Number.isFinite(estimate.cores) ? `${estimate.cores} core${estimate.cores === 1 ? '' : 's'}` : 'a core each';
   const lines = [
     `about ${formatDuration(estimate.totalSeconds)} for ${trials} trial${trials === 1 ? '' : 's'}, ${Math.min(estimate.concurrency, Math.max(1, trials))} at a time on ${cores}`
       + `${estimate.concurrency > estimate.cores ? ' (more trials than cores: each runs slower)' : ''}`,
-    `  calibrated ${shapes} shape${shapes === 1 ? '' : 's'} in ${calibration.seconds.toFixed(1)} s on this machine (load average ${calibration.loadAverage.toFixed(1)}): `
+    `  calibrated ${shapes} shape${shapes === 1 ? '' : 's'}${scaled > 0 ? ` (${scaled} more scaled from the nearest by network size x batch)` : ''} in ${calibration.seconds.toFixed(1)} s on this machine (load average ${calibration.loadAverage.toFixed(1)}): `
       + `trial start-up ${calibration.startupSeconds.toFixed(2)} s of CPU; evaluation episodes counted at their time limit`,
   ];
   if (Number.isFinite(estimate.cores) && calibration.loadAverage >= estimate.cores / 2) {
     lines.push(`  the machine is busy (load average ${calibration.loadAverage.toFixed(1)} on ${estimate.cores} cores): this assumes free cores, so expect longer`);
   }
-  for (const [key, costs] of calibration.shapes) {
-    lines.push(`  ${calibration.labels.get(key)}: ${formatCost(costs.gradientStep)}/gradient step, ${formatCost(costs.envStep + costs.greedyAction)}/env step`);
+  for (const [key, label] of [...calibration.labels].slice(0, SHAPES_LISTED)) {
+    const costs = calibration.shapes.get(key)!;
+    lines.push(`  ${label}: ${formatCost(costs.gradientStep)}/gradient step, ${formatCost(costs.envStep + costs.greedyAction)}/env step`);
   }
+  if (shapes > SHAPES_LISTED) lines.push(`  ... and ${shapes - SHAPES_LISTED} more shapes`);
   return lines;
 }
 
