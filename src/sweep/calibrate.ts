@@ -88,17 +88,13 @@ function cpuMs(): number {
   return (user + system) / 1000;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 /**
  * CPU seconds per call of `body` (one unit of work): calls in windows of growing size for
- * about `budgetMs` of wall time, the first quarter a warm-up for the JIT; the median window.
- * CPU time, because a trial's wall time on a free core is its CPU time, and a busy machine
- * must not change what one unit costs.
+ * about `budgetMs` of wall time, the first quarter a warm-up for the JIT; the fastest window.
+ * CPU time, because a trial's wall time on a free core is its CPU time; the fastest window,
+ * because other processes sharing the core's caches only ever make a window slower (a loaded
+ * machine read twice the cost from one moment to the next), and the loop a trial runs
+ * allocates nothing, so no window skips a collector's work that the trial would do.
  */
 function timePerCall(body: () => void, budgetMs: number): number {
   const start = performance.now();
@@ -116,7 +112,7 @@ function timePerCall(body: () => void, budgetMs: number): number {
       continue;
     }
     if (windowStart >= warmUntil) perCall.push(cpu / batch);
-    if (performance.now() >= end && perCall.length >= MIN_WINDOWS) return median(perCall) / 1000;
+    if (performance.now() >= end && perCall.length >= MIN_WINDOWS) return perCall.reduce((least, value) => Math.min(least, value), Infinity) / 1000;
   }
 }
 
