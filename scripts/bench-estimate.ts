@@ -174,7 +174,7 @@ for (const original of files) {
   const ok = run.code === 0 && ratio <= 1.5 && ratio >= 1 / 1.5;
   console.log(`${label}: actual ${formatDuration(run.seconds)} (${run.seconds.toFixed(1)} s, exit code ${run.code}), estimate ${estimate.totalSeconds.toFixed(1)} s, actual/estimate ${ratio.toFixed(2)} ${ok ? 'ok' : 'MISSED'}; load average ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)}`);
   const coreSeconds = estimate.trialSeconds.reduce((sum, seconds) => sum + seconds, 0);
-  console.log(`${label}: CPU time of the sweep and its trials ${run.cpuSeconds.toFixed(1)} s, estimated ${coreSeconds.toFixed(1)} s of one core for the trials (ratio ${(run.cpuSeconds / coreSeconds).toFixed(2)}; the load on the machine does not change it)`);
+  console.log(`${label}: CPU time of the sweep and its trials ${run.cpuSeconds.toFixed(1)} s, estimated ${coreSeconds.toFixed(1)} s of one core for the trials (ratio ${(run.cpuSeconds / coreSeconds).toFixed(2)}; less sensitive than wall time to other processes on the machine)`);
   console.log(timingSummary(`${label}: per trial`, await finishedTrials(trials, sweepDir, calibration, running, cores)));
   rows.push({ file: label, trials: trials.length, estimate: estimate.totalSeconds, actual: run.seconds, ok, load: [loadBefore, loadAfter], cpu: run.cpuSeconds, coreSeconds });
 }

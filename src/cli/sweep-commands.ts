@@ -21,7 +21,7 @@ import { ConfigError, suggestKey } from '../train/config.js';
 import { checkTrialCount, DEFAULT_TRIAL_LIMIT, expandSweep, sweptParameters, type Trial } from '../sweep/expand.js';
 import { type BatchExecutor, LocalExecutor, type TrialExecutor } from '../sweep/executor.js';
 import { SweepLockedError } from '../sweep/lock.js';
-import { calibrate, calibrateAndEstimate, describeEstimate, estimateSweep, etaModel } from '../sweep/calibrate.js';
+import { type Calibration, calibrate, describeEstimate, estimateSweep, etaModel } from '../sweep/calibrate.js';
 import { createView } from '../sweep/progress-view.js';
 import { collectResults, formatResults, writeResults } from '../sweep/results.js';
 import { writeReport } from '../sweep/report.js';
@@ -175,11 +175,11 @@ async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
   const concurrency = args.concurrency ?? spec.concurrency ?? (slurm ? undefined : os.availableParallelism());
   // A cluster gives each trial a core of its own.
   const cores = slurm ? Number.POSITIVE_INFINITY : os.availableParallelism();
-  const toRun = (await trialsToRun(trials, sweepDir)).map((trial) => trial.config);
+  const toRun = await trialsToRun(trials, sweepDir);
   // Every trial's shape: --force may rerun done ones.
   const calibration = await calibrate(trials.map((trial) => trial.config));
   const slots = concurrency ?? Math.max(1, toRun.length);
-  if (toRun.length > 0) io.out(`estimate: ${describeEstimate(calibration, estimateSweep(toRun, calibration, slots, cores), toRun.length).slice(0, 2).join('\n')}`);
+  io.out(estimateLines(toRun, trials.length - toRun.length, calibration, slots, cores).join('\n'));
   const view = createView(io.stdout, { plainIntervalSeconds: args.progressEvery, eta: etaModel(calibration, slots, cores) });
   const outcome = await runSweep({
     spec, trials, sweepDir, concurrency, retries: args.retries, force: args.force, view, executor,
@@ -217,13 +217,12 @@ async function trialsToRun(trials: Trial[], sweepDir: string): Promise<Trial[]> 
   return trials.filter((_, i) => states[i] !== 'done');
 }
 
-/** The time estimate of the trials still to run, calibrated on this machine, and how it was made. */
-async function estimateLines(trials: Trial[], sweepDir: string, concurrency: number, cores: number): Promise<string[]> {
-  const toRun = await trialsToRun(trials, sweepDir);
+/** How long the trials still to run will take (`calibration` covers their shapes), and how the estimate was made. */
+function estimateLines(toRun: Trial[], done: number, calibration: Calibration, concurrency: number, cores: number): string[] {
   if (toRun.length === 0) return ['estimate: nothing to run, every trial is done'];
-  const { calibration, estimate } = await calibrateAndEstimate(toRun.map((trial) => trial.config), concurrency, cores);
+  const estimate = estimateSweep(toRun.map((trial) => trial.config), calibration, concurrency, cores);
   const [first, ...rest] = describeEstimate(calibration, estimate, toRun.length);
-  return [`estimate: ${first}${toRun.length < trials.length ? ` (${trials.length - toRun.length} done)` : ''}`, ...rest];
+  return [`estimate: ${first}${done > 0 ? ` (${done} done)` : ''}`, ...rest];
 }
 
 /** The plan's text: a summary line and one row per trial. */
@@ -265,7 +264,9 @@ async function commandPlan(args: { file: string; logdir: string; concurrency?: n
   const sweepDir = path.join(args.logdir, spec.name);
   const trials = expandSweep(spec, { sweepDir });
   const concurrency = args.concurrency ?? spec.concurrency ?? os.availableParallelism();
-  const estimate = await estimateLines(trials, sweepDir, concurrency, os.availableParallelism());
+  const toRun = await trialsToRun(trials, sweepDir);
+  const calibration = await calibrate(toRun.map((trial) => trial.config));
+  const estimate = estimateLines(toRun, trials.length - toRun.length, calibration, concurrency, os.availableParallelism());
   io.out(await formatPlan(spec, trials, { sweepDir, estimate }));
   return 0;
 }
