@@ -63,6 +63,9 @@ function bar(fraction: number, width = 12): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
+/** Milliseconds a computed schedule serves unchanged state (one redraw's lines). */
+const SCHEDULE_REUSE_MS = 200;
+
 /** The state behind both renderings; exported for tests. */
 export class SweepProgress {
   readonly running = new Map<string, Running>();
@@ -75,6 +78,9 @@ export class SweepProgress {
   private readonly queued = new Map<string, number>();
   /** The speed factor of the latest trial that ended, for trials with none of their own yet. */
   private lastSpeedFactor: number | null = null;
+  /** Bumped by every change; the schedule is computed once per change and redraw, not once per line. */
+  private version = 0;
+  private cached: { version: number; at: number; schedule: { totalSeconds: number; trialSeconds: Map<string, number> } } | null = null;
   readonly startedAt: number;
 
   constructor(private readonly now: () => number = Date.now, private readonly model?: EtaModel) {
@@ -82,6 +88,7 @@ export class SweepProgress {
   }
 
   begin(toRun: readonly Trial[], skipped: number): void {
+    this.version++;
     this.total = toRun.length + skipped;
     this.skipped = skipped;
     this.done = skipped;
@@ -91,6 +98,7 @@ export class SweepProgress {
   }
 
   started(trial: Trial, attempt: number): void {
+    this.version++;
     this.queued.delete(trial.name);
     this.running.set(trial.name, {
       trial, attempt, startedAt: this.now(), step: 0, total: trial.config.steps, stepsPerSecond: null, evalReturn: null, speedFactor: null,
@@ -100,6 +108,7 @@ export class SweepProgress {
   message(trial: Trial, message: RunProgressMessage): void {
     const run = this.running.get(trial.name);
     if (!run) return;
+    this.version++;
     switch (message.type) {
       case 'started':
         run.total = message.totalSteps;
@@ -124,6 +133,7 @@ export class SweepProgress {
   }
 
   ended(trial: Trial, state: 'done' | 'failed' | 'interrupted' | 'retrying'): void {
+    this.version++;
     const run = this.running.get(trial.name);
     this.running.delete(trial.name);
     if (run?.speedFactor != null) this.lastSpeedFactor = run.speedFactor;
@@ -145,6 +155,8 @@ export class SweepProgress {
   private schedule(): { totalSeconds: number; trialSeconds: Map<string, number> } | null {
     const model = this.model;
     if (!model) return null;
+    const at = this.now();
+    if (this.cached?.version === this.version && at - this.cached.at < SCHEDULE_REUSE_MS) return this.cached.schedule;
     const runs = [...this.running.values()];
     const known = runs.map((run) => run.speedFactor).filter((factor): factor is number => factor !== null);
     const typical = known.length > 0 ? known.reduce((sum, factor) => sum + factor, 0) / known.length : this.lastSpeedFactor ?? 1;
@@ -157,8 +169,10 @@ export class SweepProgress {
       return (remainingWorkSeconds(config, envShapeOf(config.env), costs, run.step) + startupLeft) * (run.speedFactor ?? typical);
     });
     for (const seconds of this.queued.values()) work.push(seconds * typical);
-    const schedule = shareCores(work, model.concurrency, model.cores);
-    return { totalSeconds: schedule.totalSeconds, trialSeconds: new Map(runs.map((run, i) => [run.trial.name, schedule.endSeconds[i]!])) };
+    const shared = shareCores(work, model.concurrency, model.cores);
+    const schedule = { totalSeconds: shared.totalSeconds, trialSeconds: new Map(runs.map((run, i) => [run.trial.name, shared.endSeconds[i]!])) };
+    this.cached = { version: this.version, at, schedule };
+    return schedule;
   }
 
   /** Seconds to finish the sweep (NaN without a cost model). */
