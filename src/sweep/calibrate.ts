@@ -1,7 +1,7 @@
 /**
  * Calibration: what each unit of a trial's work (src/sweep/cost-model.ts) costs on this
  * machine, measured in this process for every distinct shape of trial (env, network, batch,
- * loss, engine, buffer) with the same code a trial runs — a few hundred milliseconds each —
+ * loss, engine) with the same code a trial runs — a few hundred milliseconds each —
  * plus one real process start-up and one real checkpoint write in a temporary folder.
  * Nothing under the logdir is touched.
  */
@@ -79,8 +79,9 @@ const hasSchedstat = ((): boolean => {
 
 /**
  * CPU milliseconds of this process's main thread (elsewhere than Linux: of the process).
- * Unlike the wall clock, other processes on the machine do not inflate it; unlike the
- * process's time, neither do the compiler and GC threads still busy with loading modules.
+ * Other processes on the machine inflate it far less than the wall clock (only through the
+ * caches they share); unlike the process's time, the compiler and GC threads still busy with
+ * loading modules do not count.
  */
 function cpuMs(): number {
   if (hasSchedstat) return Number(readFileSync(MAIN_THREAD_SCHEDSTAT, 'utf8').split(' ')[0]) / 1e6;
@@ -143,14 +144,12 @@ async function measureShape(config: RunConfig, budgetMs: number): Promise<ShapeC
     const stateCount = states.length / env.observationSize;
     const qValues = new Float32Array(stateCount * env.actionCount);
     const qValidationState = timePerCall(() => learner.qValues(states, stateCount, qValues), budgetMs * 0.05) / stateCount;
-    let gifFrame = 0;
-    if (config.evalGif) {
-      const gifEnv = agentEnv(makeEnv(config.env), config.observationScaling);
-      // The same seed and weights give the same episode every time: frames per call are constant.
-      // A few frames per episode are enough to time one (and keep the calibration short).
-      const record = (): number => recordEpisode(learner, gifEnv, { ...EVAL_GIF_OPTIONS, maxFrames: 8, seed: config.seed }).frames;
-      gifFrame = timePerCall(record, budgetMs * 0.2) / record();
-    }
+    // Measured whether this config draws GIFs or not: another one of the same shape may.
+    const gifEnv = agentEnv(makeEnv(config.env), config.observationScaling);
+    // The same seed and weights give the same episode every time, so frames per call are
+    // constant; a few frames per episode are enough to time one (and keep this short).
+    const record = (): number => recordEpisode(learner, gifEnv, { ...EVAL_GIF_OPTIONS, maxFrames: 8, seed: config.seed }).frames;
+    const gifFrame = timePerCall(record, budgetMs * 0.2) / record();
     return { envStep: envStepCost, greedyAction, gradientStep, targetUpdate, qValidationState, gifFrame };
   } finally {
     learner.dispose();
