@@ -9,8 +9,9 @@
  * work. The output says so on every line. Full runs take long (sweeps/cartpole.yaml ~17 min on
  * 2 quiet cores).
  *
- * Before running, a sweep folder that already exists under --logdir (e.g. runs/ from an earlier
- * `sweep run`) has its finished trials' wall times set against the estimate for each.
+ * Before running, a sweep folder of the file that already exists under --existing (default runs/,
+ * from an earlier `sweep run`) has its finished trials' wall times set against the estimate for
+ * each. The runs themselves go to --logdir (default: a temporary folder, removed at the end).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -18,7 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { type Calibration, calibrateAndEstimate, costsOf } from '../src/sweep/calibrate.js';
+import { type Calibration, calibrate, calibrateAndEstimate, costsOf } from '../src/sweep/calibrate.js';
 import { envShapeOf, sharingSlowdown, trialSeconds } from '../src/sweep/cost-model.js';
 import { tsxExecArgv } from '../src/sweep/executor.js';
 import { expandSweep, type Trial } from '../src/sweep/expand.js';
@@ -35,6 +36,7 @@ const { values, positionals } = parseArgs({
   options: {
     scale: { type: 'string', default: '1' },
     logdir: { type: 'string' },
+    existing: { type: 'string', default: 'runs' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -145,12 +147,24 @@ const variant = scale === 1 ? 'full sweeps' : `scaled-down variants: steps and t
 console.log(`bench:estimate ${new Date().toISOString()}: ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}`);
 console.log(`${variant}; logdir ${logdir}`);
 
+/** The finished trials of an earlier full run of a sweep file, each against its estimate. */
+async function reportExisting(spec: SweepSpec, sweepDir: string): Promise<void> {
+  if (!existsSync(sweepDir)) return;
+  const trials = expandSweep(spec, { sweepDir });
+  const running = Math.min(spec.concurrency ?? cores, trials.length);
+  const calibration = await calibrate(trials.map((trial) => trial.config));
+  const timings = await finishedTrials(trials, sweepDir, calibration, running, cores);
+  console.log(timingSummary(`${spec.file}: earlier run in ${sweepDir} (counted as ${running} at a time, the file's concurrency)`, timings));
+}
+
 const rows: Row[] = [];
 for (const original of files) {
+  const label = `${original}${scale < 1 ? ` (x${scale})` : ''}`;
+  const originalSpec = await loadSweepSpec(original);
+  await reportExisting(originalSpec, path.join(values.existing, originalSpec.name));
   let file = original;
   if (scale < 1) {
-    const spec = await loadSweepSpec(original);
-    const batchSize = expandSweep(spec, { sweepDir: logdir })[0]?.config.batchSize ?? defaultRunConfig().batchSize;
+    const batchSize = expandSweep(originalSpec, { sweepDir: logdir })[0]?.config.batchSize ?? defaultRunConfig().batchSize;
     file = path.join(logdir, `${path.basename(original, '.yaml')}-x${scale}.yaml`);
     await fs.writeFile(file, scaledSweep(await fs.readFile(original, 'utf8'), scale, batchSize));
   }
@@ -159,13 +173,11 @@ for (const original of files) {
   const trials = expandSweep(spec, { sweepDir });
   const concurrency = spec.concurrency ?? cores;
   const running = Math.min(concurrency, trials.length);
-  const { calibration, estimate } = await calibrateAndEstimate(trials.map((trial) => trial.config), concurrency, cores);
-  const label = `${original}${scale < 1 ? ` (x${scale})` : ''}`;
   if (existsSync(sweepDir)) {
-    console.log(timingSummary(`${label}: existing ${sweepDir}`, await finishedTrials(trials, sweepDir, calibration, running, cores)));
-    console.log(`${label}: ${sweepDir} exists; runs only what is not done there, so its wall time is not comparable: skipped (remove it or pass another --logdir)`);
+    console.log(`${label}: ${sweepDir} exists; a run would do only what is not done there, so its wall time would not compare: skipped (remove it or pass another --logdir)`);
     continue;
   }
+  const { calibration, estimate } = await calibrateAndEstimate(trials.map((trial) => trial.config), concurrency, cores);
   console.log(`${label}: ${trials.length} trials, ${running} at a time; estimate ${formatDuration(estimate.totalSeconds)} (calibrated in ${calibration.seconds.toFixed(1)} s); running...`);
   const loadBefore = os.loadavg()[0]!;
   const run = await runSweep(file, logdir, path.join(logdir, `${spec.name}.log`));
