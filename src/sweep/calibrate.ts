@@ -61,12 +61,10 @@ export function shapeLabel(config: ShapeConfig): string {
   return `${config.env} ${config.hiddenLayers.join('x') || 'linear'} batch ${config.batchSize}${config.doubleDqn ? ' double' : ''}${engine === 'fused' ? '' : ` ${engine}`}`;
 }
 
-/** Measuring windows last at least this much CPU time, so reading the clock costs next to nothing. */
-const WINDOW_MS = 2;
-/** Windows measured after the warm-up, at the least. */
-const MIN_WINDOWS = 3;
+/** At least this much CPU time is measured per unit, so the clock's granularity stays a small part of it. */
+const MIN_MEASURED_CPU_MS = 40;
 
-/** Linux: the main thread's own CPU time in ns (first field), precise to the nanosecond. */
+/** Linux: the main thread's own CPU time, in ns (first field). */
 const MAIN_THREAD_SCHEDSTAT = `/proc/${process.pid}/task/${process.pid}/schedstat`;
 const hasSchedstat = ((): boolean => {
   try {
@@ -78,10 +76,10 @@ const hasSchedstat = ((): boolean => {
 })();
 
 /**
- * CPU milliseconds of this process's main thread (elsewhere than Linux: of the process).
- * Other processes on the machine inflate it far less than the wall clock (only through the
- * caches they share); unlike the process's time, the compiler and GC threads still busy with
- * loading modules do not count.
+ * CPU milliseconds of this process's main thread (elsewhere than Linux: of the whole
+ * process). The compiler and GC threads, still busy after the modules load, do not count,
+ * and other processes on the machine inflate it far less than the wall clock. It moves only
+ * at scheduler ticks (a few ms), so only long spans of it are read.
  */
 function cpuMs(): number {
   if (hasSchedstat) return Number(readFileSync(MAIN_THREAD_SCHEDSTAT, 'utf8').split(' ')[0]) / 1e6;
@@ -90,30 +88,29 @@ function cpuMs(): number {
 }
 
 /**
- * CPU seconds per call of `body` (one unit of work): calls in windows of growing size for
- * about `budgetMs` of wall time, the first quarter a warm-up for the JIT; the fastest window.
- * CPU time, because a trial's wall time on a free core is its CPU time; the fastest window,
- * because other processes sharing the core's caches only ever make a window slower (a loaded
- * machine read twice the cost from one moment to the next), and the loop a trial runs
- * allocates nothing, so no window skips a collector's work that the trial would do.
+ * CPU seconds per call of `body` (one unit of work), averaged over about `budgetMs` of wall
+ * time after a warm-up of a quarter of it for the JIT, and over at least MIN_MEASURED_CPU_MS of
+ * CPU time (longer on a busy machine). CPU time, because a trial's wall time on a free core is
+ * its CPU time.
  */
 function timePerCall(body: () => void, budgetMs: number): number {
-  const start = performance.now();
-  const warmUntil = start + budgetMs / 4;
-  const end = start + budgetMs;
+  const warmUntil = performance.now() + budgetMs / 4;
+  while (performance.now() < warmUntil) body();
+  const end = performance.now() + (budgetMs * 3) / 4;
+  const cpuStart = cpuMs();
+  let calls = 0;
   let batch = 1;
-  const perCall: number[] = [];
   for (;;) {
-    const windowStart = performance.now();
-    const cpuStart = cpuMs();
+    const batchStart = performance.now();
     for (let i = 0; i < batch; i++) body();
-    const cpu = cpuMs() - cpuStart;
-    if (cpu < WINDOW_MS) {
-      batch *= 2;
-      continue;
+    calls += batch;
+    const now = performance.now();
+    // Read the clocks about every millisecond: cheap next to the work, fine enough for the budget.
+    if (now - batchStart < 1) batch *= 2;
+    if (now >= end) {
+      const cpu = cpuMs() - cpuStart;
+      if (cpu >= MIN_MEASURED_CPU_MS) return cpu / calls / 1000;
     }
-    if (windowStart >= warmUntil) perCall.push(cpu / batch);
-    if (performance.now() >= end && perCall.length >= MIN_WINDOWS) return perCall.reduce((least, value) => Math.min(least, value), Infinity) / 1000;
   }
 }
 
