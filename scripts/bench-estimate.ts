@@ -1,17 +1,17 @@
 /**
- * `npm run bench:estimate -- [files...] [--scale F] [--logdir DIR] [--keep]`: for each sweep file
+ * `npm run bench:estimate -- [files...] [--scale F] [--logdir DIR | --keep] [--existing DIR]`: for each sweep file
  * (default: sweeps/*.yaml and sweeps/presets/*.yaml), the estimate `sweep plan` prints, the
  * real wall time of `sweep run` on it, and their ratio (target: within a factor 1.5).
  *
  * --scale F (0 < F < 1) runs a scaled-down variant instead: `steps` and `trainStart` times F
  * (trainStart kept at least batchSize), everything else as in the file — the same networks,
  * batches, training schedule, evaluation and checkpoint periods — so each trial does F of the
- * work. The output says so on every line. Full runs take long (sweeps/cartpole.yaml ~17 min on
- * 2 quiet cores).
+ * work. The output says so on every line. Full runs of every file take about an hour on 2 cores.
  *
  * Before running, a sweep folder of the file that already exists under --existing (default runs/,
  * from an earlier `sweep run`) has its finished trials' wall times set against the estimate for
- * each. The runs themselves go to --logdir (default: a temporary folder, removed at the end).
+ * each. The runs themselves go to --logdir (default: a temporary folder, removed at the end
+ * unless --keep).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
