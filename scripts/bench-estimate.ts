@@ -6,7 +6,7 @@
  * --scale F (0 < F < 1) runs a scaled-down variant instead: `steps` and `trainStart` times F
  * (trainStart kept at least batchSize), everything else as in the file — the same networks,
  * batches, training schedule, evaluation and checkpoint periods — so each trial does F of the
- * work. The output says so on every line. Full runs of every file take about an hour on 2 cores.
+ * work. The output says so on every line. Full runs take long: tens of minutes per file on 2 cores.
  *
  * Before running, a sweep folder of the file that already exists under --existing (default runs/,
  * from an earlier `sweep run`) has its finished trials' wall times set against the estimate for
