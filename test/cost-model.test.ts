@@ -21,7 +21,7 @@ import { defaultRunConfig, type RunConfig } from '../src/train/config.js';
 /** Round unit costs, so expected values can be worked out by hand. */
 const COSTS: UnitCosts = {
   envStep: 1e-6, greedyAction: 2e-6, gradientStep: 1e-4, targetUpdate: 1e-6, qValidationState: 1e-6,
-  gifFrame: 1e-3, checkpointByte: 1e-9, startup: 1,
+  gifFrame: 1e-3, checkpointByte: 1e-9, startup: 1, neighbourSlowdown: 1,
 };
 
 const config = (overrides: Partial<RunConfig> = {}): RunConfig => ({ ...defaultRunConfig(), env: 'CartPole-v1', ...overrides });
@@ -94,6 +94,17 @@ describe('cost model', () => {
     expect(uneven.endSeconds).to.deep.equal([30, 10, 20]);
     expect(uneven.totalSeconds).to.equal(30);
     expect(shareCores([], 2, 2).totalSeconds).to.equal(0);
+  });
+
+  it('trials side by side slow each other by their measured neighbour slowdown, a trial alone does not', () => {
+    expect(shareCores([10, 10], 2, 2, [1.5, 1.5]).endSeconds).to.deep.equal([15, 15]);
+    expect(shareCores([10], 2, 2, [1.5]).totalSeconds).to.equal(10);
+    // The first goes at half speed beside the second; both end at 20.
+    expect(shareCores([10, 20], 2, 2, [2, 1]).endSeconds).to.deep.equal([20, 20]);
+    // Once the first has ended, the last runs alone at full speed: 10 at half speed, then 5 more alone.
+    const tail = shareCores([10, 10, 10], 2, 2, [2, 2, 2]);
+    expect(tail.endSeconds[0]).to.equal(20);
+    expect(tail.totalSeconds).to.equal(30);
   });
 
   it('a running trial\'s speed is measured against what the model says its interval costs', () => {
@@ -189,6 +200,7 @@ describe('calibration', function () {
       for (const costs of calibration.shapes.values()) {
         for (const [unit, value] of Object.entries(costs)) {
           if (unit === 'startup') expect(value).to.equal(0);
+          else if (unit === 'neighbourSlowdown') expect(value).to.be.at.least(1).and.below(Infinity);
           else expect(value, unit).to.be.greaterThan(0).and.lessThan(1);
         }
       }
@@ -264,7 +276,7 @@ describe('sweep plan estimate', function () {
       expect(code, text).to.equal(0);
       expect(text).to.match(/^estimate: about \d+s for 4 trials, 3 at a time on \d+ cores?/m);
       expect(text).to.match(/^ {2}calibrated 1 shape in [\d.]+ s on this machine \(load average [\d.]+\): trial start-up [\d.]+ s of CPU/m);
-      expect(text).to.match(/^ {2}CartPole-v1 32x32 batch 64: [\d.]+ (µs|ms|s)\/gradient step, [\d.]+ (µs|ms|s)\/env step$/m);
+      expect(text).to.match(/^ {2}CartPole-v1 32x32 batch 64: [\d.]+ (µs|ms|s)\/gradient step(, x[\d.]+ beside another trial)?, [\d.]+ (µs|ms|s)\/env step$/m);
       expect(readdirSync(logdir)).to.deep.equal([]);
     } finally {
       rmSync(logdir, { recursive: true, force: true });

@@ -2,13 +2,15 @@
  * Calibration: what each unit of a trial's work (src/sweep/cost-model.ts) costs on this
  * machine, measured in this process for every distinct shape of trial (env, network, batch,
  * loss, engine) with the same code a trial runs — a few hundred milliseconds each —
- * plus one real process start-up and one real checkpoint write in a temporary folder.
+ * plus one real process start-up, one real checkpoint write in a temporary folder, and each
+ * shape's gradient step timed again beside a second process training the same shape.
  * Nothing under the logdir is touched.
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createLearner, resolveEngine } from '../agent/index.js';
 import { ReplayBuffer } from '../agent/replay-buffer.js';
 import { envSpec, makeEnv } from '../envs/index.js';
@@ -25,7 +27,7 @@ import { formatDuration } from './progress-view.js';
 import { readTrialConfig } from './status.js';
 
 /** Per shape: seconds of one core for each unit of work except the start-up and checkpoints, which are per machine. */
-type ShapeCosts = Omit<UnitCosts, 'startup' | 'checkpointByte'>;
+type ShapeCosts = Omit<UnitCosts, 'startup' | 'checkpointByte' | 'neighbourSlowdown'>;
 
 export interface Calibration {
   /** Unit costs per shape key (see shapeKey). */
@@ -119,6 +121,35 @@ function timePerCall(body: () => void, budgetMs: number): number {
   }
 }
 
+/** A learner of `config`'s shape and a replay buffer to train it from, as a trial has them. */
+async function gradientStepBench(config: RunConfig): Promise<{ step: () => void; dispose: () => void }> {
+  const env = agentEnv(makeEnv(config.env), config.observationScaling);
+  const learner = await createLearner(learnerOptions(config, env.observationSize, env.actionCount), config.engine);
+  const replay = new ReplayBuffer(config.bufferSize, env.observationSize);
+  const rng = new Rng(config.seed);
+  let observation = env.reset({ seed: config.seed });
+  while (replay.size < Math.min(config.bufferSize, 4 * config.batchSize)) {
+    const action = rng.nextInt(env.actionCount);
+    const next = env.step(action);
+    replay.add(observation, action, next.reward, next.observation, next.terminated);
+    observation = next.terminated || next.truncated ? env.reset() : next.observation;
+  }
+  const batch = replay.allocateBatch(config.batchSize);
+  return { step: () => { learner.trainStep(replay.sample(rng, batch)); }, dispose: () => learner.dispose() };
+}
+
+/** How many times slower a gradient step of `config`'s shape goes while the neighbour trains the same shape (>= 1). */
+async function measureNeighbourSlowdown(neighbour: Neighbour, config: RunConfig, budgetMs: number): Promise<number> {
+  const bench = await gradientStepBench(config);
+  try {
+    const alone = timePerCall(bench.step, budgetMs);
+    const beside = await neighbour.beside(config, budgetMs * 1.5, () => timePerCall(bench.step, budgetMs));
+    return Math.max(1, beside / alone);
+  } finally {
+    bench.dispose();
+  }
+}
+
 /** Measures one shape with the code a trial runs: the env, the replay buffer, the learner, the GIF recorder. */
 async function measureShape(config: RunConfig, budgetMs: number): Promise<ShapeCosts> {
   const env = agentEnv(makeEnv(config.env), config.observationScaling);
@@ -203,6 +234,51 @@ async function measureStartup(envId: string): Promise<number> {
   }
 }
 
+/** A child process that trains a shape beside the calibration (src/sweep/calibrate-neighbour.ts). */
+class Neighbour {
+  private readonly child: ChildProcess;
+  private readonly messages: string[] = [];
+  private waiting: (() => void) | null = null;
+  private failure: Error | null = null;
+
+  constructor() {
+    const entry = fileURLToPath(new URL('./calibrate-neighbour.ts', import.meta.url));
+    this.child = fork(entry, [], { execArgv: tsxExecArgv(), env: { ...process.env, ...SINGLE_THREAD_ENV }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let stderr = '';
+    this.child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    this.child.on('message', (message: string) => { this.messages.push(message); this.waiting?.(); });
+    this.child.on('exit', (code) => {
+      this.failure ??= new Error(`the calibration's neighbour process ended (code ${code}): ${stderr.trim()}`);
+      this.waiting?.();
+    });
+    this.child.on('error', (error) => { this.failure = error; this.waiting?.(); });
+  }
+
+  private async next(expected: string): Promise<void> {
+    while (this.messages.length === 0) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => { this.waiting = resolve; });
+      this.waiting = null;
+    }
+    const message = this.messages.shift();
+    if (message !== expected) throw new Error(`the calibration's neighbour said ${String(message)}, expected ${expected}`);
+  }
+
+  /** Runs `measure` while the neighbour trains `config`'s shape. */
+  async beside<T>(config: RunConfig, ms: number, measure: () => T): Promise<T> {
+    this.child.send({ config, ms });
+    await this.next('ready');
+    const result = measure();
+    await this.next('done');
+    return result;
+  }
+
+  close(): void {
+    this.failure ??= new Error('closed');
+    if (this.child.connected) this.child.disconnect();
+  }
+}
+
 /** Milliseconds of measurement per shape. */
 export const SHAPE_BUDGET_MS = 250;
 /** A checkpoint of this size is written once to time the disk. */
@@ -213,6 +289,8 @@ export interface CalibrateOptions {
   shapeBudgetMs?: number;
   /** Time a real process start-up (default true). */
   measureStartup?: boolean;
+  /** Time gradient steps again beside another trial, when the machine has two cores or more (default true). */
+  measureNeighbours?: boolean;
 }
 
 /** Measures the unit costs of every distinct shape among `configs`. */
@@ -220,27 +298,34 @@ export async function calibrate(configs: readonly RunConfig[], options: Calibrat
   const start = performance.now();
   const budgetMs = options.shapeBudgetMs ?? SHAPE_BUDGET_MS;
   const loadAverage = os.loadavg()[0] ?? 0;
-  const startupSeconds = options.measureStartup === false || !configs[0] ? 0 : await measureStartup(configs[0].env);
-  const checkpointByte = configs.some((config) => config.checkpointEvery > 0 && config.checkpointEvery < config.steps)
-    ? await measureCheckpointByte(CHECKPOINT_PROBE_BYTES) : 0;
-  const distinct = new Map<string, RunConfig>();
-  for (const config of configs) if (!distinct.has(shapeKey(config))) distinct.set(shapeKey(config), config);
-  const toMeasure = shapesToMeasure([...distinct.values()]);
-  const shapes = new Map<string, UnitCosts>();
-  const labels = new Map<string, string>();
-  // The first shape would otherwise pay for compiling the engine's loops, which every shape shares.
-  if (toMeasure[0]) await measureShape(toMeasure[0], budgetMs);
-  const measured: Array<{ config: RunConfig; costs: UnitCosts }> = [];
-  for (const config of toMeasure) {
-    const costs = { ...await measureShape(config, budgetMs), checkpointByte, startup: startupSeconds };
-    measured.push({ config, costs });
-    shapes.set(shapeKey(config), costs);
-    labels.set(shapeKey(config), shapeLabel(config));
+  // Started first, so it has loaded by the time the shapes are measured.
+  const neighbour = options.measureNeighbours !== false && os.availableParallelism() >= 2 && configs.length > 0 ? new Neighbour() : null;
+  try {
+    const startupSeconds = options.measureStartup === false || !configs[0] ? 0 : await measureStartup(configs[0].env);
+    const checkpointByte = configs.some((config) => config.checkpointEvery > 0 && config.checkpointEvery < config.steps)
+      ? await measureCheckpointByte(CHECKPOINT_PROBE_BYTES) : 0;
+    const distinct = new Map<string, RunConfig>();
+    for (const config of configs) if (!distinct.has(shapeKey(config))) distinct.set(shapeKey(config), config);
+    const toMeasure = shapesToMeasure([...distinct.values()]);
+    const shapes = new Map<string, UnitCosts>();
+    const labels = new Map<string, string>();
+    // The first shape would otherwise pay for compiling the engine's loops, which every shape shares.
+    if (toMeasure[0]) await measureShape(toMeasure[0], budgetMs);
+    const measured: Array<{ config: RunConfig; costs: UnitCosts }> = [];
+    for (const config of toMeasure) {
+      const neighbourSlowdown = neighbour ? await measureNeighbourSlowdown(neighbour, config, budgetMs * 0.4) : 1;
+      const costs = { ...await measureShape(config, budgetMs), checkpointByte, startup: startupSeconds, neighbourSlowdown };
+      measured.push({ config, costs });
+      shapes.set(shapeKey(config), costs);
+      labels.set(shapeKey(config), shapeLabel(config));
+    }
+    for (const [key, config] of distinct) {
+      if (!shapes.has(key)) shapes.set(key, scaledFromNearest(config, measured));
+    }
+    return { shapes, labels, seconds: (performance.now() - start) / 1000, startupSeconds, loadAverage };
+  } finally {
+    neighbour?.close();
   }
-  for (const [key, config] of distinct) {
-    if (!shapes.has(key)) shapes.set(key, scaledFromNearest(config, measured));
-  }
-  return { shapes, labels, seconds: (performance.now() - start) / 1000, startupSeconds, loadAverage };
 }
 
 /** At most this many shapes are measured; the others are scaled from the nearest measured one. */
@@ -315,7 +400,7 @@ export async function calibrateAndEstimate(
 /** The wall time of `configs` run in order, `concurrency` at a time on `cores` cores. */
 export function estimateSweep(configs: ReadonlyArray<RunConfig & CostConfig>, calibration: Calibration, concurrency: number, cores: number): SweepEstimate {
   const work = configs.map((config) => trialSeconds(config, envShapeOf(config.env), costsOf(calibration, config)));
-  const schedule = shareCores(work, concurrency, cores);
+  const schedule = shareCores(work, concurrency, cores, configs.map((config) => costsOf(calibration, config).neighbourSlowdown));
   // `sweep run` starts as a trial does, and calibrates as this estimate did.
   const ownStart = calibration.startupSeconds + calibration.seconds;
   return { totalSeconds: ownStart + schedule.totalSeconds, trialSeconds: work, endSeconds: schedule.endSeconds, concurrency, cores };
@@ -346,7 +431,8 @@ export function describeEstimate(calibration: Calibration, estimate: SweepEstima
   }
   for (const [key, label] of [...calibration.labels].slice(0, SHAPES_LISTED)) {
     const costs = calibration.shapes.get(key)!;
-    lines.push(`  ${label}: ${formatCost(costs.gradientStep)}/gradient step, ${formatCost(costs.envStep + costs.greedyAction)}/env step`);
+    const beside = estimate.concurrency > 1 && costs.neighbourSlowdown > 1 ? `, x${costs.neighbourSlowdown.toFixed(2)} beside another trial` : '';
+    lines.push(`  ${label}: ${formatCost(costs.gradientStep)}/gradient step${beside}, ${formatCost(costs.envStep + costs.greedyAction)}/env step`);
   }
   if (shapes > SHAPES_LISTED) lines.push(`  ... and ${shapes - SHAPES_LISTED} more shapes`);
   return lines;
@@ -372,7 +458,7 @@ export class RunningTrialEtas {
     if (!saved) return null;
     const config: RunConfig = { ...defaultRunConfig(), ...saved };
     const key = shapeKey(config);
-    if (!this.calibrations.has(key)) this.calibrations.set(key, calibrate([config], { measureStartup: false }));
+    if (!this.calibrations.has(key)) this.calibrations.set(key, calibrate([config], { measureStartup: false, measureNeighbours: false }));
     const calibration = await this.calibrations.get(key)!;
     return runningTrialEtaSeconds(config, envShapeOf(config.env), costsOf(calibration, config), { step: report.step, stepsPerSecond: report.stepsPerSecond });
   }

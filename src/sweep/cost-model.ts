@@ -54,6 +54,11 @@ export interface UnitCosts {
   checkpointByte: number;
   /** Starting the trial's process and shutting it down (Node, tsx, imports, run folder). */
   startup: number;
+  /**
+   * How many times slower the trial goes with another trial on the next core (>= 1): they
+   * share caches and execution units. 1 when not measured.
+   */
+  neighbourSlowdown: number;
 }
 
 /** Counts of work for a range of steps of one trial. */
@@ -208,9 +213,10 @@ export interface Schedule {
 /**
  * Wall time of trials that need `work[i]` seconds of one core each, started in order as slots
  * free up, at most `concurrency` at once, on `cores` cores shared evenly among the running
- * ones (more trials than cores does not go faster: each slows down by running/cores).
+ * ones (more trials than cores does not go faster: each slows down by running/cores), each
+ * also `neighbourSlowdown[i]` times slower while another trial runs beside it.
  */
-export function shareCores(work: readonly number[], concurrency: number, cores: number): Schedule {
+export function shareCores(work: readonly number[], concurrency: number, cores: number, neighbourSlowdown: readonly number[] = []): Schedule {
   const endSeconds = new Array<number>(work.length).fill(0);
   const slots = Math.max(1, Math.min(concurrency, work.length));
   const left = new Map<number, number>();
@@ -224,14 +230,16 @@ export function shareCores(work: readonly number[], concurrency: number, cores: 
   };
   fill();
   while (left.size > 0) {
-    const slowdown = sharingSlowdown(left.size, cores);
-    let soonest = Infinity;
-    for (const remaining of left.values()) soonest = Math.min(soonest, remaining);
-    const elapsed = soonest * slowdown;
+    const sharing = sharingSlowdown(left.size, cores);
+    // Seconds of one core each running trial gets per wall second.
+    const rate = (index: number): number => 1 / (sharing * (left.size > 1 ? Math.max(1, neighbourSlowdown[index] ?? 1) : 1));
+    let elapsed = Infinity;
+    for (const [index, remaining] of left) elapsed = Math.min(elapsed, remaining / rate(index));
+    const rates = new Map([...left.keys()].map((index) => [index, rate(index)]));
     now += elapsed;
     for (const [index, remaining] of left) {
-      const after = remaining - soonest;
-      if (after <= 1e-12) {
+      const after = remaining - elapsed * rates.get(index)!;
+      if (after <= 1e-9 * Math.max(1, work[index]!)) {
         left.delete(index);
         endSeconds[index] = now;
       } else {

@@ -75,7 +75,7 @@ export class SweepProgress {
   failed = 0;
   interrupted = 0;
   /** The trials not started yet, in start order, with one core's seconds each by the cost model. */
-  private readonly queued = new Map<string, number>();
+  private readonly queued = new Map<string, { trial: Trial; seconds: number }>();
   /** The speed factor of the latest trial that ended, for trials with none of their own yet. */
   private lastSpeedFactor: number | null = null;
   /** Bumped by every change; the schedule is computed once per change and redraw, not once per line. */
@@ -93,7 +93,7 @@ export class SweepProgress {
     this.skipped = skipped;
     this.done = skipped;
     for (const trial of toRun) {
-      this.queued.set(trial.name, this.model ? trialSeconds(trial.config, envShapeOf(trial.config.env), this.model.costsOf(trial.config)) : NaN);
+      this.queued.set(trial.name, { trial, seconds: this.model ? trialSeconds(trial.config, envShapeOf(trial.config.env), this.model.costsOf(trial.config)) : NaN });
     }
   }
 
@@ -119,8 +119,10 @@ export class SweepProgress {
         run.stepsPerSecond = message.stepsPerSecond;
         if (this.model) {
           const { config } = trial;
-          const sharing = sharingSlowdown(this.running.size, this.model.cores);
-          run.speedFactor = observedSpeedFactor(config, envShapeOf(config.env), this.model.costsOf(config), message, sharing) ?? run.speedFactor;
+          const costs = this.model.costsOf(config);
+          // The slowdown the schedule models (sharing the cores, a neighbour beside) is not the trial's own.
+          const modelled = sharingSlowdown(this.running.size, this.model.cores) * (this.running.size > 1 ? costs.neighbourSlowdown : 1);
+          run.speedFactor = observedSpeedFactor(config, envShapeOf(config.env), costs, message, modelled) ?? run.speedFactor;
         }
         break;
       case 'evaluation':
@@ -168,8 +170,10 @@ export class SweepProgress {
       const startupLeft = run.speedFactor === null ? Math.max(0, costs.startup - (this.now() - run.startedAt) / 1000 / sharing) : 0;
       return (remainingWorkSeconds(config, envShapeOf(config.env), costs, run.step) + startupLeft) * (run.speedFactor ?? typical);
     });
-    for (const seconds of this.queued.values()) work.push(seconds * typical);
-    const shared = shareCores(work, model.concurrency, model.cores);
+    for (const { seconds } of this.queued.values()) work.push(seconds * typical);
+    const neighbours = [...runs.map((run) => run.trial), ...[...this.queued.values()].map((queued) => queued.trial)]
+      .map((trial) => model.costsOf(trial.config).neighbourSlowdown);
+    const shared = shareCores(work, model.concurrency, model.cores, neighbours);
     const schedule = { totalSeconds: shared.totalSeconds, trialSeconds: new Map(runs.map((run, i) => [run.trial.name, shared.endSeconds[i]!])) };
     this.cached = { version: this.version, at, schedule };
     return schedule;
