@@ -181,6 +181,9 @@ function catalogue(): BadInput[] {
     { what: 'a sweep flag with a trailing hyphen', call: () => sweep('plan', file('nope.yaml'), '--concurrency-', '2'), message: /^error: unknown flag --concurrency- \(did you mean --concurrency\?\)$/m },
     { what: 'a sweep flag spelt so that yargs folds it onto an option', call: () => sweep('run', file('nope.yaml'), '--poll-Seconds', '5', '--logdir', logdir), message: /^error: unknown flag --poll-Seconds \(did you mean --poll-seconds\?\)$/m },
     { what: 'a sweep flag with a trailing hyphen, on an option with a hyphen', call: () => sweep('run', file('nope.yaml'), '--progress-every-', '-5', '--logdir', logdir), message: /^error: unknown flag --progress-every- \(did you mean --progress-every\?\)$/m },
+    // Estimates (sweep plan): a bad option is refused before anything is calibrated or written
+    { what: 'plan with --concurrency 0', call: () => sweep('plan', sweepFile('plan0.yaml', GOOD_SWEEP), '--logdir', logdir, '--concurrency', '0'), message: /--concurrency must be an integer >= 1, got 0/ },
+    { what: 'plan with a fractional --concurrency', call: () => sweep('plan', sweepFile('plan-frac.yaml', GOOD_SWEEP), '--logdir', logdir, '--concurrency', '1.5'), message: /--concurrency must be an integer >= 1, got 1\.5/ },
   ];
 
   /** A sweep folder outside the runs folder whose one trial is running (this process), with a checkpoint and a leftover. */

@@ -83,12 +83,14 @@ describe('sweep status from liveness', () => {
     const statuses = [running({}), running({ supervisorPid: 101, pid: 201 }), running({ host: 'node7', heartbeatAt: new Date(NOW - 600_000).toISOString() })];
     for (const [i, trial] of trials.entries()) {
       mkdirSync(path.join(sweepDir, trial.name), { recursive: true });
+      // The trial's config lets the ETA come from the calibrated cost model.
+      writeFileSync(path.join(sweepDir, trial.name, 'trial.json'), JSON.stringify(trial.config));
       await writeStatus(path.join(sweepDir, trial.name), { ...statuses[i]!, trial: trial.name, index: i });
     }
     const text = await formatSweepStatus(sweepDir, undefined, { probe: probe([100, 200]) });
     const rows = text.split('\n');
     expect(rows[0]).to.equal(`Sweep s (${sweepDir}): 3 trials — running 1, stopped 1, lost 1`);
-    expect(rows.find((row) => row.includes('seed=0'))).to.match(/^running\s+seed=0\s+400\/1000\s+-\s+100\s+6s\s*$/);
+    expect(rows.find((row) => row.includes('seed=0'))).to.match(/^running\s+seed=0\s+400\/1000\s+-\s+100\s+(\d+[hms])+\s*$/);
     expect(rows.find((row) => row.includes('seed=1'))).to.match(/^stopped\s+seed=1\s+400\/1000\s+-\s+-\s+-\s+no longer running: the sweep process that ran it \(pid 101\) is gone, and so is its run \(pid 201\)$/);
     expect(rows.find((row) => row.includes('seed=2'))).to.match(/^lost\s+seed=2\s+400\/1000\s+-\s+-\s+-\s+no longer running: no heartbeat for 10m from host node7/);
     expect(text).to.include(`2 trials no longer running without having recorded an end (the sweep was killed, or its node lost); resume the sweep with: sweep run s.yaml --logdir ${dir}`);

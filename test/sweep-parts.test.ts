@@ -366,43 +366,24 @@ describe('sweep progress view', () => {
     expect([0, 42, 75, 3599, 3700, NaN].map(formatDuration)).to.deep.equal(['0s', '42s', '1m15s', '59m59s', '1h01m', '?']);
   });
 
-  it('per-trial lines and the sweep ETA from the running trials\' speed', () => {
+  it('per-trial lines and the sweep\'s counts (ETAs need the cost model: test/cost-model.test.ts)', () => {
     let now = 0;
     const progress = new SweepProgress(() => now);
     const spec = parseSweepSpec(SPEC, 'fake.yaml');
     const trials = expandSweep(spec, { sweepDir: 'runs/fake' });
     progress.begin(trials.slice(1), 1);
-    expect(progress.etaSeconds()).to.be.NaN;
     progress.started(trials[1]!, 1);
     progress.started(trials[2]!, 2);
     progress.message(trials[1]!, { type: 'progress', step: 500, totalSteps: 1000, stepsPerSecond: 100, episodes: 3, lastEpisodeReturn: 9, loss: 0.1 });
     progress.message(trials[1]!, { type: 'evaluation', step: 500, returnMean: 12.34, returnStd: 1, avgMaxQ: 2 });
     progress.message(trials[2]!, { type: 'progress', step: 0, totalSteps: 1000, stepsPerSecond: 100, episodes: 0, lastEpisodeReturn: null, loss: null });
     now = 65_000;
-    // Left: 500 + 1000 running + 3 x 1000 queued = 4500 steps at 200 steps/s.
-    expect(progress.etaSeconds()).to.equal(22.5);
     const run = progress.running.get(trials[1]!.name)!;
-    expect(progress.trialLine(run, true)).to.equal('learningRate=0.002,seed=0  [######......] 500/1000 (50%)  eval 12.3  100 steps/s  ETA 5s');
+    expect(progress.trialLine(run, true)).to.equal('learningRate=0.002,seed=0  [######......] 500/1000 (50%)  eval 12.3  100 steps/s  ETA ?');
     expect(progress.trialLine(progress.running.get(trials[2]!.name)!, false)).to.match(/^learningRate=0\.003,seed=0 \(attempt 2\)  0\/1000/);
     progress.ended(trials[1]!, 'done');
     progress.ended(trials[2]!, 'failed');
     expect(progress.overallLine()).to.equal('sweep: done 2/6, failed 1, running 0, pending 3 | 1m05s elapsed, ETA ?');
-  });
-
-  it('once a trial has finished, ETAs use its speed, not a fresh trial\'s pre-training burst', () => {
-    let now = 0;
-    const progress = new SweepProgress(() => now);
-    const trials = expandSweep(parseSweepSpec(SPEC, 'fake.yaml'), { sweepDir: 'runs/fake' });
-    progress.begin(trials, 0);
-    progress.started(trials[0]!, 1);
-    progress.message(trials[0]!, { type: 'progress', step: 1000, totalSteps: 1000, stepsPerSecond: 150, episodes: 5, lastEpisodeReturn: 9, loss: 0.1 });
-    now = 10_000; // 1000 steps in 10 s, start-up and evaluation included: 100 steps/s.
-    progress.ended(trials[0]!, 'done');
-    progress.started(trials[1]!, 1);
-    progress.message(trials[1]!, { type: 'progress', step: 100, totalSteps: 1000, stepsPerSecond: 50_000, episodes: 1, lastEpisodeReturn: 9, loss: null });
-    // Left: 900 running + 4 x 1000 queued = 4900 steps at 100 steps/s.
-    expect(progress.etaSeconds()).to.equal(49);
-    expect(progress.trialLine(progress.running.get(trials[1]!.name)!, false)).to.match(/ETA 9s$/);
   });
 
   it('redraws in place on a TTY and prints events above the live lines', () => {

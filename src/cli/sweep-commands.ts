@@ -25,7 +25,8 @@ import { numberTextOption, objectMemberFlag, repeatedFlag, yargs } from '../util
 import { checkTrialCount, DEFAULT_TRIAL_LIMIT, expandSweep, sweepWarnings, sweptParameters, type Trial } from '../sweep/expand.js';
 import { type BatchExecutor, LocalExecutor, type TrialExecutor } from '../sweep/executor.js';
 import { SweepLockedError } from '../sweep/lock.js';
-import { createView, formatDuration } from '../sweep/progress-view.js';
+import { type Calibration, calibrate, describeEstimate, estimateSweep, etaModel } from '../sweep/calibrate.js';
+import { createView } from '../sweep/progress-view.js';
 import { collectResults, formatResults, writeResults } from '../sweep/results.js';
 import { writeReport } from '../sweep/report.js';
 import { type CancelPrompt, checkSweepFolder, runSweep, SweepChangedError } from '../sweep/scheduler.js';
@@ -39,14 +40,6 @@ import { commandTrial } from './sweep-trial.js';
 import { maxOf, minOf } from '../util/extent.js';
 import { formatTable } from '../util/text-table.js';
 
-
-/**
- * Throughput of a trial on one core, and its start-up, for `plan`'s estimate: measured for
- * the default 32x32 network with evaluations (sweeps/mountaincar.yaml, 2026-11-22: 3.6M steps
- * in 6m40s on 2 cores); wider networks are slower.
- */
-const ESTIMATE_STEPS_PER_SECOND = 4500;
-const ESTIMATE_STARTUP_SECONDS = 2;
 
 /** How to invoke this command again: `npx sweep` through bin/sweep.js, else node with tsx. */
 function commandPrefix(): string {
@@ -190,7 +183,14 @@ async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
   // A cluster's throttle is the array's %N; without one, as many as the cluster gives.
   const concurrency = args.concurrency ?? spec.concurrency ?? (slurm ? undefined : os.availableParallelism());
   printWarnings(sweepWarnings(spec, trials, { concurrency: slurm ? undefined : concurrency, cpus: os.availableParallelism() }), io);
-  const view = createView(io.stdout, { plainIntervalSeconds: args.progressEvery });
+  // A cluster gives each trial a core of its own.
+  const cores = slurm ? Number.POSITIVE_INFINITY : os.availableParallelism();
+  const toRun = await trialsToRun(trials, sweepDir);
+  // Every trial's shape: --force may rerun done ones.
+  const calibration = await calibrate(trials.map((trial) => trial.config));
+  const slots = concurrency ?? Math.max(1, toRun.length);
+  io.out(estimateLines(toRun, trials.length - toRun.length, calibration, slots, cores).join('\n'));
+  const view = createView(io.stdout, { plainIntervalSeconds: args.progressEvery, eta: etaModel(calibration, slots, cores) });
   const outcome = await runSweep({
     spec, trials, sweepDir, concurrency, retries: args.retries, force: args.force, view, executor,
     resumeCommand: resumeCommand(args),
@@ -230,18 +230,23 @@ async function writeReportAfterRun(sweepDir: string, io: SweepIo): Promise<void>
   }
 }
 
-function estimateSeconds(trials: Trial[], concurrency: number): number {
-  // Trials start in order on the first free slot.
-  const slots = new Array<number>(Math.max(1, Math.min(concurrency, trials.length))).fill(0);
-  for (const trial of trials) {
-    const next = slots.indexOf(minOf(slots));
-    slots[next]! += ESTIMATE_STARTUP_SECONDS + trial.config.steps / ESTIMATE_STEPS_PER_SECOND;
-  }
-  return Math.max(0, maxOf(slots));
+/** The trials a run would start: those not done in the sweep folder. */
+async function trialsToRun(trials: Trial[], sweepDir: string): Promise<Trial[]> {
+  if (!existsSync(sweepDir)) return trials;
+  const states = await Promise.all(trials.map(async (trial) => (await readStatus(path.join(sweepDir, trial.name), () => {}))?.state));
+  return trials.filter((_, i) => states[i] !== 'done');
+}
+
+/** How long the trials still to run will take (`calibration` covers their shapes), and how the estimate was made. */
+function estimateLines(toRun: Trial[], done: number, calibration: Calibration, concurrency: number, cores: number): string[] {
+  if (toRun.length === 0) return ['estimate: nothing to run, every trial is done'];
+  const estimate = estimateSweep(toRun.map((trial) => trial.config), calibration, concurrency, cores);
+  const [first, ...rest] = describeEstimate(calibration, estimate, toRun.length);
+  return [`estimate: ${first}${done > 0 ? ` (${done} done)` : ''}`, ...rest];
 }
 
 /** The plan's text: a summary line and one row per trial. */
-export async function formatPlan(spec: SweepSpec, trials: Trial[], options: { sweepDir: string; concurrency: number }): Promise<string> {
+export async function formatPlan(spec: SweepSpec, trials: Trial[], options: { sweepDir: string; estimate: readonly string[] }): Promise<string> {
   const swept = sweptParameters(spec).map((parameter) => parameter.key);
   const states = new Map<string, string>();
   if (existsSync(options.sweepDir)) {
@@ -260,7 +265,8 @@ export async function formatPlan(spec: SweepSpec, trials: Trial[], options: { sw
     `Sweep ${spec.name} (${spec.method}) from ${spec.file}: ${configurations} configurations x ${spec.seeds.length} seeds = ${trials.length} trials -> ${options.sweepDir}/`,
     `metric: ${spec.metric.name} (${spec.metric.goal})${swept.length > 0 ? `; swept: ${swept.join(', ')}` : ''}`,
     ...(fixed.length > 0 ? [`fixed: ${fixed.join(', ')}`] : []),
-    `${totalSteps.toLocaleString('en-US')} steps in all; at about ${ESTIMATE_STEPS_PER_SECOND} steps/s per trial and ${options.concurrency} at a time: about ${formatDuration(estimateSeconds(trials, options.concurrency))} (plus evaluations)`,
+    `${totalSteps.toLocaleString('en-US')} steps in all`,
+    ...options.estimate,
     '',
     ...formatTable([header, ...rows]),
   ];
@@ -276,7 +282,10 @@ async function commandPlan(args: { file: string; logdir: string; concurrency?: n
   const trials = expandSweep(spec, { sweepDir });
   const concurrency = args.concurrency ?? spec.concurrency ?? os.availableParallelism();
   printWarnings(sweepWarnings(spec, trials, { concurrency, cpus: os.availableParallelism() }), io);
-  io.out(await formatPlan(spec, trials, { sweepDir, concurrency }));
+  const toRun = await trialsToRun(trials, sweepDir);
+  const calibration = await calibrate(toRun.map((trial) => trial.config));
+  const estimate = estimateLines(toRun, trials.length - toRun.length, calibration, concurrency, os.availableParallelism());
+  io.out(await formatPlan(spec, trials, { sweepDir, estimate }));
   return 0;
 }
 

@@ -5,6 +5,7 @@
  * Otherwise: the events as plain lines, and the same status every few seconds.
  */
 import type { RunProgressMessage } from '../train/run-messages.js';
+import { type EtaModel, envShapeOf, observedSpeedFactor, remainingWorkSeconds, shareCores, sharingSlowdown, trialSeconds } from './cost-model.js';
 import type { Trial } from './expand.js';
 
 export interface SweepView {
@@ -28,6 +29,8 @@ export interface ViewOptions {
   /** TTY mode: milliseconds between redraws. Default 500. */
   redrawMs?: number;
   now?: () => number;
+  /** The cost model behind the ETAs (src/sweep/calibrate.ts); without it they read "?". */
+  eta?: EtaModel;
 }
 
 interface Running {
@@ -38,6 +41,8 @@ interface Running {
   total: number;
   stepsPerSecond: number | null;
   evalReturn: number | null;
+  /** How much slower than the cost model the trial's latest log interval went (null before its first). */
+  speedFactor: number | null;
 }
 
 /** 75 -> "1m15s", 3700 -> "1h01m". */
@@ -58,6 +63,9 @@ function bar(fraction: number, width = 12): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
+/** Milliseconds a computed schedule serves unchanged state (one redraw's lines). */
+const SCHEDULE_REUSE_MS = 200;
+
 /** The state behind both renderings; exported for tests. */
 export class SweepProgress {
   readonly running = new Map<string, Running>();
@@ -66,36 +74,41 @@ export class SweepProgress {
   done = 0;
   failed = 0;
   interrupted = 0;
-  /** Steps of the trials not started yet. */
-  private queuedSteps = 0;
-  /** Steps and wall seconds of the trials that finished here: the speed ETAs trust most. */
-  private finishedSteps = 0;
-  private finishedSeconds = 0;
-  private readonly queued = new Set<string>();
+  /** The trials not started yet, in start order, with one core's seconds each by the cost model. */
+  private readonly queued = new Map<string, { trial: Trial; seconds: number }>();
+  /** The speed factor of the latest trial that ended, for trials with none of their own yet. */
+  private lastSpeedFactor: number | null = null;
+  /** Bumped by every change; the schedule is computed once per change and redraw, not once per line. */
+  private version = 0;
+  private cached: { version: number; at: number; schedule: { totalSeconds: number; trialSeconds: Map<string, number> } } | null = null;
   readonly startedAt: number;
 
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(private readonly now: () => number = Date.now, private readonly model?: EtaModel) {
     this.startedAt = now();
   }
 
   begin(toRun: readonly Trial[], skipped: number): void {
+    this.version++;
     this.total = toRun.length + skipped;
     this.skipped = skipped;
     this.done = skipped;
     for (const trial of toRun) {
-      this.queued.add(trial.name);
-      this.queuedSteps += trial.config.steps;
+      this.queued.set(trial.name, { trial, seconds: this.model ? trialSeconds(trial.config, envShapeOf(trial.config.env), this.model.costsOf(trial.config)) : NaN });
     }
   }
 
   started(trial: Trial, attempt: number): void {
-    if (this.queued.delete(trial.name)) this.queuedSteps -= trial.config.steps;
-    this.running.set(trial.name, { trial, attempt, startedAt: this.now(), step: 0, total: trial.config.steps, stepsPerSecond: null, evalReturn: null });
+    this.version++;
+    this.queued.delete(trial.name);
+    this.running.set(trial.name, {
+      trial, attempt, startedAt: this.now(), step: 0, total: trial.config.steps, stepsPerSecond: null, evalReturn: null, speedFactor: null,
+    });
   }
 
   message(trial: Trial, message: RunProgressMessage): void {
     const run = this.running.get(trial.name);
     if (!run) return;
+    this.version++;
     switch (message.type) {
       case 'started':
         run.total = message.totalSteps;
@@ -104,6 +117,13 @@ export class SweepProgress {
         run.step = message.step;
         run.total = message.totalSteps;
         run.stepsPerSecond = message.stepsPerSecond;
+        if (this.model) {
+          const { config } = trial;
+          const costs = this.model.costsOf(config);
+          // The slowdown the schedule models (sharing the cores, a neighbour beside) is not the trial's own.
+          const modelled = sharingSlowdown(this.running.size, this.model.cores) * (this.running.size > 1 ? costs.neighbourSlowdown : 1);
+          run.speedFactor = observedSpeedFactor(config, envShapeOf(config.env), costs, message, modelled) ?? run.speedFactor;
+        }
         break;
       case 'evaluation':
         run.evalReturn = message.returnMean;
@@ -115,12 +135,10 @@ export class SweepProgress {
   }
 
   ended(trial: Trial, state: 'done' | 'failed' | 'interrupted' | 'retrying'): void {
+    this.version++;
     const run = this.running.get(trial.name);
     this.running.delete(trial.name);
-    if (state === 'done' && run && run.step > 0) {
-      this.finishedSteps += run.step;
-      this.finishedSeconds += (this.now() - run.startedAt) / 1000;
-    }
+    if (run?.speedFactor != null) this.lastSpeedFactor = run.speedFactor;
     if (state === 'done') this.done++;
     else if (state === 'failed') this.failed++;
     else if (state === 'interrupted') this.interrupted++;
@@ -131,34 +149,49 @@ export class SweepProgress {
   }
 
   /**
-   * A trial's expected speed in steps/s: that of the trials that finished (start-up,
-   * evaluations and all), else its own last report. A fresh trial's first reports come
-   * before training starts and are many times too fast to plan on.
+   * Seconds until each running trial ends and until the sweep ends, by the cost model: each
+   * trial's remaining train steps and evaluations at the speed its latest log interval showed
+   * (trials without one yet: the others' speed), the queued trials after them, all sharing
+   * the cores. Null without a model.
    */
-  speedOf(run: Running): number | null {
-    if (this.finishedSeconds > 0) return this.finishedSteps / this.finishedSeconds;
-    return run.stepsPerSecond;
+  private schedule(): { totalSeconds: number; trialSeconds: Map<string, number> } | null {
+    const model = this.model;
+    if (!model) return null;
+    const at = this.now();
+    if (this.cached?.version === this.version && at - this.cached.at < SCHEDULE_REUSE_MS) return this.cached.schedule;
+    const runs = [...this.running.values()];
+    const known = runs.map((run) => run.speedFactor).filter((factor): factor is number => factor !== null);
+    const typical = known.length > 0 ? known.reduce((sum, factor) => sum + factor, 0) / known.length : this.lastSpeedFactor ?? 1;
+    const sharing = sharingSlowdown(runs.length, model.cores);
+    const work = runs.map((run) => {
+      const { config } = run.trial;
+      const costs = model.costsOf(config);
+      // Before its first report a trial is still starting up, or training before its first log line.
+      const startupLeft = run.speedFactor === null ? Math.max(0, costs.startup - (this.now() - run.startedAt) / 1000 / sharing) : 0;
+      return (remainingWorkSeconds(config, envShapeOf(config.env), costs, run.step) + startupLeft) * (run.speedFactor ?? typical);
+    });
+    for (const { seconds } of this.queued.values()) work.push(seconds * typical);
+    const neighbours = [...runs.map((run) => run.trial), ...[...this.queued.values()].map((queued) => queued.trial)]
+      .map((trial) => model.costsOf(trial.config).neighbourSlowdown);
+    const shared = shareCores(work, model.concurrency, model.cores, neighbours);
+    const schedule = { totalSeconds: shared.totalSeconds, trialSeconds: new Map(runs.map((run, i) => [run.trial.name, shared.endSeconds[i]!])) };
+    this.cached = { version: this.version, at, schedule };
+    return schedule;
   }
 
-  /** Seconds to finish: the steps left over the combined speed of the running trials. */
+  /** Seconds to finish the sweep (NaN without a cost model). */
   etaSeconds(): number {
-    let left = this.queuedSteps;
-    let rate = 0;
-    for (const run of this.running.values()) {
-      left += Math.max(0, run.total - run.step);
-      rate += this.speedOf(run) ?? 0;
-    }
-    if (left === 0) return 0;
-    return rate > 0 ? left / rate : NaN;
+    return this.schedule()?.totalSeconds ?? NaN;
   }
 
   trialLine(run: Running, withBar: boolean): string {
     const fraction = run.total > 0 ? run.step / run.total : 0;
+    const eta = this.schedule()?.trialSeconds.get(run.trial.name);
     const parts = [
       `${withBar ? `${bar(fraction)} ` : ''}${formatCount(run.step)}/${formatCount(run.total)} (${Math.floor(fraction * 100)}%)`,
       `eval ${run.evalReturn === null ? '-' : run.evalReturn.toFixed(1)}`,
       `${run.stepsPerSecond === null ? '-' : Math.round(run.stepsPerSecond)} steps/s`,
-      `ETA ${this.speedOf(run) ? formatDuration((run.total - run.step) / this.speedOf(run)!) : '?'}`,
+      `ETA ${eta === undefined ? '?' : formatDuration(eta)}`,
     ];
     return `${run.trial.name}${run.attempt > 1 ? ` (attempt ${run.attempt})` : ''}  ${parts.join('  ')}`;
   }
@@ -180,7 +213,7 @@ function timestamp(date: Date): string {
 /** The console view of a sweep: redrawn lines on a TTY, periodic plain lines otherwise. */
 export function createView(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, options: ViewOptions = {}): SweepView {
   const now = options.now ?? Date.now;
-  const progress = new SweepProgress(now);
+  const progress = new SweepProgress(now, options.eta);
   const tty = options.tty ?? Boolean(stream.isTTY);
   let timer: NodeJS.Timeout | undefined;
   let drawn = 0;

@@ -4,6 +4,7 @@
  * sweep someone else started) is doing now.
  */
 import * as path from 'node:path';
+import { RunningTrialEtas } from './calibrate.js';
 import type { BatchTaskState } from './executor.js';
 import { formatDuration } from './progress-view.js';
 import { formatNumber } from './results.js';
@@ -70,6 +71,7 @@ export async function formatSweepStatus(sweepDir: string, queue: QueueView | und
   const probe = options.probe ?? systemProbe();
   const rows: string[][] = [['state', 'trial', 'steps', 'eval', 'steps/s', 'ETA', 'note']];
   const counts = new Map<ShownState, number>();
+  const etas = new RunningTrialEtas();
   for (const entry of manifest.trials) {
     const dir = path.join(sweepDir, entry.name);
     const status = await readStatus(dir, () => {});
@@ -80,11 +82,12 @@ export async function formatSweepStatus(sweepDir: string, queue: QueueView | und
     const step = status?.step ?? 0;
     // Speed and ETA only for a trial that runs: a dead one's last speed would promise an end that never comes.
     const speed = state === 'running' ? status!.stepsPerSecond : null;
+    const eta = speed ? await etas.secondsLeft(dir, { step, stepsPerSecond: speed }) : null;
     const notes = [queueNote(status, entry.index, queue, dir), trialDetail(status, dir, liveness)].filter((note) => note !== '');
     rows.push([
       state + (status && status.attempt > 1 ? ` (attempt ${status.attempt})` : ''), entry.name, `${step}/${total}`,
       formatNumber(status?.lastEvaluation?.returnMean ?? null), speed ? String(Math.round(speed)) : '-',
-      speed ? formatDuration((total - step) / speed) : '-', notes.join('; '),
+      eta !== null ? formatDuration(eta) : '-', notes.join('; '),
     ]);
   }
   const summary = STATE_ORDER.filter((state) => counts.has(state)).map((state) => `${state} ${counts.get(state)}`).join(', ');
