@@ -19,10 +19,7 @@ import { Rng } from '../src/util/random.js';
 
 export type Engine = 'fused' | 'tfjs';
 
-export type ChildTask =
-  | { kind: 'engine'; engine: Engine; trainSteps: number; seconds: number }
-  | { kind: 'envs'; seconds: number }
-  | { kind: 'long'; steps: number };
+export type ChildTask = { kind: 'engine'; engine: Engine; trainSteps: number; seconds: number } | { kind: 'envs'; seconds: number } | { kind: 'long'; steps: number };
 
 export interface EngineFigures {
   engine: Engine;
@@ -171,15 +168,23 @@ function measureEnvs(seconds: number): EnvFigures[] {
     const actions = Int32Array.from({ length: 4096 }, () => rng.nextInt(env.actionCount));
     const observation = new Float32Array(env.observationSize);
     env.resetInto(observation, { seed: 1 });
-    const stepIntoPerSecond = callsPerSecond((call) => {
-      const status = env.stepInto(actions[call & 4095]!, observation);
-      if (status.terminated || status.truncated) env.resetInto(observation);
-    }, seconds, 1000);
+    const stepIntoPerSecond = callsPerSecond(
+      (call) => {
+        const status = env.stepInto(actions[call & 4095]!, observation);
+        if (status.terminated || status.truncated) env.resetInto(observation);
+      },
+      seconds,
+      1000,
+    );
     env.reset({ seed: 1 });
-    const stepPerSecond = callsPerSecond((call) => {
-      const result = env.step(actions[call & 4095]!);
-      if (result.terminated || result.truncated) env.reset();
-    }, seconds, 1000);
+    const stepPerSecond = callsPerSecond(
+      (call) => {
+        const result = env.step(actions[call & 4095]!);
+        if (result.terminated || result.truncated) env.reset();
+      },
+      seconds,
+      1000,
+    );
     return { env: id, stepPerSecond, stepIntoPerSecond };
   });
 }
@@ -203,8 +208,14 @@ async function measureLongRun(steps: number): Promise<LongRunFigures> {
     if (!start || !end) throw new Error('bench: the long run sent no progress reports');
     const rssMaxMb = Math.max(...samples.map((sample) => sample.rssMb));
     return {
-      steps, seconds, rssStartMb: start.rssMb, rssEndMb: end.rssMb, rssMaxMb,
-      arrayBuffersStartMb: start.arrayBuffersMb, arrayBuffersEndMb: end.arrayBuffersMb, samples,
+      steps,
+      seconds,
+      rssStartMb: start.rssMb,
+      rssEndMb: end.rssMb,
+      rssMaxMb,
+      arrayBuffersStartMb: start.arrayBuffersMb,
+      arrayBuffersEndMb: end.arrayBuffersMb,
+      samples,
     };
   });
 }

@@ -48,8 +48,12 @@ if (!(scale > 0 && scale <= 1)) {
 }
 
 async function defaultFiles(): Promise<string[]> {
-  const inFolder = async (dir: string): Promise<string[]> => (await fs.readdir(dir)).filter((name) => name.endsWith('.yaml')).sort().map((name) => path.join(dir, name));
-  return [...await inFolder('sweeps'), ...await inFolder(path.join('sweeps', 'presets'))];
+  const inFolder = async (dir: string): Promise<string[]> =>
+    (await fs.readdir(dir))
+      .filter((name) => name.endsWith('.yaml'))
+      .sort()
+      .map((name) => path.join(dir, name));
+  return [...(await inFolder('sweeps')), ...(await inFolder(path.join('sweeps', 'presets')))];
 }
 
 type YamlParameter = { value?: unknown; values?: unknown[] } & Record<string, unknown>;
@@ -58,9 +62,14 @@ type YamlParameter = { value?: unknown; values?: unknown[] } & Record<string, un
 function scaledSweep(text: string, factor: number, batchSize: number): string {
   const document = parse(text) as { name: string; parameters: Record<string, YamlParameter> };
   const parameters = document.parameters;
-  const scaleStep = (key: 'steps' | 'trainStart', least: number) => (value: unknown): unknown =>
-    typeof value === 'number' && value > 0 ? Math.max(least, Math.round(value * factor)) : value;
-  for (const [key, least] of [['steps', 1], ['trainStart', batchSize]] as const) {
+  const scaleStep =
+    (_key: 'steps' | 'trainStart', least: number) =>
+    (value: unknown): unknown =>
+      typeof value === 'number' && value > 0 ? Math.max(least, Math.round(value * factor)) : value;
+  for (const [key, least] of [
+    ['steps', 1],
+    ['trainStart', batchSize],
+  ] as const) {
     const parameter = parameters[key] ?? { value: defaultRunConfig()[key] };
     const scaleValue = scaleStep(key, least);
     if ('values' in parameter && Array.isArray(parameter.values)) parameter.values = parameter.values.map(scaleValue);
@@ -82,10 +91,14 @@ function runSweep(file: string, logdir: string, logFile: string): Promise<{ seco
     const start = performance.now();
     const command = [process.execPath, ...tsxExecArgv(), CLI, 'run', file, '--logdir', logdir, '--progress-every', '0'];
     const child = spawn('bash', ['-c', '"$@" >"$RLSWEEP_BENCH_LOG" 2>&1; code=$?; times; exit $code', 'bash', ...command], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RLSWEEP_BENCH_LOG: logFile },
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, RLSWEEP_BENCH_LOG: logFile },
     });
     let times = '';
-    child.stdout.on('data', (chunk: Buffer) => { times += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      times += chunk.toString();
+    });
     child.on('error', reject);
     child.on('exit', (code) => {
       // The second line of `times`: user and system time of the shell's children (the sweep and its trials).
@@ -141,7 +154,7 @@ interface Row {
 }
 
 const files = positionals.length > 0 ? positionals : await defaultFiles();
-const logdir = values.logdir ?? await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-bench-estimate-'));
+const logdir = values.logdir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-bench-estimate-')));
 const cores = os.availableParallelism();
 const variant = scale === 1 ? 'full sweeps' : `scaled-down variants: steps and trainStart x${scale}, same networks, batches, schedules and evaluation periods (NOT the full sweeps)`;
 console.log(`bench:estimate ${new Date().toISOString()}: ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}`);
@@ -177,16 +190,24 @@ for (const original of files) {
     console.log(`${label}: ${sweepDir} exists; a run would do only what is not done there, so its wall time would not compare: skipped (remove it or pass another --logdir)`);
     continue;
   }
-  const { calibration, estimate } = await calibrateAndEstimate(trials.map((trial) => trial.config), concurrency, cores);
+  const { calibration, estimate } = await calibrateAndEstimate(
+    trials.map((trial) => trial.config),
+    concurrency,
+    cores,
+  );
   console.log(`${label}: ${trials.length} trials, ${running} at a time; estimate ${formatDuration(estimate.totalSeconds)} (calibrated in ${calibration.seconds.toFixed(1)} s); running...`);
   const loadBefore = os.loadavg()[0]!;
   const run = await runSweep(file, logdir, path.join(logdir, `${spec.name}.log`));
   const loadAfter = os.loadavg()[0]!;
   const ratio = run.seconds / estimate.totalSeconds;
   const ok = run.code === 0 && ratio <= 1.5 && ratio >= 1 / 1.5;
-  console.log(`${label}: actual ${formatDuration(run.seconds)} (${run.seconds.toFixed(1)} s, exit code ${run.code}), estimate ${estimate.totalSeconds.toFixed(1)} s, actual/estimate ${ratio.toFixed(2)} ${ok ? 'ok' : 'MISSED'}; load average ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)}`);
+  console.log(
+    `${label}: actual ${formatDuration(run.seconds)} (${run.seconds.toFixed(1)} s, exit code ${run.code}), estimate ${estimate.totalSeconds.toFixed(1)} s, actual/estimate ${ratio.toFixed(2)} ${ok ? 'ok' : 'MISSED'}; load average ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)}`,
+  );
   const coreSeconds = estimate.trialSeconds.reduce((sum, seconds) => sum + seconds, 0);
-  console.log(`${label}: CPU time of the sweep and its trials ${run.cpuSeconds.toFixed(1)} s, estimated ${coreSeconds.toFixed(1)} s of one core for the trials (ratio ${(run.cpuSeconds / coreSeconds).toFixed(2)}; less sensitive than wall time to other processes on the machine)`);
+  console.log(
+    `${label}: CPU time of the sweep and its trials ${run.cpuSeconds.toFixed(1)} s, estimated ${coreSeconds.toFixed(1)} s of one core for the trials (ratio ${(run.cpuSeconds / coreSeconds).toFixed(2)}; less sensitive than wall time to other processes on the machine)`,
+  );
   console.log(timingSummary(`${label}: per trial`, await finishedTrials(trials, sweepDir, calibration, running, cores)));
   rows.push({ file: label, trials: trials.length, estimate: estimate.totalSeconds, actual: run.seconds, ok, load: [loadBefore, loadAfter], cpu: run.cpuSeconds, coreSeconds });
 }
@@ -196,8 +217,10 @@ if (rows.length > 0) {
   console.log('| sweep | trials | estimate | actual | actual/estimate | target (within 1.5x) | CPU s used / estimated | load average |');
   console.log('|---|---:|---:|---:|---:|---|---:|---|');
   for (const row of rows) {
-    console.log(`| ${row.file} | ${row.trials} | ${formatDuration(row.estimate)} | ${formatDuration(row.actual)} | ${(row.actual / row.estimate).toFixed(2)} | ${row.ok ? 'ok' : 'MISSED'} `
-      + `| ${row.cpu.toFixed(0)} / ${row.coreSeconds.toFixed(0)} = ${(row.cpu / row.coreSeconds).toFixed(2)} | ${row.load[0].toFixed(1)} -> ${row.load[1].toFixed(1)} |`);
+    console.log(
+      `| ${row.file} | ${row.trials} | ${formatDuration(row.estimate)} | ${formatDuration(row.actual)} | ${(row.actual / row.estimate).toFixed(2)} | ${row.ok ? 'ok' : 'MISSED'} ` +
+        `| ${row.cpu.toFixed(0)} / ${row.coreSeconds.toFixed(0)} = ${(row.cpu / row.coreSeconds).toFixed(2)} | ${row.load[0].toFixed(1)} -> ${row.load[1].toFixed(1)} |`,
+    );
   }
 }
 if (!values.keep && values.logdir === undefined) await fs.rm(logdir, { recursive: true, force: true });

@@ -47,7 +47,10 @@ const args = yargs(process.argv.slice(2))
   .parseSync();
 
 function loadLine(): string {
-  return os.loadavg().map((load) => load.toFixed(1)).join(' / ');
+  return os
+    .loadavg()
+    .map((load) => load.toFixed(1))
+    .join(' / ');
 }
 
 async function folderBytes(dir: string): Promise<number> {
@@ -72,7 +75,9 @@ async function measure(argv: string[]): Promise<Measurement> {
   const start = performance.now();
   const exitCode = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', USAGE_HOOK, path.join(ROOT, 'bin', 'sweep.js'), ...argv], {
-      cwd: ROOT, stdio: ['ignore', output.fd, output.fd], env: { ...process.env, BENCH_USAGE_FILE: usageFile },
+      cwd: ROOT,
+      stdio: ['ignore', output.fd, output.fd],
+      env: { ...process.env, BENCH_USAGE_FILE: usageFile },
     });
     child.on('error', reject);
     child.on('close', resolve);
@@ -81,8 +86,12 @@ async function measure(argv: string[]): Promise<Measurement> {
   await output.close();
   const usage = JSON.parse(await fs.readFile(usageFile, 'utf8')) as { maxRssKb: number; cpuSeconds: number };
   return {
-    command: `sweep ${argv.map((arg) => path.isAbsolute(arg) ? path.relative(ROOT, arg) : arg).join(' ')}`, exitCode, wallSeconds,
-    cpuSeconds: usage.cpuSeconds, peakMb: usage.maxRssKb / 1024, outputBytes: (await fs.stat(outputFile)).size,
+    command: `sweep ${argv.map((arg) => (path.isAbsolute(arg) ? path.relative(ROOT, arg) : arg)).join(' ')}`,
+    exitCode,
+    wallSeconds,
+    cpuSeconds: usage.cpuSeconds,
+    peakMb: usage.maxRssKb / 1024,
+    outputBytes: (await fs.stat(outputFile)).size,
   };
 }
 
@@ -97,12 +106,19 @@ async function main(): Promise<void> {
   } else {
     const start = performance.now();
     const written = await writeSyntheticSweep({ root: args.dir, name, grid: defaultGrid(args['learning-rates']), seeds: args.seeds, fixed: { steps: args.steps } });
-    console.log(`wrote ${written.trials} trials of ${args.steps} steps (${written.diverging.length} diverging configurations, ${written.failed.length} failed trials): `
-      + `${(written.eventBytes / 2 ** 20).toFixed(0)} MB of event files in ${((performance.now() - start) / 1000).toFixed(0)} s`);
+    console.log(
+      `wrote ${written.trials} trials of ${args.steps} steps (${written.diverging.length} diverging configurations, ${written.failed.length} failed trials): ` +
+        `${(written.eventBytes / 2 ** 20).toFixed(0)} MB of event files in ${((performance.now() - start) / 1000).toFixed(0)} s`,
+    );
   }
-  console.log(`folder: ${(await folderBytes(sweepDir) / 2 ** 20).toFixed(0)} MB in ${path.relative(ROOT, sweepDir)}`);
+  console.log(`folder: ${((await folderBytes(sweepDir)) / 2 ** 20).toFixed(0)} MB in ${path.relative(ROOT, sweepDir)}`);
 
-  const runs = [['results', sweepDir], ['report', sweepDir], ['status', sweepDir], ['plan', sweepFile, '--logdir', path.dirname(sweepDir)]];
+  const runs = [
+    ['results', sweepDir],
+    ['report', sweepDir],
+    ['status', sweepDir],
+    ['plan', sweepFile, '--logdir', path.dirname(sweepDir)],
+  ];
   const measurements: Measurement[] = [];
   for (const argv of runs) {
     const measurement = await measure(argv);
@@ -115,10 +131,17 @@ async function main(): Promise<void> {
   console.log('| command | wall (s) | CPU (s) | peak RSS (MB) | output | target (< 30 s, < 500 MB) |');
   console.log('|---|---:|---:|---:|---|---|');
   for (const m of measurements) {
-    const output = m.command.startsWith('sweep report') ? `report.html ${(report / 2 ** 20).toFixed(1)} MB`
-      : m.command.startsWith('sweep results') ? `results.csv ${(csv / 2 ** 10).toFixed(0)} kB` : `${(m.outputBytes / 2 ** 10).toFixed(0)} kB printed`;
-    const verdict = m.exitCode !== 0 ? `FAILED (exit ${m.exitCode})`
-      : m.wallSeconds < TARGET_SECONDS && m.peakMb < TARGET_MB ? 'ok' : `MISSED${m.wallSeconds >= TARGET_SECONDS ? ' (time)' : ''}${m.peakMb >= TARGET_MB ? ' (memory)' : ''}`;
+    const output = m.command.startsWith('sweep report')
+      ? `report.html ${(report / 2 ** 20).toFixed(1)} MB`
+      : m.command.startsWith('sweep results')
+        ? `results.csv ${(csv / 2 ** 10).toFixed(0)} kB`
+        : `${(m.outputBytes / 2 ** 10).toFixed(0)} kB printed`;
+    const verdict =
+      m.exitCode !== 0
+        ? `FAILED (exit ${m.exitCode})`
+        : m.wallSeconds < TARGET_SECONDS && m.peakMb < TARGET_MB
+          ? 'ok'
+          : `MISSED${m.wallSeconds >= TARGET_SECONDS ? ' (time)' : ''}${m.peakMb >= TARGET_MB ? ' (memory)' : ''}`;
     console.log(`| \`${m.command}\` | ${m.wallSeconds.toFixed(1)} | ${m.cpuSeconds.toFixed(1)} | ${m.peakMb.toFixed(0)} | ${output} | ${verdict} |`);
   }
   console.log(`\nload average at the end: ${loadLine()}; outputs in ${path.relative(ROOT, args.dir)}/output-*.txt`);

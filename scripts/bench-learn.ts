@@ -31,6 +31,8 @@ const seconds = (performance.now() - started) / 1000;
 const final = result.evaluations.at(-1)!;
 const best = Math.max(...result.evaluations.map((e) => e.returnMean));
 console.log('');
-console.log(`bench:learn ${config.env} seed ${config.seed} engine ${result.learner.engine}, ${config.steps} steps in ${seconds.toFixed(1)} s (${(config.steps / seconds).toFixed(0)} steps/s incl. evaluation), ${os.cpus()[0]?.model ?? 'cpu'}`);
+console.log(
+  `bench:learn ${config.env} seed ${config.seed} engine ${result.learner.engine}, ${config.steps} steps in ${seconds.toFixed(1)} s (${(config.steps / seconds).toFixed(0)} steps/s incl. evaluation), ${os.cpus()[0]?.model ?? 'cpu'}`,
+);
 console.log(`final greedy evaluation: episode_return_avg ${final.returnMean.toFixed(3)} ± ${final.returnStd.toFixed(3)} over ${final.returns.length} episodes; best evaluation ${best.toFixed(3)}`);
 console.log(`run folder: ${runDir}`);

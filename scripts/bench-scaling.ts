@@ -36,7 +36,7 @@ const rows = await measureScaling(trials, steps, concurrencies, (row) => {
   console.log(`concurrency ${row.concurrency}: ${row.seconds.toFixed(2)} s`);
 });
 const base = rows[0]!;
-console.log('\n| concurrency | wall s | speedup vs concurrency ' + base.concurrency + ' | trials/min |');
+console.log(`\n| concurrency | wall s | speedup vs concurrency ${base.concurrency} | trials/min |`);
 console.log('|---|---|---|---|');
 for (const row of rows) {
   console.log(`| ${row.concurrency} | ${row.seconds.toFixed(2)} | ${(base.seconds / row.seconds).toFixed(2)}x | ${((trials * 60) / row.seconds).toFixed(1)} |`);

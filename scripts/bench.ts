@@ -65,7 +65,12 @@ function benchPlan(quick: boolean, long: boolean): BenchPlan {
     return { mode: 'quick', trainSteps: { fused: 6000, tfjs: 2000 }, seconds: 1, envSeconds: 0.3, sweepTrials: 4, sweepTrialSteps: 6000, longRunSteps: null };
   }
   return {
-    mode: 'full', trainSteps: { fused: 20_000, tfjs: 4000 }, seconds: 3, envSeconds: 1, sweepTrials: 4, sweepTrialSteps: 15_000,
+    mode: 'full',
+    trainSteps: { fused: 20_000, tfjs: 4000 },
+    seconds: 3,
+    envSeconds: 1,
+    sweepTrials: 4,
+    sweepTrialSteps: 15_000,
     longRunSteps: long ? 200_000 : null,
   };
 }
@@ -81,7 +86,9 @@ function runChild<T extends ChildResult>(task: ChildTask): Promise<T> {
       serialization: 'advanced',
     });
     let result: T | undefined;
-    child.on('message', (message) => { result = message as T; });
+    child.on('message', (message) => {
+      result = message as T;
+    });
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       if (result !== undefined) resolve(result);
@@ -160,10 +167,12 @@ function enginesTable(report: BenchReport): Table {
 
 function envsTable(report: BenchReport): Table {
   return {
-    title: 'Raw environment steps/s (random actions drawn beforehand; stepInto fills the caller\'s array, step returns a new one)',
+    title: "Raw environment steps/s (random actions drawn beforehand; stepInto fills the caller's array, step returns a new one)",
     header: ['env', 'stepInto', 'step', 'target'],
     rows: report.envs.map((figures) => [
-      figures.env, millions(figures.stepIntoPerSecond), millions(figures.stepPerSecond),
+      figures.env,
+      millions(figures.stepIntoPerSecond),
+      millions(figures.stepPerSecond),
       figures.env === 'MountainCar-v0' ? check(figures.stepIntoPerSecond >= TARGETS.mountainCarStepsPerSecond, '> 1M/s') : '',
     ]),
   };
@@ -171,13 +180,20 @@ function envsTable(report: BenchReport): Table {
 
 function sweepTable(sweep: SweepFigures): Table {
   return {
-    title: `Sweep scaling: ${sweep.trials} identical default trials of ${sweep.stepsPerTrial} steps (src/run.ts child processes; `
-      + `load average ${sweep.loadAverage.map((load) => load.toFixed(1)).join(' -> ')})`,
+    title:
+      `Sweep scaling: ${sweep.trials} identical default trials of ${sweep.stepsPerTrial} steps (src/run.ts child processes; ` +
+      `load average ${sweep.loadAverage.map((load) => load.toFixed(1)).join(' -> ')})`,
     header: ['trials', 'concurrency 1 (s)', 'concurrency 2 (s)', 'speedup', 'cores available', 'target'],
-    rows: [[
-      `${sweep.trials} x ${sweep.stepsPerTrial} steps`, fixed(sweep.serialSeconds, 1), fixed(sweep.parallelSeconds, 1),
-      `${sweep.speedup.toFixed(2)}x`, sweep.coresAvailable.toFixed(2), check(sweep.speedup >= TARGETS.sweepSpeedup, `>= ${TARGETS.sweepSpeedup}x`),
-    ]],
+    rows: [
+      [
+        `${sweep.trials} x ${sweep.stepsPerTrial} steps`,
+        fixed(sweep.serialSeconds, 1),
+        fixed(sweep.parallelSeconds, 1),
+        `${sweep.speedup.toFixed(2)}x`,
+        sweep.coresAvailable.toFixed(2),
+        check(sweep.speedup >= TARGETS.sweepSpeedup, `>= ${TARGETS.sweepSpeedup}x`),
+      ],
+    ],
   };
 }
 
@@ -187,11 +203,17 @@ function longRunTable(longRun: LongRunFigures): Table {
   return {
     title: `RSS of one training process over ${longRun.steps} steps of the default config (fused; evaluations, GIFs, snapshots, checkpoints)`,
     header: ['run', 'RSS at start (MB)', 'at end (MB)', 'max (MB)', 'array buffers start | end (MB)', 'seconds', 'target'],
-    rows: [[
-      `${longRun.steps} steps`, fixed(longRun.rssStartMb), fixed(longRun.rssEndMb), fixed(longRun.rssMaxMb),
-      `${fixed(longRun.arrayBuffersStartMb)} | ${fixed(longRun.arrayBuffersEndMb)}`, fixed(longRun.seconds),
-      `${check(flat, `flat within ${TARGETS.rssDriftMb} MB`)}, ${check(under, `< ${TARGETS.rssMb} MB`)}`,
-    ]],
+    rows: [
+      [
+        `${longRun.steps} steps`,
+        fixed(longRun.rssStartMb),
+        fixed(longRun.rssEndMb),
+        fixed(longRun.rssMaxMb),
+        `${fixed(longRun.arrayBuffersStartMb)} | ${fixed(longRun.arrayBuffersEndMb)}`,
+        fixed(longRun.seconds),
+        `${check(flat, `flat within ${TARGETS.rssDriftMb} MB`)}, ${check(under, `< ${TARGETS.rssMb} MB`)}`,
+      ],
+    ],
   };
 }
 
@@ -203,9 +225,11 @@ function reportTables(report: BenchReport): Table[] {
 
 function title(report: BenchReport): string {
   const { machine: m } = report;
-  return `rlsweep bench (${report.mode}) ${report.date.slice(0, 16).replace('T', ' ')} UTC: ${m.cpu}, ${m.cores} cores, `
-    + `${m.memoryGb.toFixed(0)} GB, Node ${m.node}, ${m.platform}; load average ${m.loadAverage.map((load) => load.toFixed(1)).join(' -> ')}; `
-    + `tfjs backend ${report.engines.tfjs.backend}`;
+  return (
+    `rlsweep bench (${report.mode}) ${report.date.slice(0, 16).replace('T', ' ')} UTC: ${m.cpu}, ${m.cores} cores, ` +
+    `${m.memoryGb.toFixed(0)} GB, Node ${m.node}, ${m.platform}; load average ${m.loadAverage.map((load) => load.toFixed(1)).join(' -> ')}; ` +
+    `tfjs backend ${report.engines.tfjs.backend}`
+  );
 }
 
 function textTable(table: Table): string {
@@ -214,7 +238,10 @@ function textTable(table: Table): string {
   // Text columns (the first and the target) align left, figures right.
   const leftAligned = (column: number): boolean => column === 0 || table.header[column] === 'target';
   const line = (row: string[]): string =>
-    row.map((cell, column) => (leftAligned(column) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd();
+    row
+      .map((cell, column) => (leftAligned(column) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ')
+      .trimEnd();
   return [table.title, ...rows.map(line)].join('\n');
 }
 
@@ -229,14 +256,14 @@ function textReport(report: BenchReport): string {
 }
 
 function markdownReport(report: BenchReport): string {
-  return [`### ${title(report)}`, ...reportTables(report).map(markdownTable)].join('\n\n') + '\n';
+  return `${[`### ${title(report)}`, ...reportTables(report).map(markdownTable)].join('\n\n')}\n`;
 }
 
 async function writeReport(report: BenchReport, outDir: string): Promise<string[]> {
   await fs.mkdir(outDir, { recursive: true });
   const jsonFile = path.join(outDir, 'perf.json');
   const markdownFile = path.join(outDir, 'perf.md');
-  await fs.writeFile(jsonFile, JSON.stringify(report, null, 2) + '\n');
+  await fs.writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
   await fs.writeFile(markdownFile, markdownReport(report));
   return [jsonFile, markdownFile];
 }

@@ -41,19 +41,25 @@ const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / v
 
 const BENCHMARKS: Benchmark[] = [
   {
-    key: 'mountaincar', env: 'MountainCar-v0', preset: 'sweeps/presets/mountaincar.yaml',
+    key: 'mountaincar',
+    env: 'MountainCar-v0',
+    preset: 'sweeps/presets/mountaincar.yaml',
     target: 'every seed >= -110, mean >= -101',
     met: (r) => r.every((v) => v >= -110) && mean(r) >= -101,
     others: 'rl-zoo DQN, 1 seed: -100.8 at 120k; Toptal tutorial: -136.75 at 120k; CleanRL, 3 seeds: -194.95',
   },
   {
-    key: 'cartpole', env: 'CartPole-v1', preset: 'sweeps/presets/cartpole.yaml',
+    key: 'cartpole',
+    env: 'CartPole-v1',
+    preset: 'sweeps/presets/cartpole.yaml',
     target: 'every seed 500 (mean >= 490)',
     met: (r) => r.every((v) => v >= 500),
     others: 'rl-zoo, 1 seed: 500 at 50k; CleanRL, 3 seeds: 488.7 at 500k',
   },
   {
-    key: 'acrobot', env: 'Acrobot-v1', preset: 'sweeps/presets/acrobot.yaml',
+    key: 'acrobot',
+    env: 'Acrobot-v1',
+    preset: 'sweeps/presets/acrobot.yaml',
     target: 'mean >= -80, every seed >= -90',
     met: (r) => r.every((v) => v >= -90) && mean(r) >= -80,
     others: 'rl-zoo, 1 seed: -76.6 at 100k; CleanRL, 3 seeds: -91.5',
@@ -86,8 +92,7 @@ const benchmarks = BENCHMARKS.filter((b) => selected.includes(b.key));
 const logdir = path.resolve(args.logdir);
 
 function runSweep(preset: string): Promise<number> {
-  const argv = ['--import', 'tsx', path.join(root, 'src/cli/sweep.ts'), 'run', path.join(root, preset),
-    '--logdir', logdir, '--concurrency', String(concurrency), '--progress-every', '60'];
+  const argv = ['--import', 'tsx', path.join(root, 'src/cli/sweep.ts'), 'run', path.join(root, preset), '--logdir', logdir, '--concurrency', String(concurrency), '--progress-every', '60'];
   if (args.force) argv.push('--force');
   console.log(`\n$ sweep run ${preset} --logdir ${path.relative(root, logdir) || '.'} --concurrency ${concurrency}`);
   return new Promise((resolve, reject) => {
@@ -156,9 +161,11 @@ function table(rows: Row[]): string {
     const complete = row.returns.length === row.seeds.length && row.seeds.length > 0;
     const perSeed = row.seeds.map((s) => (s.final === null ? s.state : fmt(s.final))).join(', ');
     const met = !complete ? `incomplete (${row.returns.length}/${row.seeds.length})` : row.benchmark.met(row.returns) ? '**yes**' : 'no';
-    lines.push(`| ${row.benchmark.env} | ${row.budget / 1000}k | ${perSeed} | ${stats ? `${stats.mean.toFixed(2)} ± ${stats.std.toFixed(2)}` : '-'} `
-      + `| ${row.returns.length ? fmt(Math.min(...row.returns)) : '-'} | ${row.benchmark.target} | ${met} `
-      + `| ${duration(row.wallSeconds)} (${row.atOnce}; ${duration(row.trialSeconds)}) | ${row.benchmark.others} |`);
+    lines.push(
+      `| ${row.benchmark.env} | ${row.budget / 1000}k | ${perSeed} | ${stats ? `${stats.mean.toFixed(2)} ± ${stats.std.toFixed(2)}` : '-'} ` +
+        `| ${row.returns.length ? fmt(Math.min(...row.returns)) : '-'} | ${row.benchmark.target} | ${met} ` +
+        `| ${duration(row.wallSeconds)} (${row.atOnce}; ${duration(row.trialSeconds)}) | ${row.benchmark.others} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -168,7 +175,9 @@ function cpuModel(): string {
     const text = execFileSync('lscpu', { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
     const model = /^Model name:\s*(.+)$/m.exec(text)?.[1]?.trim();
     if (model) return model;
-  } catch { /* no lscpu */ }
+  } catch {
+    /* no lscpu */
+  }
   return os.cpus()[0]?.model ?? 'unknown CPU';
 }
 
@@ -186,9 +195,9 @@ const body = table(rows);
 const notes = [
   `Date: ${date}. Machine: ${machine}.`,
   '',
-  `Each figure is one seed's final greedy evaluation (epsilon 0, mean return over ${episodes} episodes) at the end of the budget; `
-    + 'mean ± std (sample) and min are over the 5 seeds. Wall time: first trial start to last trial end (from the trials\' status.json, so a rerun that only tabulates keeps it); '
-    + 'in brackets the most trials of the preset that ran at once and the sum of the trials\' times.',
+  `Each figure is one seed's final greedy evaluation (epsilon 0, mean return over ${episodes} episodes) at the end of the budget; ` +
+    "mean ± std (sample) and min are over the 5 seeds. Wall time: first trial start to last trial end (from the trials' status.json, so a rerun that only tabulates keeps it); " +
+    "in brackets the most trials of the preset that ran at once and the sum of the trials' times.",
   '',
   'Reproduce: `npm ci && npm run benchmark:learning` (presets: `sweeps/presets/*.yaml`; runs in `runs/benchmark-learning/`).',
 ].join('\n');
@@ -198,16 +207,7 @@ console.log(body);
 console.log('');
 console.log(notes);
 
-const markdown = [
-  '# Learning benchmark',
-  '',
-  'DQN with the tuned presets in `sweeps/presets/`, 5 seeds each (issue #9). Written by `npm run benchmark:learning`.',
-  '',
-  body,
-  '',
-  notes,
-  '',
-].join('\n');
+const markdown = ['# Learning benchmark', '', 'DQN with the tuned presets in `sweeps/presets/`, 5 seeds each (issue #9). Written by `npm run benchmark:learning`.', '', body, '', notes, ''].join('\n');
 const out = path.resolve(args.out);
 await fs.mkdir(path.dirname(out), { recursive: true });
 await fs.writeFile(out, markdown);

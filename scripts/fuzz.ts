@@ -24,7 +24,11 @@ const { values: args } = parseArgs({
 const seed = Number(args.seed);
 const runs = Number(args.runs);
 const maxClasses = Number(args['max-classes']);
-for (const [name, value] of [['--seed', seed], ['--runs', runs], ['--max-classes', maxClasses]] as const) {
+for (const [name, value] of [
+  ['--seed', seed],
+  ['--runs', runs],
+  ['--max-classes', maxClasses],
+] as const) {
   if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be an integer >= 0, got ${value}`);
 }
 
@@ -55,9 +59,13 @@ async function fuzzProperty<T>(property: FuzzProperty<T>, fixture: Fixture): Pro
   let shrinks = 0;
   const started = performance.now();
   for (let round = 0; cases < runs && found.size < maxClasses; round++) {
-    const details = await fc.check(fc.asyncProperty(property.arbitrary(fixture), async (input) => (await newViolations(input)).length === 0), {
-      seed: seed * 1000 + round, numRuns: runs - cases,
-    });
+    const details = await fc.check(
+      fc.asyncProperty(property.arbitrary(fixture), async (input) => (await newViolations(input)).length === 0),
+      {
+        seed: seed * 1000 + round,
+        numRuns: runs - cases,
+      },
+    );
     cases += details.numRuns;
     shrinks += details.numShrinks;
     if (!details.failed || !details.counterexample) break;
@@ -75,18 +83,25 @@ const drift = checkSweepTable();
 console.log(`rlsweep fuzz: seed ${seed}, ${runs} cases per property, node ${process.version}, ${new Date().toISOString()}`);
 for (const line of drift) console.log(`warning: ${line}`);
 const fixture = await createFixture();
-process.once('SIGINT', () => { fixture.dispose(); process.exit(130); });
+process.once('SIGINT', () => {
+  fixture.dispose();
+  process.exit(130);
+});
 let total = 0;
 try {
   for (const property of ALL_PROPERTIES.filter((p) => p.name.includes(args.property))) {
     const { cases, shrinks, seconds, found } = await fuzzProperty(property as FuzzProperty<unknown>, fixture);
     total += found.size;
-    console.log(`\n## ${property.name}\n${cases} cases (+${shrinks} shrinking runs) in ${seconds.toFixed(1)} s (${(seconds * 1000 / Math.max(1, cases + shrinks)).toFixed(1)} ms each): `
-      + `${found.size === 0 ? 'no failures' : `${found.size} failure class${found.size === 1 ? '' : 'es'}`}`);
+    console.log(
+      `\n## ${property.name}\n${cases} cases (+${shrinks} shrinking runs) in ${seconds.toFixed(1)} s (${((seconds * 1000) / Math.max(1, cases + shrinks)).toFixed(1)} ms each): ` +
+        `${found.size === 0 ? 'no failures' : `${found.size} failure class${found.size === 1 ? '' : 'es'}`}`,
+    );
     let n = 0;
     for (const [, { violation, counterexample, at }] of found) {
       const known = knownBugOf(violation);
-      console.log(`\n${++n}. ${violation.rule} (first at case ${at})${known ? ` [known: ${known.owner}]` : ' [NEW]'}\n   output: ${violation.detail.split('\n')[0]}\n   smallest input:\n${counterexample.replace(/^/gm, '     ')}`);
+      console.log(
+        `\n${++n}. ${violation.rule} (first at case ${at})${known ? ` [known: ${known.owner}]` : ' [NEW]'}\n   output: ${violation.detail.split('\n')[0]}\n   smallest input:\n${counterexample.replace(/^/gm, '     ')}`,
+      );
     }
   }
 } finally {

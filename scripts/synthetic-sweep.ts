@@ -154,8 +154,7 @@ function writeTrialEvents(trial: Trial, runDir: string, shared: Shared, failedAt
   writer.text('config', '| option | value |\n|---|---|\n', 0);
   writer.hparamsSessionStart(configToHparams(config), { groupName: config.group || config.name });
   const bestQ = 1 / (1 - config.gamma);
-  const drawLength = (step: number): number =>
-    Math.max(8, Math.min(CARTPOLE_MAX_RETURN, Math.round(expectedReturn(model, step, config.steps) * (0.6 + 0.8 * rng.nextFloat()))));
+  const drawLength = (step: number): number => Math.max(8, Math.min(CARTPOLE_MAX_RETURN, Math.round(expectedReturn(model, step, config.steps) * (0.6 + 0.8 * rng.nextFloat()))));
   let episode = 1;
   let episodeLength = drawLength(1);
   let episodeEnd = episodeLength;
@@ -216,13 +215,24 @@ function trialStatus(trial: Trial, outcome: TrialOutcome, model: ConfigurationMo
   const now = new Date().toISOString();
   const failed = outcome.failedAt !== null;
   return {
-    trial: trial.name, index: trial.index, state: failed ? 'failed' : 'done', attempt: 1,
+    trial: trial.name,
+    index: trial.index,
+    state: failed ? 'failed' : 'done',
+    attempt: 1,
     ...(outcome.failedAt !== null ? failure(model, outcome.failedAt) : { exitCode: 0, signal: null, cause: null }),
-    startedAt: now, endedAt: now, pid: 4242, step: outcome.failedAt ?? trial.config.steps, totalSteps: trial.config.steps,
-    stepsPerSecond: 4000, lastEvaluation: last ? { step: last.step, returnMean: last.returnMean, returnStd: last.returnStd, avgMaxQ: last.avgMaxQ } : null,
-    finalReturnMean: failed ? null : returns.at(-1) ?? null,
+    startedAt: now,
+    endedAt: now,
+    pid: 4242,
+    step: outcome.failedAt ?? trial.config.steps,
+    totalSteps: trial.config.steps,
+    stepsPerSecond: 4000,
+    lastEvaluation: last ? { step: last.step, returnMean: last.returnMean, returnStd: last.returnStd, avgMaxQ: last.avgMaxQ } : null,
+    finalReturnMean: failed ? null : (returns.at(-1) ?? null),
     bestReturnMean: failed || returns.length === 0 ? null : returns.reduce((a, b) => Math.max(a, b)),
-    stdoutLog: STDOUT_LOG, stderrLog: STDERR_LOG, updatedAt: now, host: hostname(),
+    stdoutLog: STDOUT_LOG,
+    stderrLog: STDERR_LOG,
+    updatedAt: now,
+    host: hostname(),
   };
 }
 
@@ -232,7 +242,7 @@ async function writeTrial(trial: Trial, shared: Shared, model: ConfigurationMode
   await writeJsonAtomic(path.join(runDir, TRIAL_CONFIG_FILE), trial.config);
   const outcome = writeTrialEvents(trial, runDir, shared, failedAt, model);
   const status = trialStatus(trial, outcome, model);
-  await fs.writeFile(path.join(runDir, STDOUT_LOG), outcome.stdout.join('\n') + '\n');
+  await fs.writeFile(path.join(runDir, STDOUT_LOG), `${outcome.stdout.join('\n')}\n`);
   await fs.writeFile(path.join(runDir, STDERR_LOG), status.exitCode === 1 ? `${status.cause!.replace(/^exit code 1: /, 'error: ')}\n` : '');
   await writeStatus(runDir, status);
   let bytes = 0;

@@ -78,36 +78,115 @@ const [KERNEL, UNITS, INDEX, VALUE, COUNT, OUT, J, T, AT, X] = [0, 1, 2, 3, 4, 5
 const ACCUMULATOR = 10; // four f64x2 accumulators: locals 10..13
 
 const accumulate = (k: number): Bytes => [
-  ...localGet(ACCUMULATOR + k), ...localGet(X), ...localGet(AT), ...simd(V128_LOAD64_ZERO), ...memarg(3, 8 * k),
-  ...simd(F64X2_PROMOTE_LOW_F32X4), ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...localSet(ACCUMULATOR + k),
+  ...localGet(ACCUMULATOR + k),
+  ...localGet(X),
+  ...localGet(AT),
+  ...simd(V128_LOAD64_ZERO),
+  ...memarg(3, 8 * k),
+  ...simd(F64X2_PROMOTE_LOW_F32X4),
+  ...simd(F64X2_MUL),
+  ...simd(F64X2_ADD),
+  ...localSet(ACCUMULATOR + k),
 ];
 const storeAccumulator = (k: number): Bytes => [
-  ...localGet(OUT), ...localGet(J), ...i32Const(2), I32_SHL, I32_ADD,
-  ...localGet(ACCUMULATOR + k), ...simd(F32X4_DEMOTE_F64X2_ZERO), ...simd(V128_STORE64_LANE), ...memarg(3, 8 * k), 0,
+  ...localGet(OUT),
+  ...localGet(J),
+  ...i32Const(2),
+  I32_SHL,
+  I32_ADD,
+  ...localGet(ACCUMULATOR + k),
+  ...simd(F32X4_DEMOTE_F64X2_ZERO),
+  ...simd(V128_STORE64_LANE),
+  ...memarg(3, 8 * k),
+  0,
 ];
 const zeroAccumulator = (k: number): Bytes => [...simd(V128_CONST), ...new Array<number>(16).fill(0), ...localSet(ACCUMULATOR + k)];
 
 const body: Bytes = [
-  ...i32Const(0), ...localSet(J),
-  0x02, 0x40, 0x03, 0x40, // block, loop over j
-  ...localGet(J), ...i32Const(8), I32_ADD, ...localGet(UNITS), I32_GT_S, 0x0d, 1,
+  ...i32Const(0),
+  ...localSet(J),
+  0x02,
+  0x40,
+  0x03,
+  0x40, // block, loop over j
+  ...localGet(J),
+  ...i32Const(8),
+  I32_ADD,
+  ...localGet(UNITS),
+  I32_GT_S,
+  0x0d,
+  1,
   ...[0, 1, 2, 3].flatMap(zeroAccumulator),
-  ...i32Const(0), ...localSet(T),
-  0x02, 0x40, 0x03, 0x40, // block, loop over t
-  ...localGet(T), ...localGet(COUNT), I32_GE_S, 0x0d, 1,
-  ...localGet(VALUE), ...localGet(T), ...i32Const(3), I32_SHL, I32_ADD, F64_LOAD, ...memarg(3, 0), ...simd(F64X2_SPLAT), ...localSet(X),
-  ...localGet(KERNEL), ...localGet(INDEX), ...localGet(T), ...i32Const(2), I32_SHL, I32_ADD, I32_LOAD, ...memarg(2, 0),
-  ...localGet(UNITS), I32_MUL, ...localGet(J), I32_ADD, ...i32Const(2), I32_SHL, I32_ADD, ...localSet(AT),
+  ...i32Const(0),
+  ...localSet(T),
+  0x02,
+  0x40,
+  0x03,
+  0x40, // block, loop over t
+  ...localGet(T),
+  ...localGet(COUNT),
+  I32_GE_S,
+  0x0d,
+  1,
+  ...localGet(VALUE),
+  ...localGet(T),
+  ...i32Const(3),
+  I32_SHL,
+  I32_ADD,
+  F64_LOAD,
+  ...memarg(3, 0),
+  ...simd(F64X2_SPLAT),
+  ...localSet(X),
+  ...localGet(KERNEL),
+  ...localGet(INDEX),
+  ...localGet(T),
+  ...i32Const(2),
+  I32_SHL,
+  I32_ADD,
+  I32_LOAD,
+  ...memarg(2, 0),
+  ...localGet(UNITS),
+  I32_MUL,
+  ...localGet(J),
+  I32_ADD,
+  ...i32Const(2),
+  I32_SHL,
+  I32_ADD,
+  ...localSet(AT),
   ...[0, 1, 2, 3].flatMap(accumulate),
-  ...localGet(T), ...i32Const(1), I32_ADD, ...localSet(T), 0x0c, 0, 0x0b, 0x0b,
+  ...localGet(T),
+  ...i32Const(1),
+  I32_ADD,
+  ...localSet(T),
+  0x0c,
+  0,
+  0x0b,
+  0x0b,
   ...[0, 1, 2, 3].flatMap(storeAccumulator),
-  ...localGet(J), ...i32Const(8), I32_ADD, ...localSet(J), 0x0c, 0, 0x0b, 0x0b,
+  ...localGet(J),
+  ...i32Const(8),
+  I32_ADD,
+  ...localSet(J),
+  0x0c,
+  0,
+  0x0b,
+  0x0b,
   0x0b,
 ];
-const locals = vector([[...unsignedLeb(3), I32], [...unsignedLeb(5), V128]]);
+const locals = vector([
+  [...unsignedLeb(3), I32],
+  [...unsignedLeb(5), V128],
+]);
 const code = [...locals, ...body];
 const moduleBytes = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  1,
+  0,
+  0,
+  0,
   ...section(1, vector([[0x60, ...vector([[I32], [I32], [I32], [I32], [I32], [I32]]), ...vector([])]])),
   ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 1]])),
   ...section(3, vector([[0]])),
@@ -148,16 +227,35 @@ for (let r = 0; r < ROWS; r++) {
 /** The 8-wide loop of dense-kernels.ts' dotProductBlock (arrays passed in, as there). */
 function jsDot(kernel: Float32Array, index: Int32Array, value: Float64Array, first: number, end: number, out: Float32Array, outStart: number): void {
   for (let j = 0; j + 8 <= UNIT_COUNT; j += 8) {
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0,
+      s4 = 0,
+      s5 = 0,
+      s6 = 0,
+      s7 = 0;
     for (let t = first; t < end; t++) {
       const x = value[t]!;
       const at = index[t]! * UNIT_COUNT + j;
-      s0 += x * kernel[at]!; s1 += x * kernel[at + 1]!; s2 += x * kernel[at + 2]!; s3 += x * kernel[at + 3]!;
-      s4 += x * kernel[at + 4]!; s5 += x * kernel[at + 5]!; s6 += x * kernel[at + 6]!; s7 += x * kernel[at + 7]!;
+      s0 += x * kernel[at]!;
+      s1 += x * kernel[at + 1]!;
+      s2 += x * kernel[at + 2]!;
+      s3 += x * kernel[at + 3]!;
+      s4 += x * kernel[at + 4]!;
+      s5 += x * kernel[at + 5]!;
+      s6 += x * kernel[at + 6]!;
+      s7 += x * kernel[at + 7]!;
     }
     const o = outStart + j;
-    out[o] = s0; out[o + 1] = s1; out[o + 2] = s2; out[o + 3] = s3;
-    out[o + 4] = s4; out[o + 5] = s5; out[o + 6] = s6; out[o + 7] = s7;
+    out[o] = s0;
+    out[o + 1] = s1;
+    out[o + 2] = s2;
+    out[o + 3] = s3;
+    out[o + 4] = s4;
+    out[o + 5] = s5;
+    out[o + 6] = s6;
+    out[o + 7] = s7;
   }
 }
 
@@ -172,10 +270,16 @@ runJs();
 runWasm();
 const identical = jsOut.every((v, i) => Object.is(v, wasmOut[i]));
 console.log(`bit-identical: ${identical}`);
-const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 const REPEATS = 20_000;
 for (let round = 0; round < 3; round++) {
-  for (const [label, run] of [['js', runJs], ['wasm', runWasm]] as const) {
+  for (const [label, run] of [
+    ['js', runJs],
+    ['wasm', runWasm],
+  ] as const) {
     for (let i = 0; i < 2000; i++) run();
     const start = cpuMs();
     for (let i = 0; i < REPEATS; i++) run();

@@ -56,7 +56,7 @@ export function initTf(): Promise<string> {
 export async function backendLine(): Promise<string> {
   const backend = await initTf();
   const name = backend === 'tensorflow' ? 'tfjs-node' : backend;
-  return `backend: ${name}` + (loaded.fallbackReason ? ` (${loaded.fallbackReason})` : '');
+  return `backend: ${name}${loaded.fallbackReason ? ` (${loaded.fallbackReason})` : ''}`;
 }
 
 export function backendPackage(): string {

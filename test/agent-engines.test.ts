@@ -148,8 +148,7 @@ describe('agent engines (fused vs tfjs)', function () {
   }
 
   describe('fused backward matches finite differences of a float64 reference', () => {
-    const tiny = (overrides: Partial<LearnerOptions>): LearnerOptions =>
-      options({ observationSize: 3, actionCount: 2, hiddenLayers: [4, 5], initSeed: 3, ...overrides });
+    const tiny = (overrides: Partial<LearnerOptions>): LearnerOptions => options({ observationSize: 3, actionCount: 2, hiddenLayers: [4, 5], initSeed: 3, ...overrides });
     const cases: Partial<LearnerOptions>[] = [
       { activation: 'relu', loss: 'mse' },
       { activation: 'relu', loss: 'huber', doubleDqn: true },
@@ -164,8 +163,7 @@ describe('agent engines (fused vs tfjs)', function () {
         // Nonzero biases keep every relu input off its kink at exactly 0 (an all-dead layer
         // with zero bias sits on it), and a different target net makes the TD errors nontrivial.
         const noise = new Rng(21);
-        const jitter = (weights: Weights): Weights =>
-          weights.map((tensor) => tensor.map((value) => value + noise.uniform(-0.3, 0.3)));
+        const jitter = (weights: Weights): Weights => weights.map((tensor) => tensor.map((value) => value + noise.uniform(-0.3, 0.3)));
         learner.setWeights('online', jitter(learner.getWeights('online')));
         learner.setWeights('target', jitter(learner.getWeights('online')));
         const batch = randomBatch(new Rng(8), 6, spec);
@@ -184,9 +182,7 @@ describe('agent engines (fused vs tfjs)', function () {
             tensor[i] = saved;
             const numeric = (above - below) / (2 * h);
             const analytic = gradients[t]![i]!;
-            expect(Math.abs(analytic - numeric), `tensor ${t}[${i}]: ${analytic} vs ${numeric}`).to.be.at.most(
-              1e-5 + 1e-4 * Math.abs(numeric),
-            );
+            expect(Math.abs(analytic - numeric), `tensor ${t}[${i}]: ${analytic} vs ${numeric}`).to.be.at.most(1e-5 + 1e-4 * Math.abs(numeric));
           }
         });
       });
@@ -251,9 +247,7 @@ describe('agent engines (fused vs tfjs)', function () {
           const difference = maxAbsDifference(original.getWeights('online'), restored.getWeights('online'));
           if (source.name === destination.name) expect(difference).to.equal(0);
           else expect(difference).to.be.at.most(1e-5);
-          expect(maxAbsDifference(original.getWeights('target'), restored.getWeights('target'))).to.be.at.most(
-            source.name === destination.name ? 0 : 1e-5,
-          );
+          expect(maxAbsDifference(original.getWeights('target'), restored.getWeights('target'))).to.be.at.most(source.name === destination.name ? 0 : 1e-5);
           expect(restored.getOptimizerState().iterations).to.equal(60);
           original.dispose();
           restored.dispose();
@@ -323,12 +317,7 @@ function row(values: Float32Array, index: number, size: number): Float32Array {
 }
 
 /** TD targets (held fixed while differentiating, like a stop-gradient). */
-function referenceTargets(
-  spec: LearnerOptions,
-  online: ArrayLike<number>[],
-  target: ArrayLike<number>[],
-  batch: TransitionBatch,
-): number[] {
+function referenceTargets(spec: LearnerOptions, online: ArrayLike<number>[], target: ArrayLike<number>[], batch: TransitionBatch): number[] {
   const targets: number[] = [];
   for (let b = 0; b < batch.size; b++) {
     const next = row(batch.nextStates, b, spec.observationSize);

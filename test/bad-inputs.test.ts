@@ -13,10 +13,7 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'rlsweep-bad-'));
 const logdir = path.join(tmp, 'runs');
 const file = (name: string): string => path.join(tmp, name);
 
-const GOOD_SWEEP = [
-  'name: bad', 'method: grid', 'seeds: [0]', 'parameters:', '  env: { value: CartPole-v1 }', '  steps: { value: 300 }',
-  '  learningRate: { values: [0.001, 0.002] }',
-].join('\n');
+const GOOD_SWEEP = ['name: bad', 'method: grid', 'seeds: [0]', 'parameters:', '  env: { value: CartPole-v1 }', '  steps: { value: 300 }', '  learningRate: { values: [0.001, 0.002] }'].join('\n');
 
 /** A sweep file: the good one with `changes` replacing whole lines that start the same way, or appended. */
 function sweepFile(name: string, text: string | Buffer): string {
@@ -39,7 +36,10 @@ const esc = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'
 
 function catalogue(): BadInput[] {
   const snapshotDir = path.join(tmp, 'snapshot');
-  const s = (name: string, text: string | Buffer, ...extra: string[]) => () => sweep('run', sweepFile(name, text), '--logdir', logdir, ...extra);
+  const s =
+    (name: string, text: string | Buffer, ...extra: string[]) =>
+    () =>
+      sweep('run', sweepFile(name, text), '--logdir', logdir, ...extra);
   const cfg = (name: string, text: string | Buffer) => () => run('--config', sweepFile(name, text), '--logdir', logdir);
   return [
     // Sweep YAML
@@ -57,12 +57,20 @@ function catalogue(): BadInput[] {
     { what: 'concurrency 0', call: s('conc.yaml', withLine('concurrency: 0')), message: /conc\.yaml:8:\d+: .*concurrency.*0/ },
     { what: 'unknown env', call: s('env.yaml', GOOD_SWEEP.replace('CartPole-v1', 'Pong-v0')), message: /env\.yaml:5:\d+: "env" "Pong-v0" is not a known environment/ },
     { what: 'duplicate key', call: s('dup.yaml', withLine('  steps: { value: 400 }')), message: /dup\.yaml:8:3: YAML syntax error: Map keys must be unique/ },
-    { what: 'metric goal invalid', call: s('goal.yaml', withLine('metric: { name: eval/return_mean, goal: biggest }')), message: /goal\.yaml:8:\d+: "metric\.goal" must be one of maximize, minimize, got "biggest"/ },
+    {
+      what: 'metric goal invalid',
+      call: s('goal.yaml', withLine('metric: { name: eval/return_mean, goal: biggest }')),
+      message: /goal\.yaml:8:\d+: "metric\.goal" must be one of maximize, minimize, got "biggest"/,
+    },
     { what: 'huge grid without --yes', call: s('huge.yaml', withLine('  bufferSize: { min: 1000, max: 9000, distribution: int_uniform }')), message: /huge\.yaml: .*\d{4,} trials.*--yes/ },
     { what: 'q_uniform without q', call: s('q.yaml', withLine('  batchSize: { min: 32, max: 128, distribution: q_uniform }')), message: /q\.yaml:8:\d+: .*\bq\b/ },
     { what: 'missing sweep file', call: () => sweep('run', file('nope.yaml'), '--logdir', logdir), message: new RegExp(`cannot read sweep file ${esc(file('nope.yaml'))}: no such file`) },
     { what: 'a folder instead of a sweep file', call: () => sweep('run', tmp, '--logdir', logdir), message: new RegExp(`cannot read sweep file ${esc(tmp)}: it is a folder`) },
-    { what: 'sweep file not UTF-8', call: s('latin1.yaml', Buffer.concat([Buffer.from('name: caf'), Buffer.from([0xe9]), Buffer.from('\n')])), message: /latin1\.yaml is not UTF-8 text \(invalid byte 0xe9 on line 1/ },
+    {
+      what: 'sweep file not UTF-8',
+      call: s('latin1.yaml', Buffer.concat([Buffer.from('name: caf'), Buffer.from([0xe9]), Buffer.from('\n')])),
+      message: /latin1\.yaml is not UTF-8 text \(invalid byte 0xe9 on line 1/,
+    },
     { what: 'empty sweep file', call: s('blank.yaml', ''), message: /blank\.yaml: / },
     { what: 'sweep parameters not a map', call: s('params.yaml', 'name: bad\nparameters: [1, 2]\n'), message: /params\.yaml:2:\d+: .*parameters/ },
 
@@ -87,19 +95,69 @@ function catalogue(): BadInput[] {
     { what: 'unknown config key', call: cfg('key.json', '{"gama": 0.9}'), message: /key\.json: unknown option "gama" \(did you mean "gamma"\?\)/ },
     { what: 'config value of the wrong type', call: cfg('wrong.json', '{"doubleDqn": "yes"}'), message: /wrong\.json: "doubleDqn" must be a boolean, got "yes"/ },
     { what: 'config value out of range', call: cfg('eps.json', '{"trainEpsilon": 2}'), message: /eps\.json: "trainEpsilon" must be <= 1, got 2/ },
-    { what: 'config file not UTF-8', call: cfg('latin1.json', Buffer.concat([Buffer.from('{"env": "Cart'), Buffer.from([0xff]), Buffer.from('"}')])), message: /latin1\.json is not UTF-8 text \(invalid byte 0xff on line 1, byte offset 13\)/ },
+    {
+      what: 'config file not UTF-8',
+      call: cfg('latin1.json', Buffer.concat([Buffer.from('{"env": "Cart'), Buffer.from([0xff]), Buffer.from('"}')])),
+      message: /latin1\.json is not UTF-8 text \(invalid byte 0xff on line 1, byte offset 13\)/,
+    },
 
     // Snapshots
     { what: 'missing snapshot', call: () => run('--model', file('no-snapshot'), '--eval'), message: new RegExp(`no snapshot at ${esc(path.join(file('no-snapshot'), 'model.json'))}`) },
-    { what: 'model.json corrupt', call: async () => { const dir = copySnapshot('corrupt-json'); writeFileSync(path.join(dir, 'model.json'), '{"modelTopology": '); return run('--model', dir, '--eval'); }, message: /corrupt-json\/model\.json is not valid JSON/ },
-    { what: 'weights.bin truncated', call: async () => { const dir = copySnapshot('short-weights'); writeFileSync(path.join(dir, 'weights.bin'), Buffer.alloc(12)); return run('--model', dir, '--eval'); }, message: /short-weights\/weights\.bin holds 12 bytes but .*model\.json describes \d+/ },
-    { what: 'snapshot of another env', call: () => run('--model', snapshotDir, '--eval', '--env', 'MountainCar-v0'), message: /model\.json takes 4 observations and gives 2 actions, but MountainCar-v0 has 2 and 3/ },
-    { what: 'weights.bin given as the model', call: () => run('--model', path.join(snapshotDir, 'weights.bin'), '--eval'), message: /snapshot\/weights\.bin is a file but not a model\.json; give the snapshot folder/ },
-    { what: 'model.json that is a folder', call: async () => { const dir = copySnapshot('json-folder'); rmSync(path.join(dir, 'model.json')); mkdirSync(path.join(dir, 'model.json')); return run('--model', dir, '--eval'); }, message: /cannot read .*json-folder\/model\.json/ },
+    {
+      what: 'model.json corrupt',
+      call: async () => {
+        const dir = copySnapshot('corrupt-json');
+        writeFileSync(path.join(dir, 'model.json'), '{"modelTopology": ');
+        return run('--model', dir, '--eval');
+      },
+      message: /corrupt-json\/model\.json is not valid JSON/,
+    },
+    {
+      what: 'weights.bin truncated',
+      call: async () => {
+        const dir = copySnapshot('short-weights');
+        writeFileSync(path.join(dir, 'weights.bin'), Buffer.alloc(12));
+        return run('--model', dir, '--eval');
+      },
+      message: /short-weights\/weights\.bin holds 12 bytes but .*model\.json describes \d+/,
+    },
+    {
+      what: 'snapshot of another env',
+      call: () => run('--model', snapshotDir, '--eval', '--env', 'MountainCar-v0'),
+      message: /model\.json takes 4 observations and gives 2 actions, but MountainCar-v0 has 2 and 3/,
+    },
+    {
+      what: 'weights.bin given as the model',
+      call: () => run('--model', path.join(snapshotDir, 'weights.bin'), '--eval'),
+      message: /snapshot\/weights\.bin is a file but not a model\.json; give the snapshot folder/,
+    },
+    {
+      what: 'model.json that is a folder',
+      call: async () => {
+        const dir = copySnapshot('json-folder');
+        rmSync(path.join(dir, 'model.json'));
+        mkdirSync(path.join(dir, 'model.json'));
+        return run('--model', dir, '--eval');
+      },
+      message: /cannot read .*json-folder\/model\.json/,
+    },
 
     // Checkpoints and --resume
-    { what: '--resume of a folder with no run', call: () => run('--resume', file('no-run')), message: new RegExp(`cannot read config file ${esc(path.join(file('no-run'), 'config.json'))}: no such file`) },
-    { what: '--resume with a corrupt config.json', call: async () => { const dir = file('bad-resume'); mkdirSync(dir, { recursive: true }); writeFileSync(path.join(dir, 'config.json'), '{"env": 3}'); return run('--resume', dir); }, message: /bad-resume\/config\.json: "env" must be a string, got 3/ },
+    {
+      what: '--resume of a folder with no run',
+      call: () => run('--resume', file('no-run')),
+      message: new RegExp(`cannot read config file ${esc(path.join(file('no-run'), 'config.json'))}: no such file`),
+    },
+    {
+      what: '--resume with a corrupt config.json',
+      call: async () => {
+        const dir = file('bad-resume');
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(path.join(dir, 'config.json'), '{"env": 3}');
+        return run('--resume', dir);
+      },
+      message: /bad-resume\/config\.json: "env" must be a string, got 3/,
+    },
     { what: '--resume with other options', call: () => run('--resume', path.join(tmp, 'trained'), '--gamma', '0.5'), message: /--resume continues .*trained with its own config\.json; drop --gamma/ },
 
     // sweep prune (disk): only a sweep's own folder, never a running trial, nothing touched on refusal
@@ -107,83 +165,244 @@ function catalogue(): BadInput[] {
     { what: 'sweep prune of a single run', call: () => sweep('prune', path.join(logdir, 'existing')), message: /existing is a single run, not a sweep folder/ },
     { what: 'sweep prune of a sweep file', call: () => sweep('prune', sweepFile('prune.yaml', GOOD_SWEEP)), message: /prune\.yaml is a file, not a sweep folder; .*<logdir>\/<its name>/ },
     { what: 'sweep prune of a missing folder', call: () => sweep('prune', path.join(logdir, 'nope')), message: /no folder .*nope; give a sweep's folder/ },
-    { what: 'sweep prune of a running trial\'s folder', call: () => untouched(pruneFixture(), (sweepDir) => sweep('prune', path.join(sweepDir, 'lr=1,seed=0'))), message: /lr=1,seed=0 is a trial of the sweep .*, not a sweep folder; prune the sweep: sweep prune / },
-    { what: 'sweep prune with a damaged sweep.json', call: () => untouched(pruneFixture('{"name": '), (sweepDir) => sweep('prune', sweepDir)), message: /sweep\.json is not valid JSON .*nothing is pruned/ },
+    {
+      what: "sweep prune of a running trial's folder",
+      call: () => untouched(pruneFixture(), (sweepDir) => sweep('prune', path.join(sweepDir, 'lr=1,seed=0'))),
+      message: /lr=1,seed=0 is a trial of the sweep .*, not a sweep folder; prune the sweep: sweep prune /,
+    },
+    {
+      what: 'sweep prune with a damaged sweep.json',
+      call: () => untouched(pruneFixture('{"name": '), (sweepDir) => sweep('prune', sweepDir)),
+      message: /sweep\.json is not valid JSON .*nothing is pruned/,
+    },
     // Folders of another kind, and files where folders belong (issue 20: data loss, status truth)
-    { what: 'a sweep named like an existing single run', call: s('over-run.yaml', GOOD_SWEEP.replace('name: bad', 'name: existing')), message: new RegExp(`${esc(path.join(logdir, 'existing'))} holds a single run .*Give the sweep another name \\("name:" in .*over-run\\.yaml\\) or pass --logdir`) },
-    { what: 'a sweep named like a folder of the user\'s files', call: s('over-mine.yaml', GOOD_SWEEP.replace('name: bad', 'name: mine')), message: /mine holds files of its own \(todo\.txt\), so it is not the folder of the sweep "mine"/ },
-    { what: 'a sweep named like a file in the logdir', call: s('over-file.yaml', GOOD_SWEEP.replace('name: bad', 'name: notes')), message: /notes is a file, but the sweep "notes" needs that path for its folder; give the sweep another name/ },
-    { what: 'a sweep named like a trial folder', call: () => sweep('run', sweepFile('over-trial.yaml', GOOD_SWEEP.replace('name: bad', 'name: t0')), '--logdir', path.join(logdir, 'a-sweep')), message: /t0 holds a trial of a sweep \(its trial\.json\), so it is not the folder of the sweep "t0"/ },
-    { what: 'a sweep named like another sweep\'s folder', call: s('over-sweep.yaml', GOOD_SWEEP.replace('name: bad', 'name: renamed')), message: /renamed holds the sweep "other" \(of other\.yaml\), not "renamed"/ },
-    { what: 'sweep run --logdir that is a file', call: () => sweep('run', sweepFile('good.yaml', GOOD_SWEEP), '--logdir', path.join(logdir, 'notes')), message: /notes is a file where a folder was expected \(the sweep's folder is .*notes\/bad\); pass --logdir <a folder>/ },
-    { what: 'a run named like a sweep folder', call: () => run('--name', 'a-sweep', '--logdir', logdir, '--steps', '300'), message: /a-sweep holds a sweep \(its sweep\.json\), not a run: .*choose another --name, or pass --logdir/ },
-    { what: 'a run named like a sweep folder, with --overwrite', call: () => run('--name', 'a-sweep', '--overwrite', '--logdir', logdir, '--steps', '300'), message: /a-sweep holds a sweep \(its sweep\.json\), not a run/ },
-    { what: 'a run named like a sweep\'s trial folder', call: () => run('--name', 't0', '--logdir', path.join(logdir, 'a-sweep'), '--steps', '300'), message: /t0 holds a trial of a sweep \(its trial\.json\): rerun or resume it with "sweep run <its sweep file>"/ },
-    { what: 'a run named like a folder of the user\'s files', call: () => run('--name', 'mine', '--logdir', logdir, '--steps', '300'), message: /mine holds files of its own \(todo\.txt\), not a run/ },
-    { what: 'a run named like an existing run, without --resume', call: () => run('--name', 'existing', '--logdir', logdir, '--steps', '300'), message: /existing already holds a run .*continue it with --resume .*choose another --name, or pass --overwrite/ },
-    { what: '--resume of a sweep folder', call: () => run('--resume', path.join(logdir, 'a-sweep')), message: /a-sweep holds a sweep \(its sweep\.json\), not a run; resume a sweep with "sweep run <its sweep file>"/ },
-    { what: 'sweep results of a sweep file', call: () => sweep('results', sweepFile('named.yaml', GOOD_SWEEP)), message: /named\.yaml is a sweep file, but sweep results takes a sweep's folder: for this file, sweep results runs\/bad/ },
+    {
+      what: 'a sweep named like an existing single run',
+      call: s('over-run.yaml', GOOD_SWEEP.replace('name: bad', 'name: existing')),
+      message: new RegExp(`${esc(path.join(logdir, 'existing'))} holds a single run .*Give the sweep another name \\("name:" in .*over-run\\.yaml\\) or pass --logdir`),
+    },
+    {
+      what: "a sweep named like a folder of the user's files",
+      call: s('over-mine.yaml', GOOD_SWEEP.replace('name: bad', 'name: mine')),
+      message: /mine holds files of its own \(todo\.txt\), so it is not the folder of the sweep "mine"/,
+    },
+    {
+      what: 'a sweep named like a file in the logdir',
+      call: s('over-file.yaml', GOOD_SWEEP.replace('name: bad', 'name: notes')),
+      message: /notes is a file, but the sweep "notes" needs that path for its folder; give the sweep another name/,
+    },
+    {
+      what: 'a sweep named like a trial folder',
+      call: () => sweep('run', sweepFile('over-trial.yaml', GOOD_SWEEP.replace('name: bad', 'name: t0')), '--logdir', path.join(logdir, 'a-sweep')),
+      message: /t0 holds a trial of a sweep \(its trial\.json\), so it is not the folder of the sweep "t0"/,
+    },
+    {
+      what: "a sweep named like another sweep's folder",
+      call: s('over-sweep.yaml', GOOD_SWEEP.replace('name: bad', 'name: renamed')),
+      message: /renamed holds the sweep "other" \(of other\.yaml\), not "renamed"/,
+    },
+    {
+      what: 'sweep run --logdir that is a file',
+      call: () => sweep('run', sweepFile('good.yaml', GOOD_SWEEP), '--logdir', path.join(logdir, 'notes')),
+      message: /notes is a file where a folder was expected \(the sweep's folder is .*notes\/bad\); pass --logdir <a folder>/,
+    },
+    {
+      what: 'a run named like a sweep folder',
+      call: () => run('--name', 'a-sweep', '--logdir', logdir, '--steps', '300'),
+      message: /a-sweep holds a sweep \(its sweep\.json\), not a run: .*choose another --name, or pass --logdir/,
+    },
+    {
+      what: 'a run named like a sweep folder, with --overwrite',
+      call: () => run('--name', 'a-sweep', '--overwrite', '--logdir', logdir, '--steps', '300'),
+      message: /a-sweep holds a sweep \(its sweep\.json\), not a run/,
+    },
+    {
+      what: "a run named like a sweep's trial folder",
+      call: () => run('--name', 't0', '--logdir', path.join(logdir, 'a-sweep'), '--steps', '300'),
+      message: /t0 holds a trial of a sweep \(its trial\.json\): rerun or resume it with "sweep run <its sweep file>"/,
+    },
+    { what: "a run named like a folder of the user's files", call: () => run('--name', 'mine', '--logdir', logdir, '--steps', '300'), message: /mine holds files of its own \(todo\.txt\), not a run/ },
+    {
+      what: 'a run named like an existing run, without --resume',
+      call: () => run('--name', 'existing', '--logdir', logdir, '--steps', '300'),
+      message: /existing already holds a run .*continue it with --resume .*choose another --name, or pass --overwrite/,
+    },
+    {
+      what: '--resume of a sweep folder',
+      call: () => run('--resume', path.join(logdir, 'a-sweep')),
+      message: /a-sweep holds a sweep \(its sweep\.json\), not a run; resume a sweep with "sweep run <its sweep file>"/,
+    },
+    {
+      what: 'sweep results of a sweep file',
+      call: () => sweep('results', sweepFile('named.yaml', GOOD_SWEEP)),
+      message: /named\.yaml is a sweep file, but sweep results takes a sweep's folder: for this file, sweep results runs\/bad/,
+    },
     { what: 'sweep status of a sweep file', call: () => sweep('status', sweepFile('named.yaml', GOOD_SWEEP)), message: /named\.yaml is a sweep file, but sweep status takes a sweep's folder/ },
     { what: 'sweep report of a sweep file', call: () => sweep('report', sweepFile('named.yaml', GOOD_SWEEP)), message: /named\.yaml is a sweep file, but sweep report takes a sweep's folder/ },
     { what: 'sweep status of a folder that does not exist', call: () => sweep('status', path.join(logdir, 'nothing')), message: /nothing does not exist; sweep status takes a sweep's folder/ },
-    { what: 'sweep results of a single run\'s folder', call: () => sweep('results', path.join(logdir, 'existing')), message: /existing is not a sweep folder: it has no valid sweep\.json and holds a single run/ },
+    {
+      what: "sweep results of a single run's folder",
+      call: () => sweep('results', path.join(logdir, 'existing')),
+      message: /existing is not a sweep folder: it has no valid sweep\.json and holds a single run/,
+    },
     { what: 'sweep status of a path through a file', call: () => sweep('status', path.join(logdir, 'notes', 'x')), message: /notes is a file, so .*notes\/x cannot be a folder/ },
     // Nothing accepted silently (issue 20, section 4): inputs that used to be ignored, or misread without a word
     { what: 'empty parameters map', call: s('noparams.yaml', 'name: bad\nparameters: {}\n'), message: /noparams\.yaml:2:13: "parameters" is empty: give the run options of the sweep/ },
     { what: 'parameters with no value', call: s('nullparams.yaml', 'name: bad\nparameters:\n'), message: /nullparams\.yaml:2:\d+: "parameters" is empty/ },
-    { what: 'two YAML documents in one sweep file', call: s('multi.yaml', `${GOOD_SWEEP}\n---\n${GOOD_SWEEP}\n`), message: /multi\.yaml:8:1: the file holds 2 YAML documents .*put each sweep in its own file/ },
-    { what: 'YAML integer beyond 2^53', call: s('bigint.yaml', GOOD_SWEEP.replace('{ value: 300 }', '{ value: 9007199254740993 }')), message: /bigint\.yaml:6:\d+: "parameters\.steps\.value" 9007199254740993 is beyond the largest integer a number holds exactly \(9007199254740991; it would be read as 9007199254740992\)/ },
-    { what: 'seed beyond 2^53', call: s('bigseed.yaml', GOOD_SWEEP.replace('seeds: [0]', 'seeds: [0, 18014398509481985]')), message: /bigseed\.yaml:3:\d+: "seeds" 18014398509481985 is beyond the largest integer/ },
-    { what: 'W&B log_uniform (exponent bounds)', call: s('logu.yaml', `${GOOD_SWEEP.replace('method: grid', 'method: random\nrun_cap: 2')}\n  gamma: { min: -0.1, max: -0.01, distribution: log_uniform }\n`), message: /logu\.yaml:9:\d+: parameter "gamma": distribution "log_uniform" is W&B's, whose min and max are natural-log exponents .* write min: 0\.9048, max: 0\.99, distribution: log_uniform_values/ },
-    { what: 'an aliased value out of range is reported at its anchor', call: s('alias.yaml', withLine('  gamma: &g { value: 2 }\n  tau: *g')), message: /alias\.yaml:8:\d+: "gamma" must be <= 1, got 2\n.*alias\.yaml:8:\d+: "tau" must be <= 1, got 2/ },
+    {
+      what: 'two YAML documents in one sweep file',
+      call: s('multi.yaml', `${GOOD_SWEEP}\n---\n${GOOD_SWEEP}\n`),
+      message: /multi\.yaml:8:1: the file holds 2 YAML documents .*put each sweep in its own file/,
+    },
+    {
+      what: 'YAML integer beyond 2^53',
+      call: s('bigint.yaml', GOOD_SWEEP.replace('{ value: 300 }', '{ value: 9007199254740993 }')),
+      message: /bigint\.yaml:6:\d+: "parameters\.steps\.value" 9007199254740993 is beyond the largest integer a number holds exactly \(9007199254740991; it would be read as 9007199254740992\)/,
+    },
+    {
+      what: 'seed beyond 2^53',
+      call: s('bigseed.yaml', GOOD_SWEEP.replace('seeds: [0]', 'seeds: [0, 18014398509481985]')),
+      message: /bigseed\.yaml:3:\d+: "seeds" 18014398509481985 is beyond the largest integer/,
+    },
+    {
+      what: 'W&B log_uniform (exponent bounds)',
+      call: s('logu.yaml', `${GOOD_SWEEP.replace('method: grid', 'method: random\nrun_cap: 2')}\n  gamma: { min: -0.1, max: -0.01, distribution: log_uniform }\n`),
+      message:
+        /logu\.yaml:9:\d+: parameter "gamma": distribution "log_uniform" is W&B's, whose min and max are natural-log exponents .* write min: 0\.9048, max: 0\.99, distribution: log_uniform_values/,
+    },
+    {
+      what: 'an aliased value out of range is reported at its anchor',
+      call: s('alias.yaml', withLine('  gamma: &g { value: 2 }\n  tau: *g')),
+      message: /alias\.yaml:8:\d+: "gamma" must be <= 1, got 2\n.*alias\.yaml:8:\d+: "tau" must be <= 1, got 2/,
+    },
     { what: 'an alias inside its own anchor', call: s('cycle.yaml', withLine('  hiddenLayers: &h { values: [*h] }')), message: /cycle\.yaml:8:\d+: alias \*h refers to a value that contains it/ },
     { what: 'a merge key that is not a map', call: s('merge.yaml', withLine('  <<: 3')), message: /merge\.yaml:8:\d+: a merge key "<<" takes a map or an alias of one/ },
     { what: 'run_cap on a grid', call: s('gridcap.yaml', withLine('run_cap: 4')), message: /gridcap\.yaml:8:1: "run_cap" caps random search; a grid runs every configuration/ },
     { what: 'misspelled sweep flag', call: s('flag.yaml', GOOD_SWEEP, '--concurency', '2'), message: /unknown flag --concurency \(did you mean --concurrency\?\)/ },
-    { what: 'a stray word and a misspelled flag', call: s('flag2.yaml', GOOD_SWEEP, 'extra', '--retrys', '1'), message: /unknown flag --retrys \(did you mean --retries\?\); unexpected argument "extra"/ },
+    {
+      what: 'a stray word and a misspelled flag',
+      call: s('flag2.yaml', GOOD_SWEEP, 'extra', '--retrys', '1'),
+      message: /unknown flag --retrys \(did you mean --retries\?\); unexpected argument "extra"/,
+    },
     { what: '--concurrency not a number', call: s('concabc.yaml', GOOD_SWEEP, '--concurrency', 'abc'), message: /--concurrency must be an integer >= 1, got "abc"/ },
     { what: '--concurrency beyond 2^53', call: s('concbig.yaml', GOOD_SWEEP, '--concurrency', '9007199254740993'), message: /--concurrency 9007199254740993 is beyond the largest integer/ },
     { what: '--progress-every negative', call: s('progress.yaml', GOOD_SWEEP, '--progress-every', '-1'), message: /--progress-every must be a number >= 0, got -1/ },
-    { what: 'a Slurm-only flag without --executor slurm', call: s('poll.yaml', GOOD_SWEEP, '--poll-seconds', '5'), message: /--poll-seconds applies to Slurm only: add --executor slurm, or drop --poll-seconds/ },
-    { what: 'sweep plan --concurrency not a number', call: () => sweep('plan', sweepFile('plan.yaml', GOOD_SWEEP), '--logdir', logdir, '--concurrency', '2x'), message: /--concurrency must be an integer >= 1, got "2x"/ },
-    { what: 'sweep trial --index not a number', call: () => sweep('trial', sweepFile('index.yaml', GOOD_SWEEP), '--logdir', logdir, '--index', 'first'), message: /--index must be an integer >= 0, got "first"/ },
-    { what: 'integer flag beyond 2^53', call: () => run('--steps', '9007199254740993', '--logdir', logdir), message: /command line: "steps" 9007199254740993 is beyond the largest integer a number holds exactly/ },
-    { what: '--hidden-layers with a word in it', call: () => run('--hidden-layers', '64 wide', '--logdir', logdir), message: /command line: "hiddenLayers"\[1\] must be a list of positive integers, e\.g\. \[64, 64\], got \[64,"wide"\]/ },
+    {
+      what: 'a Slurm-only flag without --executor slurm',
+      call: s('poll.yaml', GOOD_SWEEP, '--poll-seconds', '5'),
+      message: /--poll-seconds applies to Slurm only: add --executor slurm, or drop --poll-seconds/,
+    },
+    {
+      what: 'sweep plan --concurrency not a number',
+      call: () => sweep('plan', sweepFile('plan.yaml', GOOD_SWEEP), '--logdir', logdir, '--concurrency', '2x'),
+      message: /--concurrency must be an integer >= 1, got "2x"/,
+    },
+    {
+      what: 'sweep trial --index not a number',
+      call: () => sweep('trial', sweepFile('index.yaml', GOOD_SWEEP), '--logdir', logdir, '--index', 'first'),
+      message: /--index must be an integer >= 0, got "first"/,
+    },
+    {
+      what: 'integer flag beyond 2^53',
+      call: () => run('--steps', '9007199254740993', '--logdir', logdir),
+      message: /command line: "steps" 9007199254740993 is beyond the largest integer a number holds exactly/,
+    },
+    {
+      what: '--hidden-layers with a word in it',
+      call: () => run('--hidden-layers', '64 wide', '--logdir', logdir),
+      message: /command line: "hiddenLayers"\[1\] must be a list of positive integers, e\.g\. \[64, 64\], got \[64,"wide"\]/,
+    },
     { what: '--episodes 0', call: () => run('--model', snapshotDir, '--view', '--episodes', '0'), message: /--episodes must be an integer >= 1, got 0/ },
     { what: '--episodes negative', call: () => run('--model', snapshotDir, '--eval', '--episodes', '-3'), message: /--episodes must be an integer >= 1, got -3/ },
     { what: '--episodes fractional', call: () => run('--model', snapshotDir, '--eval', '--episodes', '2.5'), message: /--episodes must be an integer >= 1, got 2\.5/ },
     { what: '--episodes without --model', call: () => run('--episodes', '5', '--logdir', logdir), message: /--episodes needs --model/ },
-    { what: '--episodes with --record only', call: () => run('--model', snapshotDir, '--record', file('one.gif'), '--episodes', '5'), message: /--episodes applies to --view and --eval; --record saves one episode/ },
-    { what: '--record to a name that is not .gif', call: () => run('--model', snapshotDir, '--record', file('episode.png')), message: /--record writes an animated GIF, so its file name must end in \.gif, got ".*episode\.png" \(e\.g\. --record "episode\.gif"\)/ },
-    { what: '--fps negative', call: () => run('--model', snapshotDir, '--view', '--fps', '-1'), message: /--fps must be a number from 0 to 1000 frames per second \(0 = as fast as possible\), got -1/ },
+    {
+      what: '--episodes with --record only',
+      call: () => run('--model', snapshotDir, '--record', file('one.gif'), '--episodes', '5'),
+      message: /--episodes applies to --view and --eval; --record saves one episode/,
+    },
+    {
+      what: '--record to a name that is not .gif',
+      call: () => run('--model', snapshotDir, '--record', file('episode.png')),
+      message: /--record writes an animated GIF, so its file name must end in \.gif, got ".*episode\.png" \(e\.g\. --record "episode\.gif"\)/,
+    },
+    {
+      what: '--fps negative',
+      call: () => run('--model', snapshotDir, '--view', '--fps', '-1'),
+      message: /--fps must be a number from 0 to 1000 frames per second \(0 = as fast as possible\), got -1/,
+    },
     { what: '--fps too high', call: () => run('--model', snapshotDir, '--view', '--fps', '1e9'), message: /--fps must be a number from 0 to 1000 .*got 1000000000/ },
     { what: '--fps not a number', call: () => run('--model', snapshotDir, '--view', '--fps', 'fast'), message: /--fps must be a number .*got "fast"/ },
     { what: '--fps without --view', call: () => run('--model', snapshotDir, '--eval', '--fps', '10'), message: /--fps applies to --view only/ },
-    { what: 'a training option with --model', call: () => run('--model', snapshotDir, '--eval', '--learning-rate', '0.1'), message: /--learningRate has no effect with --model .*give only --env, --seed, --engine, --evalEpisodes, --evalSteps, --evalEpsilon/ },
+    {
+      what: 'a training option with --model',
+      call: () => run('--model', snapshotDir, '--eval', '--learning-rate', '0.1'),
+      message: /--learningRate has no effect with --model .*give only --env, --seed, --engine, --evalEpisodes, --evalSteps, --evalEpsilon/,
+    },
     { what: 'an eval option with --model --view', call: () => run('--model', snapshotDir, '--view', '--eval-episodes', '3'), message: /--evalEpisodes has no effect with --model without --eval/ },
     { what: '--config with --model', call: () => run('--model', snapshotDir, '--eval', '--config', file('any.json')), message: /--config does not apply to --model/ },
     { what: '--overwrite with --resume', call: () => run('--resume', path.join(tmp, 'trained'), '--overwrite'), message: /--resume continues .*trained with its own config\.json; drop --overwrite/ },
     { what: 'an empty --logdir for a run', call: () => run('--logdir', '', '--steps', '300'), message: /command line: "logdir" must name a folder, e\.g\. runs, got ""/ },
-    { what: 'an empty --logdir for a sweep', call: () => sweep('plan', sweepFile('emptylogdir.yaml', GOOD_SWEEP), '--logdir', ''), message: /--logdir must name a folder, e\.g\. --logdir runs, got ""/ },
+    {
+      what: 'an empty --logdir for a sweep',
+      call: () => sweep('plan', sweepFile('emptylogdir.yaml', GOOD_SWEEP), '--logdir', ''),
+      message: /--logdir must name a folder, e\.g\. --logdir runs, got ""/,
+    },
     { what: 'a sweep flag given twice', call: s('twice.yaml', GOOD_SWEEP, '--logdir', file('other-runs')), message: /--logdir is given more than once; give it once/ },
     { what: 'a run flag given twice', call: () => run('--steps', '300', '--logdir', logdir, '--steps', '400'), message: /--steps is given more than once; give it once/ },
-    { what: 'config JSON with a duplicated key', call: cfg('dupkey.json', '{\n  "gamma": 0.9,\n  "gamma": 0.5\n}'), message: /dupkey\.json:3:3: "gamma" is given twice \(first at .*dupkey\.json:2:3\), and JSON keeps only the last one/ },
-    { what: 'config JSON integer beyond 2^53', call: cfg('bigint.json', '{"steps": 9007199254740993}'), message: /bigint\.json:1:11: "steps" 9007199254740993 is beyond the largest integer a number holds exactly/ },
+    {
+      what: 'config JSON with a duplicated key',
+      call: cfg('dupkey.json', '{\n  "gamma": 0.9,\n  "gamma": 0.5\n}'),
+      message: /dupkey\.json:3:3: "gamma" is given twice \(first at .*dupkey\.json:2:3\), and JSON keeps only the last one/,
+    },
+    {
+      what: 'config JSON integer beyond 2^53',
+      call: cfg('bigint.json', '{"steps": 9007199254740993}'),
+      message: /bigint\.json:1:11: "steps" 9007199254740993 is beyond the largest integer a number holds exactly/,
+    },
     // Found by fuzzing (issue 20 §6, test/fuzz.test.ts)
     { what: 'numeric flag given twice', call: () => run('--tau', '--tau=0', '--logdir', logdir), message: /--tau is given more than once; give it once/ },
     { what: 'a flag named like a member of every object', call: () => run('--constructor', '--logdir', logdir), message: /unknown flag --constructor; see --help/ },
     { what: 'a sweep flag named like a member of every object', call: () => sweep('plan', file('nope.yaml'), '--toString'), message: /unknown flag --toString/ },
-    { what: 'a YAML alias to an anchor never set', call: s('noanchor.yaml', 'name: *n\nparameters:\n  env: { value: CartPole-v1 }\n'), message: /noanchor\.yaml:1:7: alias \*n names no anchor set before it/ },
+    {
+      what: 'a YAML alias to an anchor never set',
+      call: s('noanchor.yaml', 'name: *n\nparameters:\n  env: { value: CartPole-v1 }\n'),
+      message: /noanchor\.yaml:1:7: alias \*n names no anchor set before it/,
+    },
     { what: 'sweep results of an empty path', call: () => sweep('results', ''), message: /sweep results got an empty path; sweep results takes a sweep's folder/ },
     { what: 'sweep flag missing its value', call: () => sweep('run', file('nope.yaml'), '--sbatch-arg', '--logdir', logdir), message: /error: Not enough arguments following: sbatch-arg/ },
     // found by npm run fuzz, seed 1 (a flag spelt with a trailing "-", which yargs camel-cases onto the option; the sweep cases were tried by hand after it)
-    { what: 'a list flag with a trailing hyphen', call: () => run('--hiddenLayers-', '1', '--logdir', logdir), message: /^error: unknown flag --hiddenLayers- \(did you mean --hiddenLayers\?\); see --help$/m },
-    { what: 'a sweep flag with a trailing hyphen', call: () => sweep('plan', file('nope.yaml'), '--concurrency-', '2'), message: /^error: unknown flag --concurrency- \(did you mean --concurrency\?\)$/m },
-    { what: 'a sweep flag spelt so that yargs folds it onto an option', call: () => sweep('run', file('nope.yaml'), '--poll-Seconds', '5', '--logdir', logdir), message: /^error: unknown flag --poll-Seconds \(did you mean --poll-seconds\?\)$/m },
-    { what: 'a sweep flag with a trailing hyphen, on an option with a hyphen', call: () => sweep('run', file('nope.yaml'), '--progress-every-', '-5', '--logdir', logdir), message: /^error: unknown flag --progress-every- \(did you mean --progress-every\?\)$/m },
+    {
+      what: 'a list flag with a trailing hyphen',
+      call: () => run('--hiddenLayers-', '1', '--logdir', logdir),
+      message: /^error: unknown flag --hiddenLayers- \(did you mean --hiddenLayers\?\); see --help$/m,
+    },
+    {
+      what: 'a sweep flag with a trailing hyphen',
+      call: () => sweep('plan', file('nope.yaml'), '--concurrency-', '2'),
+      message: /^error: unknown flag --concurrency- \(did you mean --concurrency\?\)$/m,
+    },
+    {
+      what: 'a sweep flag spelt so that yargs folds it onto an option',
+      call: () => sweep('run', file('nope.yaml'), '--poll-Seconds', '5', '--logdir', logdir),
+      message: /^error: unknown flag --poll-Seconds \(did you mean --poll-seconds\?\)$/m,
+    },
+    {
+      what: 'a sweep flag with a trailing hyphen, on an option with a hyphen',
+      call: () => sweep('run', file('nope.yaml'), '--progress-every-', '-5', '--logdir', logdir),
+      message: /^error: unknown flag --progress-every- \(did you mean --progress-every\?\)$/m,
+    },
     // Estimates (sweep plan): a bad option is refused before anything is calibrated or written
-    { what: 'plan with --concurrency 0', call: () => sweep('plan', sweepFile('plan0.yaml', GOOD_SWEEP), '--logdir', logdir, '--concurrency', '0'), message: /--concurrency must be an integer >= 1, got 0/ },
-    { what: 'plan with a fractional --concurrency', call: () => sweep('plan', sweepFile('plan-frac.yaml', GOOD_SWEEP), '--logdir', logdir, '--concurrency', '1.5'), message: /--concurrency must be an integer >= 1, got 1\.5/ },
+    {
+      what: 'plan with --concurrency 0',
+      call: () => sweep('plan', sweepFile('plan0.yaml', GOOD_SWEEP), '--logdir', logdir, '--concurrency', '0'),
+      message: /--concurrency must be an integer >= 1, got 0/,
+    },
+    {
+      what: 'plan with a fractional --concurrency',
+      call: () => sweep('plan', sweepFile('plan-frac.yaml', GOOD_SWEEP), '--logdir', logdir, '--concurrency', '1.5'),
+      message: /--concurrency must be an integer >= 1, got 1\.5/,
+    },
   ];
 
   /** A sweep folder outside the runs folder whose one trial is running (this process), with a checkpoint and a leftover. */
@@ -217,13 +436,33 @@ describe('bad inputs: a clear error, and runs/ left as it was', function () {
 
   before(async () => {
     // One real run in the runs folder (so "left as it was" means something), and a snapshot to damage.
-    const trained = await run('--env', 'CartPole-v1', '--steps', '300', '--train-start', '100', '--eval-every', '0', '--eval-episodes', '1',
-      '--q-validation-size', '50', '--log-every', '100', '--no-eval-gif', '--logdir', logdir, '--name', 'existing');
+    const trained = await run(
+      '--env',
+      'CartPole-v1',
+      '--steps',
+      '300',
+      '--train-start',
+      '100',
+      '--eval-every',
+      '0',
+      '--eval-episodes',
+      '1',
+      '--q-validation-size',
+      '50',
+      '--log-every',
+      '100',
+      '--no-eval-gif',
+      '--logdir',
+      logdir,
+      '--name',
+      'existing',
+    );
     expect(trained.code, trained.text).to.equal(0);
     cpSync(path.join(logdir, 'existing', 'snapshots', 'step-300'), path.join(tmp, 'snapshot'), { recursive: true });
     cpSync(path.join(logdir, 'existing'), path.join(tmp, 'trained'), { recursive: true });
     // Folders of other kinds for the collision cases: a sweep with a trial, another sweep's folder, the user's files.
-    const manifest = (name: string, file: string): string => JSON.stringify({ name, file, method: 'grid', metric: { name: 'eval/return_mean', goal: 'maximize' }, seeds: [0], swept: [], updatedAt: '', trials: [] });
+    const manifest = (name: string, file: string): string =>
+      JSON.stringify({ name, file, method: 'grid', metric: { name: 'eval/return_mean', goal: 'maximize' }, seeds: [0], swept: [], updatedAt: '', trials: [] });
     mkdirSync(path.join(logdir, 'a-sweep', 't0'), { recursive: true });
     writeFileSync(path.join(logdir, 'a-sweep', 'sweep.json'), manifest('a-sweep', 'a.yaml'));
     writeFileSync(path.join(logdir, 'a-sweep', 't0', 'trial.json'), '{}');
@@ -255,38 +494,90 @@ describe('bad inputs: a clear error, and runs/ left as it was', function () {
    * Each is checked on a command that writes nothing (sweep plan) or into its own folder.
    */
   describe('and inputs that run with a warning', () => {
-  const cpus = os.availableParallelism();
-  const warnLogdir = path.join(tmp, 'warned-runs');
+    const cpus = os.availableParallelism();
+    const warnLogdir = path.join(tmp, 'warned-runs');
 
-  const warnings: Array<{ what: string; call: () => Promise<{ code: number; text: string }>; message: RegExp }> = [
-    { what: 'a run whose steps never reach trainStart', message: /^warning: steps \(200\) < trainStart \(2000\): the run ends before its first gradient step, so the network is never trained; lower trainStart or raise steps$/m,
-      call: () => run('--env', 'CartPole-v1', '--steps', '200', '--eval-every', '0', '--eval-episodes', '1', '--q-validation-size', '50', '--no-eval-gif', '--logdir', warnLogdir, '--name', 'no-training') },
-    { what: 'a run whose target network is never updated', message: /^warning: targetUpdateEvery \(1000\) > steps \(300\) after trainStart \(100\): the target network is never updated/m,
-      call: () => run('--env', 'CartPole-v1', '--steps', '300', '--train-start', '100', '--eval-every', '0', '--eval-episodes', '1', '--q-validation-size', '50', '--no-eval-gif', '--logdir', warnLogdir, '--name', 'no-target') },
-    { what: 'a sweep whose trials never reach trainStart', message: /^warning: .*short\.yaml: every trial: steps \(300\) < trainStart \(2000\)/m,
-      call: () => sweep('plan', sweepFile('short.yaml', GOOD_SWEEP), '--logdir', logdir) },
-    { what: 'a sweep where some trials never reach trainStart', message: /^warning: .*some\.yaml: 1 of 2 trials \(e\.g\. trainStart=2000,seed=0\): steps \(300\) < trainStart \(2000\)/m,
-      call: () => sweep('plan', sweepFile('some.yaml', GOOD_SWEEP.replace('learningRate: { values: [0.001, 0.002] }', 'trainStart: { values: [2000, 100] }')), '--logdir', logdir) },
-    { what: 'a concurrency above the CPUs', message: new RegExp(`^warning: concurrency ${cpus + 1} is more than this machine's ${cpus} CPUs`, 'm'),
-      call: () => sweep('plan', sweepFile('wide.yaml', GOOD_SWEEP.replace('seeds: [0]', `seeds: [${Array.from({ length: cpus + 1 }, (_, i) => i).join(', ')}]`)), '--logdir', logdir, '--concurrency', String(cpus + 1)) },
-    { what: 'a concurrency in the file above the CPUs', message: new RegExp(`^warning: concurrency ${cpus * 4} is more than this machine's ${cpus} CPUs`, 'm'),
-      call: () => sweep('plan', sweepFile('wide2.yaml', `${GOOD_SWEEP.replace('seeds: [0]', `seeds: [${Array.from({ length: cpus * 4 }, (_, i) => i).join(', ')}]`)}\nconcurrency: ${cpus * 4}\n`), '--logdir', logdir) },
-  ];
+    const warnings: Array<{ what: string; call: () => Promise<{ code: number; text: string }>; message: RegExp }> = [
+      {
+        what: 'a run whose steps never reach trainStart',
+        message: /^warning: steps \(200\) < trainStart \(2000\): the run ends before its first gradient step, so the network is never trained; lower trainStart or raise steps$/m,
+        call: () =>
+          run('--env', 'CartPole-v1', '--steps', '200', '--eval-every', '0', '--eval-episodes', '1', '--q-validation-size', '50', '--no-eval-gif', '--logdir', warnLogdir, '--name', 'no-training'),
+      },
+      {
+        what: 'a run whose target network is never updated',
+        message: /^warning: targetUpdateEvery \(1000\) > steps \(300\) after trainStart \(100\): the target network is never updated/m,
+        call: () =>
+          run(
+            '--env',
+            'CartPole-v1',
+            '--steps',
+            '300',
+            '--train-start',
+            '100',
+            '--eval-every',
+            '0',
+            '--eval-episodes',
+            '1',
+            '--q-validation-size',
+            '50',
+            '--no-eval-gif',
+            '--logdir',
+            warnLogdir,
+            '--name',
+            'no-target',
+          ),
+      },
+      {
+        what: 'a sweep whose trials never reach trainStart',
+        message: /^warning: .*short\.yaml: every trial: steps \(300\) < trainStart \(2000\)/m,
+        call: () => sweep('plan', sweepFile('short.yaml', GOOD_SWEEP), '--logdir', logdir),
+      },
+      {
+        what: 'a sweep where some trials never reach trainStart',
+        message: /^warning: .*some\.yaml: 1 of 2 trials \(e\.g\. trainStart=2000,seed=0\): steps \(300\) < trainStart \(2000\)/m,
+        call: () => sweep('plan', sweepFile('some.yaml', GOOD_SWEEP.replace('learningRate: { values: [0.001, 0.002] }', 'trainStart: { values: [2000, 100] }')), '--logdir', logdir),
+      },
+      {
+        what: 'a concurrency above the CPUs',
+        message: new RegExp(`^warning: concurrency ${cpus + 1} is more than this machine's ${cpus} CPUs`, 'm'),
+        call: () =>
+          sweep(
+            'plan',
+            sweepFile('wide.yaml', GOOD_SWEEP.replace('seeds: [0]', `seeds: [${Array.from({ length: cpus + 1 }, (_, i) => i).join(', ')}]`)),
+            '--logdir',
+            logdir,
+            '--concurrency',
+            String(cpus + 1),
+          ),
+      },
+      {
+        what: 'a concurrency in the file above the CPUs',
+        message: new RegExp(`^warning: concurrency ${cpus * 4} is more than this machine's ${cpus} CPUs`, 'm'),
+        call: () =>
+          sweep(
+            'plan',
+            sweepFile('wide2.yaml', `${GOOD_SWEEP.replace('seeds: [0]', `seeds: [${Array.from({ length: cpus * 4 }, (_, i) => i).join(', ')}]`)}\nconcurrency: ${cpus * 4}\n`),
+            '--logdir',
+            logdir,
+          ),
+      },
+    ];
 
-  for (const { what, call, message } of warnings) {
-    it(what, async () => {
-      const before = fingerprint(logdir);
-      const { code, text } = await call();
+    for (const { what, call, message } of warnings) {
+      it(what, async () => {
+        const before = fingerprint(logdir);
+        const { code, text } = await call();
+        expect(code, text).to.equal(0);
+        expect(text).to.match(message);
+        expect(fingerprint(logdir), 'the runs folder changed').to.equal(before);
+      });
+    }
+
+    it('a sensible sweep plans without a warning', async () => {
+      const { code, text } = await sweep('plan', sweepFile('fine.yaml', withLine('  trainStart: { value: 100 }\n  targetUpdateEvery: { value: 100 }')), '--logdir', logdir, '--concurrency', '1');
       expect(code, text).to.equal(0);
-      expect(text).to.match(message);
-      expect(fingerprint(logdir), 'the runs folder changed').to.equal(before);
+      expect(text).to.not.match(/warning/);
     });
-  }
-
-  it('a sensible sweep plans without a warning', async () => {
-    const { code, text } = await sweep('plan', sweepFile('fine.yaml', withLine('  trainStart: { value: 100 }\n  targetUpdateEvery: { value: 100 }')), '--logdir', logdir, '--concurrency', '1');
-    expect(code, text).to.equal(0);
-    expect(text).to.not.match(/warning/);
-  });
   });
 });

@@ -38,7 +38,7 @@ function optionBlock(text: string, key: string): string {
 describe('--help', function () {
   this.timeout(60_000);
 
-  it('run.ts: every option\'s description in whole words, numeric options labelled [number]', async () => {
+  it("run.ts: every option's description in whole words, numeric options labelled [number]", async () => {
     const text = await help('src/run.ts');
     const shown = words(text);
     for (const key of runConfigKeys) {
@@ -65,9 +65,31 @@ describe('--view', function () {
   const logdir = mkdtempSync(path.join(os.tmpdir(), 'rlsweep-view-'));
   after(() => rmSync(logdir, { recursive: true, force: true }));
 
-  it('keeps each finished episode\'s return on screen and ends with the average and std', async () => {
-    const trained = await runCli(['--env', 'CartPole-v1', '--steps', '300', '--train-start', '100', '--eval-every', '0', '--eval-episodes', '1',
-      '--q-validation-size', '50', '--log-every', '100', '--no-eval-gif', '--logdir', logdir, '--name', 'view'], memoryOutput());
+  it("keeps each finished episode's return on screen and ends with the average and std", async () => {
+    const trained = await runCli(
+      [
+        '--env',
+        'CartPole-v1',
+        '--steps',
+        '300',
+        '--train-start',
+        '100',
+        '--eval-every',
+        '0',
+        '--eval-episodes',
+        '1',
+        '--q-validation-size',
+        '50',
+        '--log-every',
+        '100',
+        '--no-eval-gif',
+        '--logdir',
+        logdir,
+        '--name',
+        'view',
+      ],
+      memoryOutput(),
+    );
     expect(trained).to.equal(0);
     const policy = await loadPolicy(path.join(logdir, 'view', 'snapshots', 'step-300'), undefined);
     const frames: string[] = [];

@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import {
-  ConfigError, configToHparams, configToMarkdown, configWarnings, defaultRunConfig, mergeConfig, resolveConfig, runConfigKeys,
-} from '../src/train/config.js';
+import { ConfigError, configToHparams, configToMarkdown, configWarnings, defaultRunConfig, mergeConfig, resolveConfig, runConfigKeys } from '../src/train/config.js';
 import { inexactIntegerReason, numberFromText } from '../src/util/numbers.js';
 import { repeatedFlag } from '../src/util/yargs.js';
 
@@ -9,10 +7,28 @@ describe('RunConfig', () => {
   it('defaults reproduce the Toptal tutorial run.py', () => {
     const config = defaultRunConfig();
     expect(config).to.include({
-      env: 'MountainCar-v0', gamma: 0.99, learningRate: 0.001, batchSize: 64, targetUpdateEvery: 1000, trainStart: 2000,
-      bufferSize: 50000, steps: 200000, logEvery: 2000, snapshotEvery: 50000, evalEvery: 20000, evalSteps: 10000,
-      evalEpsilon: 0, trainEpsilon: 0.01, qValidationSize: 10000, clipNorm: 1, loss: 'mse', activation: 'relu',
-      trainFrequency: 1, gradientSteps: 1, tau: 1, epsilonSchedule: 'constant',
+      env: 'MountainCar-v0',
+      gamma: 0.99,
+      learningRate: 0.001,
+      batchSize: 64,
+      targetUpdateEvery: 1000,
+      trainStart: 2000,
+      bufferSize: 50000,
+      steps: 200000,
+      logEvery: 2000,
+      snapshotEvery: 50000,
+      evalEvery: 20000,
+      evalSteps: 10000,
+      evalEpsilon: 0,
+      trainEpsilon: 0.01,
+      qValidationSize: 10000,
+      clipNorm: 1,
+      loss: 'mse',
+      activation: 'relu',
+      trainFrequency: 1,
+      gradientSteps: 1,
+      tau: 1,
+      epsilonSchedule: 'constant',
     });
     expect(config.hiddenLayers).to.deep.equal([32, 32]);
   });
@@ -24,18 +40,14 @@ describe('RunConfig', () => {
   });
 
   it('layers merge in order: defaults < file < flags', () => {
-    const config = resolveConfig(
-      { values: { learningRate: 0.01, gamma: 0.9 }, source: 'trial.json' },
-      { values: { gamma: 0.95 }, source: 'command line' },
-    );
+    const config = resolveConfig({ values: { learningRate: 0.01, gamma: 0.9 }, source: 'trial.json' }, { values: { gamma: 0.95 }, source: 'command line' });
     expect(config.learningRate).to.equal(0.01);
     expect(config.gamma).to.equal(0.95);
     expect(config.batchSize).to.equal(64);
   });
 
   it('names an unknown key and suggests the nearest one', () => {
-    expect(() => mergeConfig(defaultRunConfig(), { learnigRate: 0.1 }, 'trial.json'))
-      .to.throw(ConfigError, /trial\.json: unknown option "learnigRate" \(did you mean "learningRate"\?\)/);
+    expect(() => mergeConfig(defaultRunConfig(), { learnigRate: 0.1 }, 'trial.json')).to.throw(ConfigError, /trial\.json: unknown option "learnigRate" \(did you mean "learningRate"\?\)/);
     expect(() => mergeConfig(defaultRunConfig(), { zzzzzzzz: 1 }, 'x.json')).to.throw(/unknown option "zzzzzzzz"\. Valid options/);
   });
 
@@ -99,7 +111,9 @@ describe('inputs taken as typed (issue 20, section 4)', () => {
   it('warns when no gradient step or no target update would happen, and only then', () => {
     const config = (values: Record<string, unknown>) => resolveConfig({ values, source: 'test' });
     expect(configWarnings(defaultRunConfig())).to.deep.equal([]);
-    expect(configWarnings(config({ steps: 1999 }))).to.have.length(1).and.to.match(/steps \(1999\) < trainStart \(2000\)/);
+    expect(configWarnings(config({ steps: 1999 })))
+      .to.have.length(1)
+      .and.to.match(/steps \(1999\) < trainStart \(2000\)/);
     // steps == trainStart trains once and updates the target at step 2000.
     expect(configWarnings(config({ steps: 2000 }))).to.deep.equal([]);
     expect(configWarnings(config({ steps: 2500, targetUpdateEvery: 3000 }))[0]).to.match(/target network is never updated/);

@@ -10,8 +10,18 @@ import { expect } from 'chai';
 import { sweepMain } from '../src/cli/sweep-commands.js';
 import { calibrate, estimateSweep, MAX_MEASURED_SHAPES, RunningTrialEtas, shapeKey } from '../src/sweep/calibrate.js';
 import {
-  type EtaModel, type UnitCosts, envShapeOf, evaluationsIn, multiplesIn, observedSpeedFactor, remainingWorkSeconds,
-  runningTrialEtaSeconds, shareCores, trialSeconds, trialWork, workSeconds,
+  type EtaModel,
+  type UnitCosts,
+  envShapeOf,
+  evaluationsIn,
+  multiplesIn,
+  observedSpeedFactor,
+  remainingWorkSeconds,
+  runningTrialEtaSeconds,
+  shareCores,
+  trialSeconds,
+  trialWork,
+  workSeconds,
 } from '../src/sweep/cost-model.js';
 import { expandSweep } from '../src/sweep/expand.js';
 import { SweepProgress } from '../src/sweep/progress-view.js';
@@ -20,8 +30,15 @@ import { defaultRunConfig, type RunConfig } from '../src/train/config.js';
 
 /** Round unit costs, so expected values can be worked out by hand. */
 const COSTS: UnitCosts = {
-  envStep: 1e-6, greedyAction: 2e-6, gradientStep: 1e-4, targetUpdate: 1e-6, qValidationState: 1e-6,
-  gifFrame: 1e-3, checkpointByte: 1e-9, startup: 1, neighbourSlowdown: 1,
+  envStep: 1e-6,
+  greedyAction: 2e-6,
+  gradientStep: 1e-4,
+  targetUpdate: 1e-6,
+  qValidationState: 1e-6,
+  gifFrame: 1e-3,
+  checkpointByte: 1e-9,
+  startup: 1,
+  neighbourSlowdown: 1,
 };
 
 const config = (overrides: Partial<RunConfig> = {}): RunConfig => ({ ...defaultRunConfig(), env: 'CartPole-v1', ...overrides });
@@ -35,7 +52,17 @@ describe('cost model', () => {
     expect(multiplesIn(1, 10, 3)).to.equal(3);
     expect(multiplesIn(4, 6, 3)).to.equal(1);
     expect(multiplesIn(5, 4, 1)).to.equal(0);
-    const c = config({ steps: 10_000, trainStart: 2000, trainFrequency: 4, gradientSteps: 2, targetUpdateEvery: 500, evalEvery: 3000, epsilonSchedule: 'constant', trainEpsilon: 0.25, checkpointEvery: 4000 });
+    const c = config({
+      steps: 10_000,
+      trainStart: 2000,
+      trainFrequency: 4,
+      gradientSteps: 2,
+      targetUpdateEvery: 500,
+      evalEvery: 3000,
+      epsilonSchedule: 'constant',
+      trainEpsilon: 0.25,
+      checkpointEvery: 4000,
+    });
     const work = trialWork(c, envShapeOf(c.env), 0, c.steps, true);
     expect(work.envSteps).to.equal(10_000);
     expect(work.greedyActions).to.be.closeTo(7500, 1e-6);
@@ -107,7 +134,7 @@ describe('cost model', () => {
     expect(tail.totalSeconds).to.equal(30);
   });
 
-  it('a running trial\'s speed is measured against what the model says its interval costs', () => {
+  it("a running trial's speed is measured against what the model says its interval costs", () => {
     const c = config({ steps: 10_000, trainStart: 1000, logEvery: 1000, evalEvery: 5000, checkpointEvery: 0 });
     const env = envShapeOf(c.env);
     // A trial going exactly at the model's speed, then twice as slow.
@@ -116,8 +143,7 @@ describe('cost model', () => {
     expect(observedSpeedFactor(c, env, COSTS, { step: 4000, stepsPerSecond: 500 / intervalSeconds }, 1)).to.be.closeTo(2, 1e-9);
     // Two trials on one core: half of the slowness is the sharing, which the schedule models.
     expect(observedSpeedFactor(c, env, COSTS, { step: 4000, stepsPerSecond: 500 / intervalSeconds }, 2)).to.be.closeTo(1, 1e-9);
-    expect(runningTrialEtaSeconds(c, env, COSTS, { step: 4000, stepsPerSecond: 500 / intervalSeconds }))
-      .to.be.closeTo(2 * remainingWorkSeconds(c, env, COSTS, 4000), 1e-9);
+    expect(runningTrialEtaSeconds(c, env, COSTS, { step: 4000, stepsPerSecond: 500 / intervalSeconds })).to.be.closeTo(2 * remainingWorkSeconds(c, env, COSTS, 4000), 1e-9);
     expect(observedSpeedFactor(c, env, COSTS, { step: 0, stepsPerSecond: 100 }, 1)).to.equal(null);
   });
 
@@ -167,7 +193,7 @@ parameters:
     const line = progress.trialLine(progress.running.get(trials[0]!.name)!, false);
     expect(line).to.match(/ETA \d+(m\d\ds|s)$/);
     // Far from the linear extrapolation of the burst (9000 steps at its speed).
-    expect(left).to.be.greaterThan(10 * 9000 / (1000 / (2 * interval)));
+    expect(left).to.be.greaterThan((10 * 9000) / (1000 / (2 * interval)));
     // Trial 1 has no report yet: the others' speed, its start-up partly done. Queued trials after them.
     expect(progress.etaSeconds()).to.be.greaterThan(left);
     expect(progress.overallLine()).to.match(/running 2, pending 2 \| 2s elapsed, ETA \d/);
@@ -192,7 +218,11 @@ describe('calibration', function () {
     try {
       const small = config({ hiddenLayers: [16], steps: 20_000, bufferSize: 500, batchSize: 32, trainStart: 100, qValidationSize: 100, logdir });
       // The first draws no GIFs and the second does: one shape, so its GIF frames are timed anyway.
-      const configs = [{ ...small, evalGif: false }, { ...small, learningRate: 0.01, seed: 3, bufferSize: 800 }, { ...small, hiddenLayers: [8, 8] }];
+      const configs = [
+        { ...small, evalGif: false },
+        { ...small, learningRate: 0.01, seed: 3, bufferSize: 800 },
+        { ...small, hiddenLayers: [8, 8] },
+      ];
       expect(shapeKey(configs[0]!)).to.equal(shapeKey(configs[1]!));
       expect(shapeKey(configs[0]!)).not.to.equal(shapeKey(configs[2]!));
       const calibration = await calibrate(configs, { shapeBudgetMs: 20, measureStartup: false });
@@ -236,7 +266,10 @@ describe('calibration of many shapes', function () {
       // Scaled from one of its measured neighbours, by the ratio of weights (times the same batch).
       const weights = (h: number) => (4 + 1) * h + (h + 1) * 2;
       const expected = [smaller, larger].filter((o) => o !== undefined).map((o) => weights(c.hiddenLayers[0]!) / weights(o!.hiddenLayers[0]!));
-      expect(ratios.some((ratio, i) => Math.abs(ratio - expected[i]!) < 1e-9), `${c.hiddenLayers}: ${ratios} vs ${expected}`).to.equal(true);
+      expect(
+        ratios.some((ratio, i) => Math.abs(ratio - expected[i]!) < 1e-9),
+        `${c.hiddenLayers}: ${ratios} vs ${expected}`,
+      ).to.equal(true);
     }
   });
 });
@@ -244,7 +277,7 @@ describe('calibration of many shapes', function () {
 describe('sweep status ETAs', function () {
   this.timeout(60_000);
 
-  it('estimate a running trial from its folder\'s config and latest reported speed', async () => {
+  it("estimate a running trial from its folder's config and latest reported speed", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-status-eta-test-'));
     try {
       const trialConfig = config({ hiddenLayers: [16], steps: 20_000, trainStart: 1000, logEvery: 1000, evalEvery: 5000, bufferSize: 5000, qValidationSize: 100 });

@@ -28,10 +28,12 @@ function listTree(dir: string): string[] {
 describe('unwritable or full runs/ folder', function () {
   this.timeout(120_000);
   let tmp: string;
-  before(() => { tmp = mkdtempSync(path.join(os.tmpdir(), 'rlsweep-disk-')); });
+  before(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'rlsweep-disk-'));
+  });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('a logdir under /proc (where Node\'s recursive mkdir never returns) is a clear error at start', async () => {
+  it("a logdir under /proc (where Node's recursive mkdir never returns) is a clear error at start", async () => {
     const result = await cli(...SHORT, '--logdir', '/proc/rlsweep-test', '--name', 'a');
     expect(result.code).to.equal(1);
     expect(result.text).to.match(/cannot write the run folder \/proc\/rlsweep-test\/a \(ENOENT/);
@@ -52,7 +54,10 @@ describe('unwritable or full runs/ folder', function () {
     const mounted: string[] = [];
     before(function () {
       try {
-        for (const [dir, options] of [[mountPoint, 'size=160k'], [readOnly, 'ro,size=16k']] as const) {
+        for (const [dir, options] of [
+          [mountPoint, 'size=160k'],
+          [readOnly, 'ro,size=16k'],
+        ] as const) {
           mkdirSync(dir, { recursive: true });
           execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { stdio: 'pipe' });
           mounted.push(dir);
@@ -79,7 +84,10 @@ describe('unwritable or full runs/ folder', function () {
       expect(result.text).to.match(new RegExp(`error: cannot write (the checkpoint|the snapshot)? ?${mountPoint}/full/\\S+.*ENOSPC`));
       const runDir = path.join(mountPoint, 'full');
       const tree = listTree(runDir);
-      expect(tree.filter((name) => name.includes('.tmp-')), 'temporary files left').to.deep.equal([]);
+      expect(
+        tree.filter((name) => name.includes('.tmp-')),
+        'temporary files left',
+      ).to.deep.equal([]);
       // Whatever snapshots and checkpoints exist are whole.
       for (const name of tree.filter((n) => /^snapshots\/step-\d+$/.test(n))) await loadSnapshot(path.join(runDir, name));
       for (const name of tree.filter((n) => /^checkpoints\/step-\d+$/.test(n))) await readCheckpoint(path.join(runDir, name));
@@ -105,7 +113,9 @@ describe('unwritable or full runs/ folder', function () {
       }
       const ended = { state: 'failed', step: 1, cause: 'exit code 1: cannot write the checkpoint: ENOSPC' };
       let message = '';
-      await writeJsonAtomic(status, ended).catch((error: Error) => { message = error.message; });
+      await writeJsonAtomic(status, ended).catch((error: Error) => {
+        message = error.message;
+      });
       expect(message).to.equal(`cannot write ${status} (ENOSPC, no space left on device)`);
       expect(readdirSync(dir)).to.deep.equal(['status.json']);
       await writeJsonAtomic(status, ended, { inPlaceWhenFull: true });
@@ -117,12 +127,30 @@ describe('unwritable or full runs/ folder', function () {
 
     it('a sweep on a disk that fills: the trial fails with ENOSPC and the file, the sweep says so in one line, no temporary file is left', async () => {
       const file = path.join(tmp, 'full.yaml');
-      writeFileSync(file, ['name: full', 'seeds: [0]', 'parameters:', '  env: { value: CartPole-v1 }', '  steps: { value: 3000 }',
-        '  trainStart: { value: 200 }', '  bufferSize: { value: 3000 }', '  qValidationSize: { value: 100 }', '  evalEvery: { value: 1000 }',
-        '  evalEpisodes: { value: 1 }', '  logEvery: { value: 250 }', '  checkpointEvery: { value: 500 }', '  snapshotEvery: { value: 500 }',
-        '  evalGif: { value: false }', ''].join('\n'));
-      const sweep = spawnSync(process.execPath, ['--import', 'tsx', path.join('src', 'cli', 'sweep.ts'), 'run', file, '--logdir', mountPoint, '--progress-every', '0'],
-        { encoding: 'utf8', timeout: 120_000 });
+      writeFileSync(
+        file,
+        [
+          'name: full',
+          'seeds: [0]',
+          'parameters:',
+          '  env: { value: CartPole-v1 }',
+          '  steps: { value: 3000 }',
+          '  trainStart: { value: 200 }',
+          '  bufferSize: { value: 3000 }',
+          '  qValidationSize: { value: 100 }',
+          '  evalEvery: { value: 1000 }',
+          '  evalEpisodes: { value: 1 }',
+          '  logEvery: { value: 250 }',
+          '  checkpointEvery: { value: 500 }',
+          '  snapshotEvery: { value: 500 }',
+          '  evalGif: { value: false }',
+          '',
+        ].join('\n'),
+      );
+      const sweep = spawnSync(process.execPath, ['--import', 'tsx', path.join('src', 'cli', 'sweep.ts'), 'run', file, '--logdir', mountPoint, '--progress-every', '0'], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       const output = sweep.stdout + sweep.stderr;
       expect(sweep.status, output).to.equal(1);
       const trialDir = path.join(mountPoint, 'full', 'seed=0');
@@ -132,7 +160,10 @@ describe('unwritable or full runs/ folder', function () {
       const status = JSON.parse(readFileSync(path.join(trialDir, 'status.json'), 'utf8')) as { state: string; cause: string };
       expect(status.state).to.equal('failed');
       expect(status.cause).to.match(new RegExp(`cannot write .*${trialDir}/\\S+.*ENOSPC`));
-      expect(listTree(mountPoint).filter((name) => name.includes('.tmp-')), 'temporary files left').to.deep.equal([]);
+      expect(
+        listTree(mountPoint).filter((name) => name.includes('.tmp-')),
+        'temporary files left',
+      ).to.deep.equal([]);
       // What the sweep wrote at its root is whole, or absent.
       for (const name of ['sweep.json', 'results.json']) {
         const json = path.join(mountPoint, 'full', name);

@@ -145,7 +145,7 @@ describe('envs', () => {
       }
     });
 
-    it('draws initial states from Gymnasium\'s distributions', () => {
+    it("draws initial states from Gymnasium's distributions", () => {
       const draws = 300;
       const mountainCar = makeEnv('MountainCar-v0');
       const cartPole = makeEnv('CartPole-v1');
@@ -271,8 +271,11 @@ describe('envs', () => {
           const action = (i * 5 + (i >> 3)) % viaStep.actionCount;
           const result = viaStep.step(action);
           const status = viaInto.stepInto(action, observation);
-          expect({ reward: status.reward, terminated: status.terminated, truncated: status.truncated }, `${id} step ${i}`)
-            .to.deep.equal({ reward: result.reward, terminated: result.terminated, truncated: result.truncated });
+          expect({ reward: status.reward, terminated: status.terminated, truncated: status.truncated }, `${id} step ${i}`).to.deep.equal({
+            reward: result.reward,
+            terminated: result.terminated,
+            truncated: result.truncated,
+          });
           expected = result.observation;
           if (result.terminated || result.truncated) {
             expected = viaStep.reset();
@@ -282,7 +285,7 @@ describe('envs', () => {
       }
     });
 
-    it('reuse the caller\'s array and the env\'s status object', () => {
+    it("reuse the caller's array and the env's status object", () => {
       const env = makeEnv('CartPole-v1');
       const observation = new Float32Array(4);
       env.resetInto(observation, { seed: 1 });
@@ -415,7 +418,10 @@ describe('envs', () => {
     it('stays within an ulp of Math.sin/Math.cos', () => {
       for (let i = -2000; i <= 2000; i++) {
         const x = i * 0.01234567;
-        for (const [ours, v8] of [[libmSin(x), Math.sin(x)], [libmCos(x), Math.cos(x)]] as const) {
+        for (const [ours, v8] of [
+          [libmSin(x), Math.sin(x)],
+          [libmCos(x), Math.cos(x)],
+        ] as const) {
           expect(Math.abs(ours - v8), `x = ${x}`).to.be.at.most(Number.EPSILON * Math.max(Math.abs(v8), 2 ** -1022));
         }
       }

@@ -11,7 +11,16 @@ const SRC = path.resolve('src');
 
 /** Each folder's (or top-level file's) layer; equal layers must not import each other either. */
 const LAYERS: Record<string, number> = {
-  types: 0, util: 0, 'tf.ts': 0, envs: 1, agent: 2, tensorboard: 2, train: 3, sweep: 4, cli: 5, 'run.ts': 6,
+  types: 0,
+  util: 0,
+  'tf.ts': 0,
+  envs: 1,
+  agent: 2,
+  tensorboard: 2,
+  train: 3,
+  sweep: 4,
+  cli: 5,
+  'run.ts': 6,
 };
 
 function sourceFiles(dir: string): string[] {
@@ -26,7 +35,9 @@ const unitOf = (file: string): string => path.relative(SRC, file).split(path.sep
 
 describe('source layers', () => {
   it('every file under src/ belongs to a known layer', () => {
-    const unknown = sourceFiles(SRC).map(unitOf).filter((unit) => LAYERS[unit] === undefined);
+    const unknown = sourceFiles(SRC)
+      .map(unitOf)
+      .filter((unit) => LAYERS[unit] === undefined);
     expect([...new Set(unknown)]).to.deep.equal([]);
   });
 

@@ -8,24 +8,51 @@ import { defaultRunConfig, resolveConfig } from '../src/train/config.js';
 import { Rng } from '../src/util/random.js';
 
 const SPEC: LearnerOptions = {
-  observationSize: 2, actionCount: 3, hiddenLayers: [16, 16], activation: 'relu', learningRate: 1e-3, gamma: 0.99,
-  loss: 'huber', doubleDqn: false, clipNorm: 0, clipGlobalNorm: 10, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-7, initSeed: 3, weightInit: 'glorot',
+  observationSize: 2,
+  actionCount: 3,
+  hiddenLayers: [16, 16],
+  activation: 'relu',
+  learningRate: 1e-3,
+  gamma: 0.99,
+  loss: 'huber',
+  doubleDqn: false,
+  clipNorm: 0,
+  clipGlobalNorm: 10,
+  adamBeta1: 0.9,
+  adamBeta2: 0.999,
+  adamEpsilon: 1e-7,
+  initSeed: 3,
+  weightInit: 'glorot',
 };
 
 function batch(rng: Rng): TransitionBatch {
   const size = 32;
   const b: TransitionBatch = {
-    size, states: new Float32Array(size * 2), actions: new Int32Array(size), rewards: new Float32Array(size),
-    nextStates: new Float32Array(size * 2), terminals: new Float32Array(size),
+    size,
+    states: new Float32Array(size * 2),
+    actions: new Int32Array(size),
+    rewards: new Float32Array(size),
+    nextStates: new Float32Array(size * 2),
+    terminals: new Float32Array(size),
   };
-  for (let i = 0; i < size * 2; i++) { b.states[i] = rng.uniform(-1, 1); b.nextStates[i] = rng.uniform(-1, 1); }
-  for (let i = 0; i < size; i++) { b.actions[i] = rng.nextInt(3); b.rewards[i] = rng.uniform(-1, 0); }
+  for (let i = 0; i < size * 2; i++) {
+    b.states[i] = rng.uniform(-1, 1);
+    b.nextStates[i] = rng.uniform(-1, 1);
+  }
+  for (let i = 0; i < size; i++) {
+    b.actions[i] = rng.nextInt(3);
+    b.rewards[i] = rng.uniform(-1, 0);
+  }
   return b;
 }
 
 function maxDifference(a: Float32Array[], b: Float32Array[]): number {
   let max = 0;
-  a.forEach((t, k) => t.forEach((v, i) => { max = Math.max(max, Math.abs(v - b[k]![i]!)); }));
+  a.forEach((t, k) =>
+    t.forEach((v, i) => {
+      max = Math.max(max, Math.abs(v - b[k]![i]!));
+    }),
+  );
   return max;
 }
 

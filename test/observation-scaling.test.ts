@@ -15,9 +15,22 @@ import { loadPolicy } from '../src/train/playback.js';
 import { Rng } from '../src/util/random.js';
 
 const learnerOptions = (overrides: Partial<LearnerOptions> = {}): LearnerOptions => ({
-  observationSize: 2, actionCount: 3, hiddenLayers: [16, 8], activation: 'relu', learningRate: 1e-3, gamma: 0.99,
-  loss: 'mse', doubleDqn: false, clipNorm: 1, clipGlobalNorm: 0, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-7,
-  initSeed: 5, weightInit: 'glorot', ...overrides,
+  observationSize: 2,
+  actionCount: 3,
+  hiddenLayers: [16, 8],
+  activation: 'relu',
+  learningRate: 1e-3,
+  gamma: 0.99,
+  loss: 'mse',
+  doubleDqn: false,
+  clipNorm: 1,
+  clipGlobalNorm: 0,
+  adamBeta1: 0.9,
+  adamBeta2: 0.999,
+  adamEpsilon: 1e-7,
+  initSeed: 5,
+  weightInit: 'glorot',
+  ...overrides,
 });
 
 describe('observation scaling', () => {
@@ -78,8 +91,20 @@ describe('observation scaling', () => {
     try {
       const config = resolveConfig({
         values: {
-          env: 'MountainCar-v0', steps: 1500, trainStart: 200, bufferSize: 2000, evalEvery: 0, evalEpisodes: 1, evalGif: true,
-          qValidationSize: 100, logEvery: 500, snapshotEvery: 0, observationScaling: 'bounds', weightInit: 'pytorch', name: 'scaled', logdir,
+          env: 'MountainCar-v0',
+          steps: 1500,
+          trainStart: 200,
+          bufferSize: 2000,
+          evalEvery: 0,
+          evalEpisodes: 1,
+          evalGif: true,
+          qValidationSize: 100,
+          logEvery: 500,
+          snapshotEvery: 0,
+          observationScaling: 'bounds',
+          weightInit: 'pytorch',
+          name: 'scaled',
+          logdir,
         },
         source: 'test',
       });

@@ -5,7 +5,9 @@ import { expandSweep } from '../src/sweep/expand.js';
 
 describe('tuned presets (sweeps/presets/, npm run benchmark:learning)', () => {
   const budgets: Record<string, [string, number]> = {
-    mountaincar: ['MountainCar-v0', 120_000], cartpole: ['CartPole-v1', 50_000], acrobot: ['Acrobot-v1', 100_000],
+    mountaincar: ['MountainCar-v0', 120_000],
+    cartpole: ['CartPole-v1', 50_000],
+    acrobot: ['Acrobot-v1', 100_000],
   };
   for (const [name, [env, steps]] of Object.entries(budgets)) {
     it(`${name}.yaml: one configuration x 5 seeds within the budget, a final evaluation of >= 20 episodes`, () => {

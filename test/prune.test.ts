@@ -37,8 +37,7 @@ function fingerprint(dir: string): string {
   return hash.digest('hex');
 }
 
-const checkpoints = (trialDir: string): string[] | undefined =>
-  existsSync(path.join(trialDir, CHECKPOINTS_DIR)) ? readdirSync(path.join(trialDir, CHECKPOINTS_DIR)).sort() : undefined;
+const checkpoints = (trialDir: string): string[] | undefined => (existsSync(path.join(trialDir, CHECKPOINTS_DIR)) ? readdirSync(path.join(trialDir, CHECKPOINTS_DIR)).sort() : undefined);
 
 /** A file or folder as a cut-short write leaves it, last touched `ageMs` ago. */
 function leftover(file: string, ageMs = 120_000, folder = false): string {
@@ -82,12 +81,30 @@ describe('sweep prune', function () {
   /** A sweep file of short CartPole trials that checkpoint every 300 of their 1200 steps. */
   const sweepFile = (name: string, learningRates: string, keep: string): string => {
     const file = path.join(tmp, `${name}.yaml`);
-    writeFileSync(file, [
-      `name: ${name}`, 'method: grid', 'seeds: [0]', 'concurrency: 2', 'parameters:', '  env: { value: CartPole-v1 }', '  steps: { value: 1200 }',
-      `  learningRate: { values: [${learningRates}] }`, '  trainStart: { value: 200 }', '  bufferSize: { value: 2000 }', '  qValidationSize: { value: 100 }',
-      '  evalEvery: { value: 0 }', '  evalEpisodes: { value: 1 }', '  evalGif: { value: false }', '  logEvery: { value: 300 }',
-      '  snapshotEvery: { value: 0 }', '  checkpointEvery: { value: 300 }', keep, '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        `name: ${name}`,
+        'method: grid',
+        'seeds: [0]',
+        'concurrency: 2',
+        'parameters:',
+        '  env: { value: CartPole-v1 }',
+        '  steps: { value: 1200 }',
+        `  learningRate: { values: [${learningRates}] }`,
+        '  trainStart: { value: 200 }',
+        '  bufferSize: { value: 2000 }',
+        '  qValidationSize: { value: 100 }',
+        '  evalEvery: { value: 0 }',
+        '  evalEpisodes: { value: 1 }',
+        '  evalGif: { value: false }',
+        '  logEvery: { value: 300 }',
+        '  snapshotEvery: { value: 0 }',
+        '  checkpointEvery: { value: 300 }',
+        keep,
+        '',
+      ].join('\n'),
+    );
     return file;
   };
 
@@ -136,7 +153,7 @@ describe('sweep prune', function () {
     expect(again.text).to.include('nothing removed');
   });
 
-  it('follows each done trial\'s own keepCheckpoints, unless --keep-checkpoints says otherwise; stopped trials keep theirs', async () => {
+  it("follows each done trial's own keepCheckpoints, unless --keep-checkpoints says otherwise; stopped trials keep theirs", async () => {
     const dir = copy();
     const [done, stopped] = TRIALS.map((trial) => path.join(dir, trial)) as [string, string];
     setStatus(stopped, { state: 'interrupted' });

@@ -20,7 +20,10 @@ import { deriveSeed } from '../src/util/random.js';
 const WIDTH = 160;
 const HEIGHT = 100;
 
-interface Pixel { x: number; y: number }
+interface Pixel {
+  x: number;
+  y: number;
+}
 
 function pixelsOfColor(frame: Uint8Array, width: number, color: Rgb, tolerance = 0): Pixel[] {
   const found: Pixel[] = [];
@@ -51,7 +54,12 @@ function frameAt(envId: string, state: number[], width = WIDTH, height = HEIGHT)
   return renderRgb(env, width, height);
 }
 
-interface DecodedGif { width: number; height: number; frames: Uint8Array[]; delaysCs: number[] }
+interface DecodedGif {
+  width: number;
+  height: number;
+  frames: Uint8Array[];
+  delaysCs: number[];
+}
 
 /** Decodes every frame to RGBA, compositing over the previous one as a viewer does (disposal 1). */
 function decodeGif(bytes: Uint8Array): DecodedGif {
@@ -83,7 +91,11 @@ describe('RGB rendering', () => {
     for (const envId of ['MountainCar-v0', 'CartPole-v0', 'CartPole-v1', 'Acrobot-v1']) {
       const env = makeEnv(envId);
       env.reset({ seed: 1 });
-      for (const [width, height] of [[160, 100], [160, 120], [64, 48]] as const) {
+      for (const [width, height] of [
+        [160, 100],
+        [160, 120],
+        [64, 48],
+      ] as const) {
         const frame = renderRgb(env, width, height);
         expect(frame.length, envId).to.equal(width * height * 3);
         const background = pixelsOfColor(frame, width, RENDER_COLORS.background).length;
@@ -152,7 +164,9 @@ describe('RGB rendering', () => {
 
 describe('policy GIFs', () => {
   let learner: QLearner;
-  before(async () => { learner = await untrainedLearner('CartPole-v1'); });
+  before(async () => {
+    learner = await untrainedLearner('CartPole-v1');
+  });
   after(() => learner.dispose());
 
   it('AnimatedGifEncoder round-trips frames through a GIF decoder', () => {
@@ -218,14 +232,31 @@ describe('policy GIFs', () => {
 describe('eval/policy in TensorBoard and --record', function () {
   this.timeout(180_000);
   let logdir: string;
-  before(async () => { logdir = await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-render-')); });
-  after(() => fs.rm(logdir, { recursive: true, force: true }));
+  before(async () => {
+    logdir = await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-render-'));
+    withGif = await runShort('with-gif');
+  });
+  after(async () => {
+    withGif.result.learner.dispose();
+    await fs.rm(logdir, { recursive: true, force: true });
+  });
 
   function shortConfig(name: string, overrides: Record<string, unknown> = {}): RunConfig {
     return resolveConfig({
       values: {
-        env: 'CartPole-v1', steps: 1000, trainStart: 200, bufferSize: 2000, evalEvery: 500, evalEpisodes: 2,
-        qValidationSize: 200, logEvery: 250, snapshotEvery: 0, targetUpdateEvery: 100, name, logdir, ...overrides,
+        env: 'CartPole-v1',
+        steps: 1000,
+        trainStart: 200,
+        bufferSize: 2000,
+        evalEvery: 500,
+        evalEpisodes: 2,
+        qValidationSize: 200,
+        logEvery: 250,
+        snapshotEvery: 0,
+        targetUpdateEvery: 100,
+        name,
+        logdir,
+        ...overrides,
       },
       source: 'test',
     });
@@ -239,8 +270,6 @@ describe('eval/policy in TensorBoard and --record', function () {
   }
 
   let withGif: Awaited<ReturnType<typeof runShort>>;
-  before(async () => { withGif = await runShort('with-gif'); });
-  after(() => withGif.result.learner.dispose());
 
   it('logs one animated GIF per evaluation that decodes from the event file', () => {
     const images = readRun(withGif.runDir).images['eval/policy']!;
@@ -254,10 +283,11 @@ describe('eval/policy in TensorBoard and --record', function () {
     }
   });
 
-  it('the last GIF is the final policy\'s greedy episode, frame for frame', () => {
+  it("the last GIF is the final policy's greedy episode, frame for frame", () => {
     const logged = readRun(withGif.runDir).images['eval/policy']!.at(-1)!;
     const replayed = recordEpisode(withGif.result.learner, makeEnv('CartPole-v1'), {
-      ...EVAL_GIF_OPTIONS, seed: deriveSeed(withGif.config.seed + 1000, 'eval-gif'),
+      ...EVAL_GIF_OPTIONS,
+      seed: deriveSeed(withGif.config.seed + 1000, 'eval-gif'),
     });
     expect(decodeGif(logged.bytes).frames).to.have.length(replayed.frames);
     expect(Buffer.from(logged.bytes).equals(Buffer.from(replayed.gif))).to.equal(true);
@@ -290,6 +320,8 @@ describe('eval/policy in TensorBoard and --record', function () {
     const output = memoryOutput();
     expect(await runCli(['--record', 'x.gif'], output)).to.equal(2);
     expect(await runCli(['--model', path.join(withGif.runDir, 'snapshots', 'step-1000'), '--record', ''], output)).to.equal(2);
-    expect(output.lines.join('\n')).to.match(/--record needs --model/).and.to.match(/--record needs a file name/);
+    expect(output.lines.join('\n'))
+      .to.match(/--record needs --model/)
+      .and.to.match(/--record needs a file name/);
   });
 });

@@ -27,12 +27,17 @@ const OUTPUT_DIR = path.join(ROOT, '.tmp', 'test-output');
 function runSweepCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'sweep.ts'), ...args], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -40,20 +45,59 @@ function runSweepCli(args: string[]): Promise<{ code: number | null; stdout: str
 describe('report curves and axes', () => {
   const series = (points: Array<[number, number]>, horizon = 199) => downsample(points, horizon, 2);
 
-  it('cuts a seed\'s curve down to one point per bin, at its points\' mean step', () => {
+  it("cuts a seed's curve down to one point per bin, at its points' mean step", () => {
     // Bins of 100 steps over [0, 199].
-    const cut = downsample([[10, 1], [20, 3], [90, 5], [150, 7], [160, Number.NaN]], 199, 2);
+    const cut = downsample(
+      [
+        [10, 1],
+        [20, 3],
+        [90, 5],
+        [150, 7],
+        [160, Number.NaN],
+      ],
+      199,
+      2,
+    );
     expect([...cut.bins]).to.deep.equal([0, 1]);
     expect([...cut.steps]).to.deep.equal([40, 150]);
     expect([...cut.values]).to.deep.equal([3, 7]);
     // Points logged at the same steps by every seed keep their exact steps.
-    expect([...downsample([[100, 1], [200, 2]], 200).steps]).to.deep.equal([100, 200]);
-    expect(downsample(Array.from({ length: 10_000 }, (_, i): [number, number] => [i, i]), 10_000).values.length).to.equal(100);
+    expect([
+      ...downsample(
+        [
+          [100, 1],
+          [200, 2],
+        ],
+        200,
+      ).steps,
+    ]).to.deep.equal([100, 200]);
+    expect(
+      downsample(
+        Array.from({ length: 10_000 }, (_, i): [number, number] => [i, i]),
+        10_000,
+      ).values.length,
+    ).to.equal(100);
   });
 
-  it('averages seeds bin by bin with the sample std, the band within the seeds\' extremes', () => {
-    const curve = combineSeeds([series([[50, 1], [150, 3]]), series([[50, 3], [150, 3]]), series([[50, 2]])], 'linear');
-    expect(curve.map((p) => [p.step, p.center, p.seeds])).to.deep.equal([[50, 2, 3], [150, 3, 2]]);
+  it("averages seeds bin by bin with the sample std, the band within the seeds' extremes", () => {
+    const curve = combineSeeds(
+      [
+        series([
+          [50, 1],
+          [150, 3],
+        ]),
+        series([
+          [50, 3],
+          [150, 3],
+        ]),
+        series([[50, 2]]),
+      ],
+      'linear',
+    );
+    expect(curve.map((p) => [p.step, p.center, p.seeds])).to.deep.equal([
+      [50, 2, 3],
+      [150, 3, 2],
+    ]);
     expect([curve[0]!.low, curve[0]!.high]).to.deep.equal([1, 3]);
     expect([curve[1]!.low, curve[1]!.high]).to.deep.equal([3, 3]);
     // Two seeds 1 and 3: the std (1.41) would reach below the lower seed; the band stops at it.
@@ -61,7 +105,7 @@ describe('report curves and axes', () => {
     expect([two.low, two.high]).to.deep.equal([1, 3]);
   });
 
-  it('takes a log axis\'s mean and band in log space: geometric, never at or below zero', () => {
+  it("takes a log axis's mean and band in log space: geometric, never at or below zero", () => {
     const losses = [series([[50, 0.01]]), series([[50, 0.1]]), series([[50, 1e6]])];
     const linear = combineSeeds(losses, 'linear')[0]!;
     const log = combineSeeds(losses, 'log')[0]!;
@@ -87,9 +131,12 @@ describe('report curves and axes', () => {
   });
 
   it('calls a trial diverged when its Q-values leave the return range or its loss blows up', () => {
-    const scan = (q: number[], loss: number[]) => ({ scalars: {
-      'eval/avg_max_q': q.map((value, i): [number, number] => [i, value]), 'train/loss': loss.map((value, i): [number, number] => [i, value]),
-    } });
+    const scan = (q: number[], loss: number[]) => ({
+      scalars: {
+        'eval/avg_max_q': q.map((value, i): [number, number] => [i, value]),
+        'train/loss': loss.map((value, i): [number, number] => [i, value]),
+      },
+    });
     const calm = scan([5, 40, 90], [0.5, 0.3, 0.2, 0.4]);
     expect(divergence(calm, 100, null)).to.equal(null);
     expect(divergence(scan([5, 40, 2e4], [0.5]), 100, null)).to.match(/avg_max_q reached 2e\+4|avg_max_q reached 20000/);
@@ -111,8 +158,19 @@ describe('report data from a folder of plain runs (no sweep.json)', function () 
       for (const seed of [0, 1]) {
         const config = resolveConfig({
           values: {
-            env: 'CartPole-v1', steps: 600, trainStart: 100, bufferSize: 1000, evalEvery: 300, evalEpisodes: 1, qValidationSize: 100,
-            logEvery: 100, snapshotEvery: 0, learningRate, seed, name: `lr${learningRate}-s${seed}`, logdir,
+            env: 'CartPole-v1',
+            steps: 600,
+            trainStart: 100,
+            bufferSize: 1000,
+            evalEvery: 300,
+            evalEpisodes: 1,
+            qValidationSize: 100,
+            logEvery: 100,
+            snapshotEvery: 0,
+            learningRate,
+            seed,
+            name: `lr${learningRate}-s${seed}`,
+            logdir,
           },
           source: 'test',
         });
@@ -133,8 +191,14 @@ describe('report data from a folder of plain runs (no sweep.json)', function () 
     expect(evalChart.curves).to.have.length(2);
     expect(evalChart.scales[0]).to.equal('linear');
     for (const curve of evalChart.curves) {
-      expect(curve.byScale.linear!.map((p) => [p.step, p.seeds])).to.deep.equal([[300, 2], [600, 2]]);
-      expect(curve.seeds.map((seed) => seed.points.map(([step]) => step))).to.deep.equal([[300, 600], [300, 600]]);
+      expect(curve.byScale.linear!.map((p) => [p.step, p.seeds])).to.deep.equal([
+        [300, 2],
+        [600, 2],
+      ]);
+      expect(curve.seeds.map((seed) => seed.points.map(([step]) => step))).to.deep.equal([
+        [300, 600],
+        [300, 600],
+      ]);
     }
     expect(data.charts.find((chart) => chart.tag === 'train/loss')!.scales).to.deep.equal(['log', 'linear']);
     expect(data.bestPolicy?.gif.length).to.be.greaterThan(0);
@@ -161,7 +225,10 @@ describe('report data from a damaged run', () => {
       const data = await loadReportData(logdir, (message) => warnings.push(message));
       expect(warnings).to.have.length(1);
       expect(warnings[0]).to.include(damaged).and.include('the report shows s1 without its curves');
-      expect(data.trials.map((trial) => [trial.name, trial.final])).to.deep.equal([['s0', 30], ['s1', null]]);
+      expect(data.trials.map((trial) => [trial.name, trial.final])).to.deep.equal([
+        ['s0', 30],
+        ['s1', null],
+      ]);
       expect(data.charts.find((chart) => chart.tag === 'eval/return_mean')!.curves[0]!.seeds).to.have.length(1);
     } finally {
       await fs.rm(logdir, { recursive: true, force: true });
@@ -210,9 +277,13 @@ describe('sweep report in a real browser (smoke.yaml)', function () {
   it('shows the results, the curves and the best policy, without console errors', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const problems: string[] = [];
-    page.on('console', (message) => { if (message.type() === 'error' || message.type() === 'warning') problems.push(message.text()); });
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(message.text());
+    });
     page.on('pageerror', (error) => problems.push(error.message));
-    page.on('request', (request) => { if (!/^(file|data):/.test(request.url())) problems.push(`fetched ${request.url()}`); });
+    page.on('request', (request) => {
+      if (!/^(file|data):/.test(request.url())) problems.push(`fetched ${request.url()}`);
+    });
     await page.goto(`file://${path.join(sweepDir, 'report.html')}`);
 
     // One row per configuration, with the numbers `sweep results` computed (from status.json).
@@ -223,8 +294,8 @@ describe('sweep report in a real browser (smoke.yaml)', function () {
       const final = row.locator('td.final');
       expect(Number(await final.getAttribute('data-mean'))).to.be.closeTo(configuration.finalMean!, 1e-4);
       expect(Number(await final.getAttribute('data-std'))).to.be.closeTo(configuration.finalStd!, 1e-4);
-      expect(await final.innerText()).to.equal(`${formatNumber(configuration.finalMean)} ± ${formatNumber(configuration.finalStd)}`);
-      expect(await row.locator('td.seeds').innerText()).to.equal(`${configuration.seeds}/${configuration.total}`);
+      expect(await final.textContent()).to.equal(`${formatNumber(configuration.finalMean)} ± ${formatNumber(configuration.finalStd)}`);
+      expect(await row.locator('td.seeds').textContent()).to.equal(`${configuration.seeds}/${configuration.total}`);
       expect(await row.getAttribute('class')).to.equal(configuration.best ? 'best' : null);
     }
     expect(await page.locator('#results tr.best').getAttribute('data-config')).to.equal(results.bestConfiguration);
@@ -247,10 +318,12 @@ describe('sweep report in a real browser (smoke.yaml)', function () {
       expect(await shown.getAttribute('data-scale'), tag).to.equal(tag === 'train/loss' ? 'log' : 'linear');
       const series = shown.locator('g.series');
       expect(await series.count(), tag).to.equal(results.configurations.length);
-      const drawn = await shown.locator('path.mean, path.band').evaluateAll((paths) => paths.map((element) => {
-        const box = (element as unknown as { getBBox(): { width: number; height: number } }).getBBox();
-        return { width: box.width, height: box.height };
-      }));
+      const drawn = await shown.locator('path.mean, path.band').evaluateAll((paths) =>
+        paths.map((element) => {
+          const box = (element as unknown as { getBBox(): { width: number; height: number } }).getBBox();
+          return { width: box.width, height: box.height };
+        }),
+      );
       expect(drawn, tag).to.have.length(2 * results.configurations.length);
       for (const box of drawn) expect(box.width, tag).to.be.greaterThan(100);
     }
@@ -263,8 +336,9 @@ describe('sweep report in a real browser (smoke.yaml)', function () {
     expect(await seedLines.count()).to.equal(0);
     await page.locator('#show-seeds').check();
     expect(await seedLines.count()).to.equal(results.trials.length);
-    const evalPoints = await page.locator('svg.chart[data-tag="eval/return_mean"][data-scale="linear"] g.series').evaluateAll(
-      (groups) => groups.map((group) => Number(group.getAttribute('data-points'))));
+    const evalPoints = await page
+      .locator('svg.chart[data-tag="eval/return_mean"][data-scale="linear"] g.series')
+      .evaluateAll((groups) => groups.map((group) => Number(group.getAttribute('data-points'))));
     expect(evalPoints).to.deep.equal(results.configurations.map(() => 3)); // evaluations at 500, 1000, 1500
 
     // The best trial's GIF decoded in the browser.
@@ -275,8 +349,8 @@ describe('sweep report in a real browser (smoke.yaml)', function () {
     expect(gif).to.deep.equal({ complete: true, width: 160, height: 100, src: 'data:image/gif;base64,' });
     const bestTrials = results.trials.filter((trial) => trial.configName === results.bestConfiguration).map((trial) => trial.name);
     expect(bestTrials.some((name) => name.length > 0)).to.equal(true);
-    const caption = await page.locator('#policy figcaption').innerText();
-    expect(bestTrials.some((name) => caption.includes(name))).to.equal(true);
+    const caption = await page.locator('#policy figcaption').textContent();
+    expect(bestTrials.some((name) => (caption ?? '').includes(name))).to.equal(true);
 
     await fs.mkdir(OUTPUT_DIR, { recursive: true });
     const screenshot = path.join(OUTPUT_DIR, 'report-smoke.png');

@@ -13,8 +13,19 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 /** A short CartPole run that checkpoints every 500 steps, and keeps both checkpoints when it finishes (for the fallback tests). */
 const TRIAL = {
-  env: 'CartPole-v1', steps: 2500, trainStart: 300, bufferSize: 4000, evalEvery: 500, evalEpisodes: 2,
-  qValidationSize: 200, logEvery: 250, snapshotEvery: 0, checkpointEvery: 500, targetUpdateEvery: 200, evalGif: false, keepCheckpoints: 'all',
+  env: 'CartPole-v1',
+  steps: 2500,
+  trainStart: 300,
+  bufferSize: 4000,
+  evalEvery: 500,
+  evalEpisodes: 2,
+  qValidationSize: 200,
+  logEvery: 250,
+  snapshotEvery: 0,
+  checkpointEvery: 500,
+  targetUpdateEvery: 200,
+  evalGif: false,
+  keepCheckpoints: 'all',
 };
 
 /** Start `src/run.ts` in a child process; `until` decides from its output when to act on it. */
@@ -23,12 +34,21 @@ function startRun(args: string[], until: RegExp, act: (child: ChildProcess) => v
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/run.ts', ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let acted = false;
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out waiting for ${until}: ${stdout}`)); }, 90_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out waiting for ${until}: ${stdout}`));
+    }, 90_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      if (!acted && until.test(stdout)) { acted = true; act(child); }
+      if (!acted && until.test(stdout)) {
+        acted = true;
+        act(child);
+      }
     });
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout }); });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout });
+    });
   });
 }
 
@@ -124,13 +144,18 @@ describe('checkpoints and exact resume', function () {
     const resumed = await cli('--resume', runDir);
     expect(resumed.code, resumed.text).to.equal(0);
     expect(resumed.text).to.contain(`${path.join(runDir, CHECKPOINTS_DIR, '.tmp-step-2500-999999')} was never completed`);
-    expect(resumed.text).to.contain(`${path.join(newest, 'data.bin')} does not match its SHA-256 in ${path.join(newest, 'checkpoint.json')}; the checkpoint is corrupt; falling back to the previous checkpoint`);
+    expect(resumed.text).to.contain(
+      `${path.join(newest, 'data.bin')} does not match its SHA-256 in ${path.join(newest, 'checkpoint.json')}; the checkpoint is corrupt; falling back to the previous checkpoint`,
+    );
     expect(resumed.text).to.match(/Resuming from .*step-1500 \(step 1500 of 2500\)/);
     expect((await outcome(runDir)).weights.equals(reference.weights)).to.equal(true);
   });
 
   it('a finished run keeps only its newest checkpoint by default, none with keepCheckpoints none; results are the same', async () => {
-    for (const [kept, expected] of [['last', ['step-2000']], ['none', undefined]] as const) {
+    for (const [kept, expected] of [
+      ['last', ['step-2000']],
+      ['none', undefined],
+    ] as const) {
       const { code, text } = await cli('--config', configFile, '--name', `kept-${kept}`, '--keep-checkpoints', kept);
       expect(code, text).to.equal(0);
       const runDir = path.join(logdir, `kept-${kept}`);

@@ -18,8 +18,19 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 function shortConfig(logdir: string, name: string, overrides: Record<string, unknown> = {}): RunConfig {
   return resolveConfig({
     values: {
-      env: 'CartPole-v1', steps: 3000, trainStart: 500, bufferSize: 5000, evalEvery: 1000, evalEpisodes: 2,
-      qValidationSize: 300, logEvery: 500, snapshotEvery: 1500, targetUpdateEvery: 250, name, logdir, ...overrides,
+      env: 'CartPole-v1',
+      steps: 3000,
+      trainStart: 500,
+      bufferSize: 5000,
+      evalEvery: 1000,
+      evalEpisodes: 2,
+      qValidationSize: 300,
+      logEvery: 500,
+      snapshotEvery: 1500,
+      targetUpdateEvery: 250,
+      name,
+      logdir,
+      ...overrides,
     },
     source: 'test',
   });
@@ -39,10 +50,21 @@ function runProcess(args: string[], options: { onStdout?: (text: string, child: 
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/run.ts', ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${stdout}\n${stderr}`)); }, options.timeoutMs ?? 60_000);
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); options.onStdout?.(stdout, child); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out: ${stdout}\n${stderr}`));
+    }, options.timeoutMs ?? 60_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      options.onStdout?.(stdout, child);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 
@@ -57,7 +79,9 @@ describe('a training run', function () {
 
   describe('writes a run folder', () => {
     let run: Awaited<ReturnType<typeof runShort>>;
-    before(async () => { run = await runShort(logdir, 'short'); });
+    before(async () => {
+      run = await runShort(logdir, 'short');
+    });
 
     it('config.json holds the resolved config', async () => {
       const saved = JSON.parse(await fs.readFile(path.join(run.runDir, 'config.json'), 'utf8')) as Record<string, unknown>;
@@ -69,8 +93,16 @@ describe('a training run', function () {
       expect(data.truncated_files).to.deep.equal([]);
       const tags = Object.keys(data.scalars).sort();
       expect(tags).to.deep.equal([
-        'eval/avg_max_q', 'eval/return_mean', 'eval/return_std', 'perf/rss_mb', 'perf/steps_per_second',
-        'perf/system_memory_used_gb', 'train/episode_length', 'train/episode_return', 'train/epsilon', 'train/loss',
+        'eval/avg_max_q',
+        'eval/return_mean',
+        'eval/return_std',
+        'perf/rss_mb',
+        'perf/steps_per_second',
+        'perf/system_memory_used_gb',
+        'train/episode_length',
+        'train/episode_return',
+        'train/epsilon',
+        'train/loss',
       ]);
       const steps = (tag: string): number[] => data.scalars[tag]!.map(([step]) => step);
       expect(steps('eval/return_mean')).to.deep.equal([1000, 2000, 3000]);
@@ -138,9 +170,20 @@ describe('a training run', function () {
   // What the loop does with each of these options is checked with a spy learner in train-loop.test.ts.
   it('runs end to end with Double DQN, Huber, soft updates, a linear epsilon and several gradient steps', async () => {
     const run = await runShort(logdir, 'variants', {
-      steps: 1500, doubleDqn: true, loss: 'huber', tau: 0.05, targetUpdateEvery: 1, epsilonSchedule: 'linear',
-      epsilonStart: 1, trainEpsilon: 0.05, epsilonFraction: 0.5, trainFrequency: 4, gradientSteps: 2, hiddenLayers: [16],
-      activation: 'tanh', snapshotEvery: 0,
+      steps: 1500,
+      doubleDqn: true,
+      loss: 'huber',
+      tau: 0.05,
+      targetUpdateEvery: 1,
+      epsilonSchedule: 'linear',
+      epsilonStart: 1,
+      trainEpsilon: 0.05,
+      epsilonFraction: 0.5,
+      trainFrequency: 4,
+      gradientSteps: 2,
+      hiddenLayers: [16],
+      activation: 'tanh',
+      snapshotEvery: 0,
     });
     const epsilon = readRun(run.runDir).scalars['train/epsilon']!;
     expect(epsilon[0]![1]).to.be.closeTo(1 - (0.95 * 499) / 750, 1e-6);
@@ -159,7 +202,9 @@ describe('a training run', function () {
 describe('the run CLI', function () {
   this.timeout(180_000);
   let logdir: string;
-  before(async () => { logdir = await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-cli-')); });
+  before(async () => {
+    logdir = await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-cli-'));
+  });
   after(() => fs.rm(logdir, { recursive: true, force: true }));
 
   const cli = async (...args: string[]) => {
@@ -196,12 +241,29 @@ describe('the run CLI', function () {
 
   it('reads a config file, with flags overriding it, and rejects unknown keys in it', async () => {
     const file = path.join(logdir, 'trial.json');
-    await fs.writeFile(file, JSON.stringify({ env: 'MountainCar-v0', steps: 600, trainStart: 100, bufferSize: 1000, evalEvery: 0, evalEpisodes: 1, qValidationSize: 50, logEvery: 300, snapshotEvery: 0, name: 'from-file', logdir }));
+    await fs.writeFile(
+      file,
+      JSON.stringify({
+        env: 'MountainCar-v0',
+        steps: 600,
+        trainStart: 100,
+        bufferSize: 1000,
+        evalEvery: 0,
+        evalEpisodes: 1,
+        qValidationSize: 50,
+        logEvery: 300,
+        snapshotEvery: 0,
+        name: 'from-file',
+        logdir,
+      }),
+    );
     const { code } = await cli('--config', file, '--gamma', '0.9');
     expect(code).to.equal(0);
     const saved = JSON.parse(await fs.readFile(path.join(logdir, 'from-file', 'config.json'), 'utf8')) as RunConfig;
     expect(saved).to.include({ env: 'MountainCar-v0', steps: 600, gamma: 0.9, engine: 'auto', engineUsed: 'fused' });
-    expect(saved).to.have.property('backend').that.matches(/^fused engine/);
+    expect(saved)
+      .to.have.property('backend')
+      .that.matches(/^fused engine/);
     expect(saved).to.have.property('rlsweepVersion', '0.1.0');
     // A run's own config.json is a valid --config.
     const again = await cli('--config', path.join(logdir, 'from-file', 'config.json'), '--name', 'again');
@@ -220,7 +282,13 @@ describe('the run CLI', function () {
     expect(code, text).to.equal(0);
     expect(text).to.contain(`a run would write ${path.join(dryLogdir, 'dry')}/`);
     expect(JSON.parse(text.slice(text.indexOf('{')))).to.include({ env: 'CartPole-v1', steps: 700, gamma: 0.9, name: 'dry' });
-    expect(await fs.stat(dryLogdir).then(() => true, () => false), 'the logdir was created').to.equal(false);
+    expect(
+      await fs.stat(dryLogdir).then(
+        () => true,
+        () => false,
+      ),
+      'the logdir was created',
+    ).to.equal(false);
     const bad = await cli('--dry-run', '--gamma', '2', '--logdir', dryLogdir);
     expect(bad.code).to.equal(2);
     expect(bad.text).to.match(/"gamma" must be <= 1, got 2/);
@@ -228,7 +296,26 @@ describe('the run CLI', function () {
   });
 
   it('evaluates and views a snapshot, and rejects one that does not fit the env', async () => {
-    const { code } = await cli('--env', 'CartPole-v1', '--steps', '500', '--train-start', '100', '--eval-every', '0', '--eval-episodes', '1', '--q-validation-size', '50', '--log-every', '250', '--name', 'snap', '--logdir', logdir);
+    const { code } = await cli(
+      '--env',
+      'CartPole-v1',
+      '--steps',
+      '500',
+      '--train-start',
+      '100',
+      '--eval-every',
+      '0',
+      '--eval-episodes',
+      '1',
+      '--q-validation-size',
+      '50',
+      '--log-every',
+      '250',
+      '--name',
+      'snap',
+      '--logdir',
+      logdir,
+    );
     expect(code).to.equal(0);
     const snapshot = path.join(logdir, 'snap', 'snapshots', 'step-500');
     const evaluation = await cli('--model', snapshot, '--eval', '--episodes', '3');
@@ -247,7 +334,14 @@ describe('the run CLI', function () {
     let sent = false;
     const result = await runProcess(
       ['--env', 'MountainCar-v0', '--steps', '1000000', '--train-start', '100', '--log-every', '500', '--eval-every', '0', '--q-validation-size', '50', '--name', 'interrupted', '--logdir', logdir],
-      { onStdout: (text, child) => { if (!sent && /steps \d+\/1000 /.test(text)) { sent = true; child.kill('SIGINT'); } } },
+      {
+        onStdout: (text, child) => {
+          if (!sent && /steps \d+\/1000 /.test(text)) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        },
+      },
     );
     expect(result.code).to.equal(130);
     const match = /Interrupted at step (\d+)/.exec(result.stdout);

@@ -120,7 +120,9 @@ async function stopDaemon(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => { if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL'); }, 10_000);
+  const timer = setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
+  }, 10_000);
   await exited;
   clearTimeout(timer);
 }
@@ -140,11 +142,18 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
   const env: NodeJS.ProcessEnv = { ...process.env, SLURM_CONF: conf, PATH: SEARCH_PATH.join(path.delimiter) };
 
   const daemons: ChildProcess[] = [];
-  const logs = (): string => ['munged.out', 'slurmctld.out', 'slurmd.out'].map((file) => {
-    let text = '';
-    try { text = readFileSync(path.join(dir, 'log', file), 'utf8'); } catch { /* not started */ }
-    return `--- ${file}\n${text.split('\n').slice(-30).join('\n')}`;
-  }).join('\n');
+  const logs = (): string =>
+    ['munged.out', 'slurmctld.out', 'slurmd.out']
+      .map((file) => {
+        let text = '';
+        try {
+          text = readFileSync(path.join(dir, 'log', file), 'utf8');
+        } catch {
+          /* not started */
+        }
+        return `--- ${file}\n${text.split('\n').slice(-30).join('\n')}`;
+      })
+      .join('\n');
   const command = (name: string, args: string[]): Promise<string> => runCommand(which(name)!, args, env);
   const stop = async (): Promise<void> => {
     try {
@@ -159,8 +168,21 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
   const cluster: SlurmCluster = { dir, env, command, logs, stop };
 
   try {
-    daemons.push(startDaemon(dir, 'munged', ['-F', `--key-file=${key}`, `--socket=${socket}`, `--pid-file=${path.join(dir, 'munge', 'munged.pid')}`,
-      `--log-file=${path.join(dir, 'log', 'munged.log')}`, `--seed-file=${path.join(dir, 'munge', 'munged.seed')}`], env));
+    daemons.push(
+      startDaemon(
+        dir,
+        'munged',
+        [
+          '-F',
+          `--key-file=${key}`,
+          `--socket=${socket}`,
+          `--pid-file=${path.join(dir, 'munge', 'munged.pid')}`,
+          `--log-file=${path.join(dir, 'log', 'munged.log')}`,
+          `--seed-file=${path.join(dir, 'munge', 'munged.seed')}`,
+        ],
+        env,
+      ),
+    );
     for (let i = 0; i < 50 && !existsSafe(socket); i++) await sleep(100);
     daemons.push(startDaemon(dir, 'slurmctld', ['-D', '-f', conf], env));
     daemons.push(startDaemon(dir, 'slurmd', ['-D', '-f', conf], env));

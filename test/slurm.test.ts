@@ -24,15 +24,26 @@ const ROOT = process.cwd();
 const CLI = path.join(ROOT, 'src', 'cli', 'sweep.ts');
 const TSX = import.meta.resolve('tsx');
 
-interface CliResult { code: number | null; stdout: string; stderr: string }
-interface CliRun { child: ChildProcess; done: Promise<CliResult> }
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+interface CliRun {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+}
 
 function startCli(args: string[], env: NodeJS.ProcessEnv = process.env): CliRun {
   const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
   return { child, done };
 }
@@ -76,15 +87,18 @@ function comparable(status: TrialStatus): Partial<TrialStatus> {
 /** The results without the folders (each run has its own logdir). */
 function comparableResults(results: SweepResults): unknown {
   return {
-    ...results, generatedAt: undefined,
+    ...results,
+    generatedAt: undefined,
     trials: results.trials.map((trial) => ({ ...trial, dir: path.basename(trial.dir), log: path.basename(trial.log), errorLog: path.basename(trial.errorLog) })),
   };
 }
 
 /** A trial folder's files, event files by kind (their names hold the time and pid), Slurm's own output left out. */
 function folderFiles(dir: string): string[] {
-  return readdirSync(dir).filter((name) => !/^slurm-.*\.out$/.test(name))
-    .map((name) => name.replace(/^events\.out\.tfevents\..*$/, 'events.out.tfevents.*')).sort();
+  return readdirSync(dir)
+    .filter((name) => !/^slurm-.*\.out$/.test(name))
+    .map((name) => name.replace(/^events\.out\.tfevents\..*$/, 'events.out.tfevents.*'))
+    .sort();
 }
 
 /** The results table of a sweep's output, from its title to the "Best:" line. */
@@ -107,7 +121,13 @@ describe('sweep on Slurm', function () {
 
   before(async () => {
     tmp = mkdtempSync(path.join(tmpdir(), 'rlsweep-slurm-test-'));
-    sweepFile = smokeVariant(path.join(tmp, 'smoke-fail.yaml'), [[['name'], 'smoke-fail'], [['parameters', 'learningRate', 'values'], [0.001, 1e10]]]);
+    sweepFile = smokeVariant(path.join(tmp, 'smoke-fail.yaml'), [
+      [['name'], 'smoke-fail'],
+      [
+        ['parameters', 'learningRate', 'values'],
+        [0.001, 1e10],
+      ],
+    ]);
     // The reference: the same sweep through the local executor.
     local = await runCli(['run', sweepFile, '--logdir', path.join(tmp, 'local'), '--concurrency', '2', '--progress-every', '0']);
     localDir = path.join(tmp, 'local', 'smoke-fail');
@@ -127,8 +147,9 @@ describe('sweep on Slurm', function () {
       const dir = path.join(logdir, 'smoke-fail', TRIALS[0]!);
       expect(folderFiles(dir)).to.deep.equal(folderFiles(path.join(localDir, TRIALS[0]!)));
       expect(comparable(readStatusFile(dir))).to.deep.equal(comparable(readStatusFile(path.join(localDir, TRIALS[0]!))));
-      expect(readFileSync(path.join(dir, 'trial.json'), 'utf8').replace(logdir, '<logdir>'))
-        .to.equal(readFileSync(path.join(localDir, TRIALS[0]!, 'trial.json'), 'utf8').replace(path.join(tmp, 'local'), '<logdir>'));
+      expect(readFileSync(path.join(dir, 'trial.json'), 'utf8').replace(logdir, '<logdir>')).to.equal(
+        readFileSync(path.join(localDir, TRIALS[0]!, 'trial.json'), 'utf8').replace(path.join(tmp, 'local'), '<logdir>'),
+      );
       // sweep.json, so that `sweep results` and `sweep status` read the folder.
       expect(existsSync(path.join(logdir, 'smoke-fail', 'sweep.json'))).to.equal(true);
 
@@ -169,8 +190,11 @@ describe('sweep on Slurm', function () {
     it('passes the Slurm options on to sbatch, and says what sbatch refused (a stand-in sbatch)', async () => {
       const bin = mkdtempSync(path.join(tmp, 'fake-slurm-'));
       const argsFile = path.join(bin, 'sbatch.args');
-      writeFileSync(path.join(bin, 'sbatch'), `#!/bin/sh\nprintf '%s\\n' "$@" > ${argsFile}\n`
-        + 'case "$*" in *--account=none*) echo "sbatch: error: Invalid account" >&2; exit 1;; esac\necho "4242;cluster"\n', { mode: 0o755 });
+      writeFileSync(
+        path.join(bin, 'sbatch'),
+        `#!/bin/sh\nprintf '%s\\n' "$@" > ${argsFile}\ncase "$*" in *--account=none*) echo "sbatch: error: Invalid account" >&2; exit 1;; esac\necho "4242;cluster"\n`,
+        { mode: 0o755 },
+      );
       writeFileSync(path.join(bin, 'squeue'), '#!/bin/sh\necho "slurm_load_jobs error: Invalid job id specified" >&2\nexit 1\n', { mode: 0o755 });
       writeFileSync(path.join(bin, 'scancel'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
       const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` };
@@ -180,8 +204,15 @@ describe('sweep on Slurm', function () {
       expect(submitted.code, submitted.stderr).to.equal(0);
       const { script } = readJobs(path.join(logdir, 'smoke-fail'))[0]!;
       expect(readFileSync(argsFile, 'utf8').trim().split('\n')).to.deep.equal([
-        '--parsable', '--array=0-3%2', '--job-name=rlsweep-smoke-fail', '--cpus-per-task=2', `--output=${path.join(logdir, 'smoke-fail', 'slurm', '%A_%a.out')}`,
-        '--partition=debug', '--time=00:10:00', '--mem=2G', script,
+        '--parsable',
+        '--array=0-3%2',
+        '--job-name=rlsweep-smoke-fail',
+        '--cpus-per-task=2',
+        `--output=${path.join(logdir, 'smoke-fail', 'slurm', '%A_%a.out')}`,
+        '--partition=debug',
+        '--time=00:10:00',
+        '--mem=2G',
+        script,
       ]);
       expect(submitted.stdout).to.include('Submitted 4 trials of smoke-fail as Slurm job 4242');
       // The job ended as far as this squeue knows: nothing blocks the next submission.
@@ -207,7 +238,7 @@ describe('sweep on Slurm', function () {
       expect(arraySpec([5], undefined)).to.equal('5');
     });
 
-    it('reads squeue: each task\'s state, active or ended', () => {
+    it("reads squeue: each task's state, active or ended", () => {
       const tasks = parseSqueue('0|RUNNING|None\n2|PENDING|JobArrayTaskLimit\n3|CANCELLED|None\nN/A|RUNNING|None\n');
       expect([...tasks]).to.deep.equal([
         [0, { active: true, state: 'RUNNING', reason: 'None' }],
@@ -218,8 +249,13 @@ describe('sweep on Slurm', function () {
 
     it('the batch script picks the trial by the task index and runs sweep trial in the submit folder', () => {
       const script = batchScript({
-        sweepDir: '/shared/runs/my sweep', slurmDir: '/shared/runs/my sweep/slurm', workDir: '/shared/repo', trialNames: ['a=1,seed=0', "b'2"],
-        command: ['/usr/bin/node', 'sweep.ts', 'trial', 'x.yaml', '--logdir', '/shared/runs'], submitCommand: ['sbatch', '--array=0-1'], sweepFile: 'x.yaml',
+        sweepDir: '/shared/runs/my sweep',
+        slurmDir: '/shared/runs/my sweep/slurm',
+        workDir: '/shared/repo',
+        trialNames: ['a=1,seed=0', "b'2"],
+        command: ['/usr/bin/node', 'sweep.ts', 'trial', 'x.yaml', '--logdir', '/shared/runs'],
+        submitCommand: ['sbatch', '--array=0-1'],
+        sweepFile: 'x.yaml',
       });
       expect(script).to.match(/^#!\/bin\/bash\n/);
       expect(script).to.include("trials=(\n  a=1,seed=0\n  'b'\\''2'\n)");
@@ -263,7 +299,11 @@ describe('sweep on Slurm', function () {
       expect(readFileSync(job!.script, 'utf8')).to.include('trial');
       expect(first.stdout).to.include(`submitted 4 trials of smoke-fail as Slurm job ${job!.jobId}`);
 
-      expect(readdirSync(sweepDir).filter((name) => TRIALS.includes(name)).sort()).to.deep.equal([...TRIALS].sort());
+      expect(
+        readdirSync(sweepDir)
+          .filter((name) => TRIALS.includes(name))
+          .sort(),
+      ).to.deep.equal([...TRIALS].sort());
       TRIALS.forEach((name, index) => {
         const status = readStatusFile(path.join(sweepDir, name));
         expect(comparable(status), name).to.deep.equal(comparable(readStatusFile(path.join(localDir, name))));
@@ -300,7 +340,11 @@ describe('sweep on Slurm', function () {
     });
 
     it('--detach submits and returns; sweep status shows the job; no second run (here or on Slurm) meanwhile; sweep results works the same', async () => {
-      const file = smokeVariant(path.join(tmp, 'smoke-detach.yaml'), [[['name'], 'smoke-detach'], [['seeds'], [0]], [['concurrency'], 1]]);
+      const file = smokeVariant(path.join(tmp, 'smoke-detach.yaml'), [
+        [['name'], 'smoke-detach'],
+        [['seeds'], [0]],
+        [['concurrency'], 1],
+      ]);
       const dir = path.join(logdir, 'smoke-detach');
       const submitted = await slurmRun([file, '--logdir', logdir, '--detach']).done;
       expect(submitted.code, submitted.stderr).to.equal(0);
@@ -336,7 +380,12 @@ describe('sweep on Slurm', function () {
     });
 
     it('Ctrl-C with --cancel-on-interrupt cancels the array: the running trial saves a snapshot, the queued one never starts', async () => {
-      const file = smokeVariant(path.join(tmp, 'smoke-cancel.yaml'), [[['name'], 'smoke-cancel'], [['seeds'], [0]], [['concurrency'], 1], [['parameters', 'steps', 'value'], 1_000_000]]);
+      const file = smokeVariant(path.join(tmp, 'smoke-cancel.yaml'), [
+        [['name'], 'smoke-cancel'],
+        [['seeds'], [0]],
+        [['concurrency'], 1],
+        [['parameters', 'steps', 'value'], 1_000_000],
+      ]);
       const dir = path.join(logdir, 'smoke-cancel');
       const [running, queued] = ['learningRate=0.001,seed=0', 'learningRate=0.0005,seed=0'].map((name) => path.join(dir, name));
       const follower = slurmRun([file, '--logdir', logdir, '--cancel-on-interrupt']);
@@ -355,13 +404,22 @@ describe('sweep on Slurm', function () {
     });
 
     it('a task killed under its trial is reported failed, naming the task and its output', async () => {
-      const file = smokeVariant(path.join(tmp, 'smoke-lost.yaml'), [[['name'], 'smoke-lost'], [['seeds'], [0]], [['parameters', 'learningRate', 'values'], [0.001]], [['parameters', 'steps', 'value'], 1_000_000]]);
+      const file = smokeVariant(path.join(tmp, 'smoke-lost.yaml'), [
+        [['name'], 'smoke-lost'],
+        [['seeds'], [0]],
+        [['parameters', 'learningRate', 'values'], [0.001]],
+        [['parameters', 'steps', 'value'], 1_000_000],
+      ]);
       const dir = path.join(logdir, 'smoke-lost', 'seed=0');
       const follower = slurmRun([file, '--logdir', logdir]);
       await waitFor(() => statusIs(dir, (s) => s.state === 'running' && s.pid !== null && s.step > 0), 60_000, 'the trial to train');
       // The task's `sweep trial` process first (it would record the run's death), then the run.
       const runPid = readStatusFile(dir).pid!;
-      const trialPid = Number(readFileSync(`/proc/${runPid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]);
+      const trialPid = Number(
+        readFileSync(`/proc/${runPid}/stat`, 'utf8')
+          .replace(/^.*\) /, '')
+          .split(' ')[1],
+      );
       process.kill(trialPid, 'SIGKILL');
       process.kill(runPid, 'SIGKILL');
       const result = await follower.done;
@@ -369,8 +427,9 @@ describe('sweep on Slurm', function () {
       const jobId = readJobs(path.dirname(dir))[0]!.jobId;
       const status = readStatusFile(dir);
       expect(status.state).to.equal('failed');
-      expect(status.cause).to.match(new RegExp(`^Slurm job ${jobId} task ${jobId}_0 ended \\(.+\\) while the trial was running, without recording its end; `
-        + `see ${dir.replace(/[.=]/g, '\\$&')}/slurm-${jobId}_0\\.out$`));
+      expect(status.cause).to.match(
+        new RegExp(`^Slurm job ${jobId} task ${jobId}_0 ended \\(.+\\) while the trial was running, without recording its end; ` + `see ${dir.replace(/[.=]/g, '\\$&')}/slurm-${jobId}_0\\.out$`),
+      );
       expect(result.stdout).to.include(`FAILED seed=0: ${status.cause}`);
     });
   });

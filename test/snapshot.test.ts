@@ -59,7 +59,10 @@ describe('snapshots (TensorFlow.js LayersModel format)', () => {
     const server = http.createServer((request, response) => {
       fs.readFile(path.join(snapshotDir, path.basename(request.url ?? ''))).then(
         (body) => response.end(body),
-        () => { response.statusCode = 404; response.end(); },
+        () => {
+          response.statusCode = 404;
+          response.end();
+        },
       );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -101,7 +104,7 @@ describe('snapshots (TensorFlow.js LayersModel format)', () => {
 
     it('missing', async () => {
       const missing = path.join(dir, 'nope');
-      await expectRejection(loadSnapshot(missing), new RegExp(`no snapshot at ${escape(path.join(missing, 'model.json'))}`));
+      await expectRejection(loadSnapshot(missing), new RegExp(`no snapshot at ${escapeRegex(path.join(missing, 'model.json'))}`));
     });
     it('model.json not JSON', async () => {
       const folder = await corruptCopy('badjson', (f) => fs.writeFile(path.join(f, 'model.json'), '{"format": "layers-mo'));
@@ -124,13 +127,15 @@ describe('snapshots (TensorFlow.js LayersModel format)', () => {
     });
     it('a network that does not fit the env', async () => {
       const loaded = await loadSnapshot(good);
-      expect(() => checkSnapshotFitsEnv(loaded, { id: 'MountainCar-v0', observationSize: 2, actionCount: 3 }))
-        .to.throw(SnapshotError, /takes 4 observations and gives 2 actions, but MountainCar-v0 has 2 and 3/);
+      expect(() => checkSnapshotFitsEnv(loaded, { id: 'MountainCar-v0', observationSize: 2, actionCount: 3 })).to.throw(
+        SnapshotError,
+        /takes 4 observations and gives 2 actions, but MountainCar-v0 has 2 and 3/,
+      );
     });
   });
 });
 
-function escape(text: string): string {
+function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -30,8 +30,16 @@ function probe(alivePids: number[]): LivenessProbe {
 
 function running(fields: Partial<TrialStatus>): TrialStatus {
   return {
-    ...pendingStatus({ name: 't', index: 0, config: { steps: 1000 } }), state: 'running', attempt: 1, pid: 200, step: 400,
-    stepsPerSecond: 100, host: HOST, supervisorPid: 100, heartbeatAt: new Date(NOW - 2000).toISOString(), ...fields,
+    ...pendingStatus({ name: 't', index: 0, config: { steps: 1000 } }),
+    state: 'running',
+    attempt: 1,
+    pid: 200,
+    step: 400,
+    stepsPerSecond: 100,
+    host: HOST,
+    supervisorPid: 100,
+    heartbeatAt: new Date(NOW - 2000).toISOString(),
+    ...fields,
   };
 }
 
@@ -57,7 +65,7 @@ describe('trial liveness', () => {
     expect(lost).to.deep.equal({ kind: 'lost', detail: 'no heartbeat for 5m from host node7; its process or node is most likely gone' });
   });
 
-  it('a status from before heartbeats falls back to the run\'s pid', () => {
+  it("a status from before heartbeats falls back to the run's pid", () => {
     const old = running({});
     delete old.supervisorPid;
     delete old.heartbeatAt;
@@ -72,7 +80,9 @@ describe('trial liveness', () => {
 
 describe('sweep status from liveness', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-truth-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-truth-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('shows dead trials as stopped or lost, without speed or ETA, and how to resume', async () => {
@@ -91,7 +101,9 @@ describe('sweep status from liveness', () => {
     const rows = text.split('\n');
     expect(rows[0]).to.equal(`Sweep s (${sweepDir}): 3 trials — running 1, stopped 1, lost 1`);
     expect(rows.find((row) => row.includes('seed=0'))).to.match(/^running\s+seed=0\s+400\/1000\s+-\s+100\s+(\d+[hms])+\s*$/);
-    expect(rows.find((row) => row.includes('seed=1'))).to.match(/^stopped\s+seed=1\s+400\/1000\s+-\s+-\s+-\s+no longer running: the sweep process that ran it \(pid 101\) is gone, and so is its run \(pid 201\)$/);
+    expect(rows.find((row) => row.includes('seed=1'))).to.match(
+      /^stopped\s+seed=1\s+400\/1000\s+-\s+-\s+-\s+no longer running: the sweep process that ran it \(pid 101\) is gone, and so is its run \(pid 201\)$/,
+    );
     expect(rows.find((row) => row.includes('seed=2'))).to.match(/^lost\s+seed=2\s+400\/1000\s+-\s+-\s+-\s+no longer running: no heartbeat for 10m from host node7/);
     expect(text).to.include(`2 trials no longer running without having recorded an end (the sweep was killed, or its node lost); resume the sweep with: sweep run s.yaml --logdir ${dir}`);
   });
@@ -113,12 +125,14 @@ describe('sweep status from liveness', () => {
   });
 });
 
-describe('a running trial\'s heartbeat', () => {
+describe("a running trial's heartbeat", () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-beat-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-beat-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('status.json names the process that runs the trial and carries a heartbeat while it runs; once it ended, none, and the run\'s cause from IPC', async () => {
+  it("status.json names the process that runs the trial and carries a heartbeat while it runs; once it ended, none, and the run's cause from IPC", async () => {
     const spec = parseSweepSpec('name: s\nparameters:\n  env: { value: CartPole-v1 }\n  steps: { value: 10 }\n', 's.yaml');
     const [trial] = expandSweep(spec, { sweepDir: dir });
     const trialDir = path.join(dir, trial!.name);
@@ -130,16 +144,25 @@ describe('a running trial\'s heartbeat', () => {
       description: 'one fake run',
       start: (started: TrialLaunch): RunningTrial => {
         launch = started;
-        const exited = new Promise<TrialExit>((resolve) => { finish = resolve; });
+        const exited = new Promise<TrialExit>((resolve) => {
+          finish = resolve;
+        });
         started.onMessage({ type: 'started', runDir: started.dir, totalSteps: 10, engine: 'fake' });
         return { id: '4242', exited, stop: () => {}, kill: () => {} };
       },
     };
     const ended = runTrial({
-      trial: trial!, dir: trialDir, executor, retries: 0, previous: undefined, restart: false,
+      trial: trial!,
+      dir: trialDir,
+      executor,
+      retries: 0,
+      previous: undefined,
+      restart: false,
       control: { stopping: false, killing: false, running: () => {} },
       callbacks: {
-        log: () => {}, message: () => {}, ended: () => {},
+        log: () => {},
+        message: () => {},
+        ended: () => {},
         started: () => {
           // The first status of the attempt is on its way; read it once written, then end the run (it failed).
           void (async () => {
@@ -166,7 +189,9 @@ describe('a running trial\'s heartbeat', () => {
 
 describe('atomic writes that fail', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-atomic-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-atomic-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('leave no temporary file and name the file they could not write', async () => {
@@ -176,7 +201,9 @@ describe('atomic writes that fail', () => {
     writeFileSync(path.join(target, 'keep'), 'x');
     for (const write of [() => writeFileAtomic(target, 'data'), () => writeJsonAtomic(target, { a: 1 })]) {
       let message = '';
-      await write().catch((error: Error) => { message = error.message; });
+      await write().catch((error: Error) => {
+        message = error.message;
+      });
       expect(message).to.match(new RegExp(`^cannot write ${target} \\((EISDIR|ENOTEMPTY|EEXIST)`));
       expect(readdirSync(dir)).to.deep.equal(['status.json']);
     }
@@ -186,7 +213,9 @@ describe('atomic writes that fail', () => {
     writeFileSync(path.join(dir, 'a-file'), 'x');
     const target = path.join(dir, 'a-file', 'results.json');
     let message = '';
-    await writeJsonAtomic(target, {}).catch((error: Error) => { message = error.message; });
+    await writeJsonAtomic(target, {}).catch((error: Error) => {
+      message = error.message;
+    });
     expect(message).to.equal(`cannot write ${target} (ENOTDIR, a file stands where a folder should be)`);
     expect(readdirSync(dir)).to.deep.equal(['a-file']);
   });
@@ -194,7 +223,9 @@ describe('atomic writes that fail', () => {
 
 describe('file-system errors nothing foresaw', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-fserr-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-fserr-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('say what was expected at which path, and how to fix it', async () => {
@@ -203,10 +234,13 @@ describe('file-system errors nothing foresaw', () => {
     const notDir = await readFile(through).catch((error: NodeJS.ErrnoException) => error);
     expect(isFsError(notDir)).to.equal(true);
     expect(await explainFsError(notDir as NodeJS.ErrnoException)).to.equal(
-      `${path.join(dir, 'sweep.yaml')} is a file where a folder was expected (to reach ${through}); give the path of a folder, or move the file away`);
+      `${path.join(dir, 'sweep.yaml')} is a file where a folder was expected (to reach ${through}); give the path of a folder, or move the file away`,
+    );
     const isDir = await writeFile(dir, 'x').catch((error: NodeJS.ErrnoException) => error);
     expect(await explainFsError(isDir as NodeJS.ErrnoException)).to.equal(`${dir} is a folder where a file was expected; give the path of a file`);
     const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', path: path.join(dir, 'results.json') });
-    expect(await explainFsError(full)).to.equal(`cannot write ${path.join(dir, 'results.json')} (ENOSPC, no space left on device); free some space (or use --logdir on another disk) and run the command again`);
+    expect(await explainFsError(full)).to.equal(
+      `cannot write ${path.join(dir, 'results.json')} (ENOSPC, no space left on device); free some space (or use --logdir on another disk) and run the command again`,
+    );
   });
 });

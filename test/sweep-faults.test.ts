@@ -34,11 +34,24 @@ function status(dir: string): { state: string; pid: number | null; step: number 
 
 /** A sweep file of CartPole trials that train after 200 steps and write no evaluation GIF; `parameters` adds its own lines. */
 function writeSweepFile(file: string, head: string[], parameters: string[]): void {
-  writeFileSync(file, [
-    ...head, 'method: grid', 'parameters:', '  env: { value: CartPole-v1 }', '  trainStart: { value: 200 }', '  bufferSize: { value: 2000 }',
-    '  qValidationSize: { value: 100 }', '  evalEvery: { value: 0 }', '  evalEpisodes: { value: 1 }', '  snapshotEvery: { value: 0 }',
-    '  evalGif: { value: false }', ...parameters, '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      ...head,
+      'method: grid',
+      'parameters:',
+      '  env: { value: CartPole-v1 }',
+      '  trainStart: { value: 200 }',
+      '  bufferSize: { value: 2000 }',
+      '  qValidationSize: { value: 100 }',
+      '  evalEvery: { value: 0 }',
+      '  evalEpisodes: { value: 1 }',
+      '  snapshotEvery: { value: 0 }',
+      '  evalGif: { value: false }',
+      ...parameters,
+      '',
+    ].join('\n'),
+  );
 }
 
 /** `sweep <args>` as a child process, with its stdout and stderr. */
@@ -46,8 +59,13 @@ function startSweep(args: string[]): { child: ChildProcess; done: Promise<{ code
   const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); output += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    output += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   return { child, done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, output }))) };
 }
 
@@ -73,14 +91,21 @@ describe('sweep: kill -9 of the sweep parent', function () {
     // have a checkpoint, so they are still running when the parent is killed however fast they train.
     const LONG = 4000;
     const file = path.join(tmp, 'faults.yaml');
-    writeSweepFile(file, ['name: faults', 'seeds: [0]', 'concurrency: 3'], [
-      `  steps: { values: [400, ${LONG}] }`, '  learningRate: { values: [0.001, 0.002] }', '  logEvery: { value: 100 }', '  checkpointEvery: { value: 200 }',
-    ]);
+    writeSweepFile(
+      file,
+      ['name: faults', 'seeds: [0]', 'concurrency: 3'],
+      [`  steps: { values: [400, ${LONG}] }`, '  learningRate: { values: [0.001, 0.002] }', '  logEvery: { value: 100 }', '  checkpointEvery: { value: 200 }'],
+    );
     const logdir = path.join(tmp, 'runs');
     const sweepDir = path.join(logdir, 'faults');
     const parent = spawn(process.execPath, ['--import', TSX, CLI, 'run', file, '--logdir', logdir, '--progress-every', '0'], { cwd: ROOT, stdio: 'ignore' });
     const parentExit = new Promise((resolve) => parent.on('exit', resolve));
-    const trialDirs = (): string[] => (existsSync(sweepDir) ? readdirSync(sweepDir).filter((n) => n.startsWith('steps=')).map((n) => path.join(sweepDir, n)) : []);
+    const trialDirs = (): string[] =>
+      existsSync(sweepDir)
+        ? readdirSync(sweepDir)
+            .filter((n) => n.startsWith('steps='))
+            .map((n) => path.join(sweepDir, n))
+        : [];
     const shortDirs = (): string[] => trialDirs().filter((d) => path.basename(d).startsWith('steps=400,'));
     const longDirs = (): string[] => trialDirs().filter((d) => path.basename(d).startsWith(`steps=${LONG},`));
     const hasCheckpoint = (dir: string): boolean => existsSync(path.join(dir, 'checkpoints')) && readdirSync(path.join(dir, 'checkpoints')).some((n) => n.startsWith('step-'));
@@ -92,20 +117,28 @@ describe('sweep: kill -9 of the sweep parent', function () {
     // Wait until one short trial is done and both long ones are running with a checkpoint;
     // freeze each long one as soon as it is, so that it cannot finish meanwhile.
     const longFrozen = new Set<string>();
-    await waitFor('a finished short trial and checkpointed long trials', () => {
-      for (const dir of longDirs().filter((d) => !longFrozen.has(d) && hasCheckpoint(d))) {
-        const run = running(dir);
-        expect(run, `${dir} ended before it could be frozen: ${JSON.stringify(status(dir))}`).not.to.equal(undefined);
-        process.kill(run!.pid, 'SIGSTOP');
-        frozen.push(run!.pid);
-        longFrozen.add(dir);
-      }
-      const done = shortDirs().filter((d) => existsSync(path.join(d, 'status.json')) && status(d).state === 'done');
-      return done.length >= 1 && longFrozen.size === 2;
-    }, 120_000, 20);
+    await waitFor(
+      'a finished short trial and checkpointed long trials',
+      () => {
+        for (const dir of longDirs().filter((d) => !longFrozen.has(d) && hasCheckpoint(d))) {
+          const run = running(dir);
+          expect(run, `${dir} ended before it could be frozen: ${JSON.stringify(status(dir))}`).not.to.equal(undefined);
+          process.kill(run!.pid, 'SIGSTOP');
+          frozen.push(run!.pid);
+          longFrozen.add(dir);
+        }
+        const done = shortDirs().filter((d) => existsSync(path.join(d, 'status.json')) && status(d).state === 'done');
+        return done.length >= 1 && longFrozen.size === 2;
+      },
+      120_000,
+      20,
+    );
     const finished = shortDirs().filter((d) => status(d).state === 'done');
     const finishedMtimes = finished.map((d) => statSync(path.join(d, 'status.json')).mtimeMs);
-    const childPids = trialDirs().map(running).filter((run) => run !== undefined).map((run) => run.pid);
+    const childPids = trialDirs()
+      .map(running)
+      .filter((run) => run !== undefined)
+      .map((run) => run.pid);
     expect(childPids.length).to.be.at.least(2);
     parent.kill('SIGKILL');
     await parentExit;
@@ -117,7 +150,9 @@ describe('sweep: kill -9 of the sweep parent', function () {
     for (const dir of longDirs()) {
       const log = readFileSync(path.join(dir, 'stdout.log'), 'utf8');
       const step = Number(/Interrupted at step (\d+)/.exec(log)?.[1]);
-      expect(step, `${dir}: ${log.slice(-500)}`).to.be.above(0).and.below(LONG);
+      expect(step, `${dir}: ${log.slice(-500)}`)
+        .to.be.above(0)
+        .and.below(LONG);
       expect(readdirSync(path.join(dir, 'checkpoints'))).to.include(`step-${step}`);
     }
 
@@ -126,7 +161,11 @@ describe('sweep: kill -9 of the sweep parent', function () {
     expect(shown.status, shown.stderr).to.equal(0);
     for (const dir of longDirs()) {
       const row = shown.stdout.split('\n').find((line) => line.includes(path.basename(dir)));
-      expect(row, shown.stdout).to.match(new RegExp(`^stopped\\s+${path.basename(dir).replace(/[.=,]/g, '\\$&')}\\s+\\d+/${LONG}\\s+\\S+\\s+-\\s+-\\s+no longer running: the sweep process that ran it \\(pid ${parent.pid}\\) is gone, and so is its run`));
+      expect(row, shown.stdout).to.match(
+        new RegExp(
+          `^stopped\\s+${path.basename(dir).replace(/[.=,]/g, '\\$&')}\\s+\\d+/${LONG}\\s+\\S+\\s+-\\s+-\\s+no longer running: the sweep process that ran it \\(pid ${parent.pid}\\) is gone, and so is its run`,
+        ),
+      );
     }
     expect(shown.stdout).to.match(/Sweep faults .*stopped \d/);
     expect(shown.stdout).to.include(`resume the sweep with: `);

@@ -42,7 +42,9 @@ class FakeExecutor implements TrialExecutor {
     this.maxActive = Math.max(this.maxActive, this.active);
     const total = launch.trial.config.steps;
     let finish!: (exit: TrialExit) => void;
-    const exited = new Promise<TrialExit>((resolve) => { finish = resolve; });
+    const exited = new Promise<TrialExit>((resolve) => {
+      finish = resolve;
+    });
     let ended = false;
     const end = (exit: TrialExit, step: number): void => {
       if (ended) return;
@@ -88,24 +90,45 @@ parameters:
 
 function silentView() {
   const lines: string[] = [];
-  const stream = { write: (text: string) => { lines.push(text); return true; }, isTTY: false } as unknown as NodeJS.WritableStream;
+  const stream = {
+    write: (text: string) => {
+      lines.push(text);
+      return true;
+    },
+    isTTY: false,
+  } as unknown as NodeJS.WritableStream;
   return { view: createView(stream, { tty: false, plainIntervalSeconds: 0 }), lines };
 }
 
 describe('sweep scheduler (fake executor)', () => {
   let tmp: string;
-  beforeEach(() => { tmp = mkdtempSync(path.join(tmpdir(), 'rlsweep-sched-')); });
+  beforeEach(() => {
+    tmp = mkdtempSync(path.join(tmpdir(), 'rlsweep-sched-'));
+  });
   afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 
-  async function run(script: Script, options: { concurrency?: number; retries?: number; stop?: AbortSignal; text?: string } = {}): Promise<{ outcome: SweepOutcome; executor: FakeExecutor; printed: string; sweepDir: string; trials: Trial[] }> {
+  async function run(
+    script: Script,
+    options: { concurrency?: number; retries?: number; stop?: AbortSignal; text?: string } = {},
+  ): Promise<{ outcome: SweepOutcome; executor: FakeExecutor; printed: string; sweepDir: string; trials: Trial[] }> {
     const spec = parseSweepSpec(options.text ?? SPEC, 'fake.yaml');
     const sweepDir = path.join(tmp, spec.name);
     const trials = expandSweep(spec, { sweepDir });
     const executor = new FakeExecutor(script);
     let printed = '';
     const outcome = await runSweep({
-      spec, trials, sweepDir, executor, concurrency: options.concurrency ?? 2, retries: options.retries ?? 0, view: silentView().view,
-      resumeCommand: 'sweep run fake.yaml', print: (text) => { printed += text; }, ...(options.stop ? { stopSignal: options.stop } : {}),
+      spec,
+      trials,
+      sweepDir,
+      executor,
+      concurrency: options.concurrency ?? 2,
+      retries: options.retries ?? 0,
+      view: silentView().view,
+      resumeCommand: 'sweep run fake.yaml',
+      print: (text) => {
+        printed += text;
+      },
+      ...(options.stop ? { stopSignal: options.stop } : {}),
     });
     return { outcome, executor, printed, sweepDir, trials };
   }
@@ -125,15 +148,20 @@ describe('sweep scheduler (fake executor)', () => {
   it('ranks configurations by their mean over seeds', async () => {
     const { outcome } = await run((trial) => ({ exit: { exitCode: 0, signal: null }, returnMean: trial.config.learningRate * 1000 + trial.seed }));
     expect(outcome.results.configurations.map((c) => [c.configName, c.finalMean, c.rank, c.best])).to.deep.equal([
-      ['learningRate=0.003', 3.5, 1, true], ['learningRate=0.002', 2.5, 2, false], ['learningRate=0.001', 1.5, 3, false],
+      ['learningRate=0.003', 3.5, 1, true],
+      ['learningRate=0.002', 2.5, 2, false],
+      ['learningRate=0.001', 1.5, 3, false],
     ]);
   });
 
   it('retries failed trials up to --retries, then reports the final failures with their cause and log', async () => {
     // learningRate=0.002 always fails; 0.003 fails on its first attempt only.
-    const { outcome, executor, printed, sweepDir } = await run((trial, attempt) => ({
-      exit: trial.config.learningRate === 0.002 || (trial.config.learningRate === 0.003 && attempt === 1) ? { exitCode: 1, signal: null } : { exitCode: 0, signal: null },
-    }), { retries: 1 });
+    const { outcome, executor, printed, sweepDir } = await run(
+      (trial, attempt) => ({
+        exit: trial.config.learningRate === 0.002 || (trial.config.learningRate === 0.003 && attempt === 1) ? { exitCode: 1, signal: null } : { exitCode: 0, signal: null },
+      }),
+      { retries: 1 },
+    );
     expect(outcome.exitCode).to.equal(1);
     expect(outcome.failed).to.deep.equal(['learningRate=0.002,seed=0', 'learningRate=0.002,seed=1']);
     expect(outcome.done).to.have.length(4);
@@ -151,8 +179,9 @@ describe('sweep scheduler (fake executor)', () => {
     expect(outcome.failed).to.deep.equal(['learningRate=0.002,seed=0', 'learningRate=0.002,seed=1']);
     const status = (await readStatus(path.join(sweepDir, 'learningRate=0.002,seed=0')))!;
     expect(status.state).to.equal('failed');
-    expect(status.cause).to.equal('the run finished, but config.json, its event file, snapshots/step-1000/model.json, snapshots/step-1000/weights.bin are missing '
-      + '(deleted while it ran?); run the sweep again to rerun it');
+    expect(status.cause).to.equal(
+      'the run finished, but config.json, its event file, snapshots/step-1000/model.json, snapshots/step-1000/weights.bin are missing ' + '(deleted while it ran?); run the sweep again to rerun it',
+    );
     expect(printed).to.include('learningRate=0.002,seed=0: the run finished, but config.json');
     const configuration = outcome.results.configurations.find((c) => c.configName === 'learningRate=0.002')!;
     expect(configuration).to.deep.include({ seeds: 0, finalMean: null, rank: null });
@@ -160,7 +189,12 @@ describe('sweep scheduler (fake executor)', () => {
 
   it('a trial killed by a signal fails with that cause; one that cannot start fails too', async () => {
     const { outcome, sweepDir } = await run((trial) => ({
-      exit: trial.config.learningRate === 0.001 ? { exitCode: null, signal: 'SIGKILL' } : trial.config.learningRate === 0.002 ? { exitCode: null, signal: null, launchError: 'spawn ENOENT' } : { exitCode: 0, signal: null },
+      exit:
+        trial.config.learningRate === 0.001
+          ? { exitCode: null, signal: 'SIGKILL' }
+          : trial.config.learningRate === 0.002
+            ? { exitCode: null, signal: null, launchError: 'spawn ENOENT' }
+            : { exitCode: 0, signal: null },
     }));
     expect(outcome.exitCode).to.equal(1);
     expect((await readStatus(path.join(sweepDir, 'learningRate=0.001,seed=0')))!.cause).to.equal('killed by SIGKILL');
@@ -196,7 +230,8 @@ describe('sweep scheduler (fake executor)', () => {
     const { sweepDir } = await run(() => ({ exit: { exitCode: 0, signal: null } }));
     const root = readRun(sweepDir);
     expect(root.hparams_experiment).to.deep.equal({
-      hparams: ['learningRate', 'seed'], metrics: ['eval/return_mean', 'eval/return_std', 'eval/avg_max_q', 'train/episode_return'],
+      hparams: ['learningRate', 'seed'],
+      metrics: ['eval/return_mean', 'eval/return_std', 'eval/avg_max_q', 'train/episode_return'],
     });
     // A rerun replaces it rather than adding another.
     await run(() => ({ exit: { exitCode: 0, signal: null } }));
@@ -206,25 +241,52 @@ describe('sweep scheduler (fake executor)', () => {
 
 describe('sweep results', () => {
   const trial = (name: string, configIndex: number, seed: number, state: TrialResult['state'], final: number | null, best = final): TrialResult => ({
-    index: 0, name, configName: `c${configIndex}`, configIndex, seed, hparams: { learningRate: configIndex, seed }, state, final, best,
-    step: 10, totalSteps: 10, exitCode: state === 'done' ? 0 : 1, cause: null, dir: name, log: `${name}/stdout.log`, errorLog: `${name}/stderr.log`,
+    index: 0,
+    name,
+    configName: `c${configIndex}`,
+    configIndex,
+    seed,
+    hparams: { learningRate: configIndex, seed },
+    state,
+    final,
+    best,
+    step: 10,
+    totalSteps: 10,
+    exitCode: state === 'done' ? 0 : 1,
+    cause: null,
+    dir: name,
+    log: `${name}/stdout.log`,
+    errorLog: `${name}/stderr.log`,
   });
   const trials = [
-    trial('a0', 0, 0, 'done', -100), trial('a1', 0, 1, 'done', -120, -90),
-    trial('b0', 1, 0, 'done', -150), trial('b1', 1, 1, 'failed', null),
-    trial('c0', 2, 0, 'failed', null), trial('c1', 2, 1, 'interrupted', -10),
+    trial('a0', 0, 0, 'done', -100),
+    trial('a1', 0, 1, 'done', -120, -90),
+    trial('b0', 1, 0, 'done', -150),
+    trial('b1', 1, 1, 'failed', null),
+    trial('c0', 2, 0, 'failed', null),
+    trial('c1', 2, 1, 'interrupted', -10),
   ];
 
-  it('reads a metric the finished message lacks from the trial\'s event files', async () => {
+  it("reads a metric the finished message lacks from the trial's event files", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-results-'));
     try {
       await writeManifest(dir, {
-        name: 'r', file: 'r.yaml', method: 'grid', metric: { name: 'train/loss', goal: 'minimize' }, seeds: [0], swept: [], updatedAt: '',
+        name: 'r',
+        file: 'r.yaml',
+        method: 'grid',
+        metric: { name: 'train/loss', goal: 'minimize' },
+        seeds: [0],
+        swept: [],
+        updatedAt: '',
         trials: [{ index: 0, name: 'seed=0', configName: 'default', configIndex: 0, seed: 0, hparams: { seed: 0 }, steps: 30 }],
       });
       const trialDir = path.join(dir, 'seed=0');
       const writer = new SummaryWriter(trialDir, { flushSeconds: 0 });
-      [[10, 0.5], [20, 0.2], [30, 0.3]].forEach(([step, loss]) => writer.scalar('train/loss', loss!, step!));
+      [
+        [10, 0.5],
+        [20, 0.2],
+        [30, 0.3],
+      ].forEach(([step, loss]) => writer.scalar('train/loss', loss!, step!));
       writer.close();
       await writeStatus(trialDir, { ...pendingStatus({ name: 'seed=0', index: 0, config: { steps: 30 } }), state: 'done', step: 30, finalReturnMean: 5, bestReturnMean: 6 });
       const results = await collectResults(dir);
@@ -246,7 +308,9 @@ describe('sweep results', () => {
   it('groups over seeds counting only done trials, sorts by the goal, marks the best', () => {
     const max = summarizeTrials(trials, 'maximize');
     expect(max.map((c) => [c.configName, c.rank, c.best, c.seeds, c.total])).to.deep.equal([
-      ['c0', 1, true, 2, 2], ['c1', 2, false, 1, 2], ['c2', null, false, 0, 2],
+      ['c0', 1, true, 2, 2],
+      ['c1', 2, false, 1, 2],
+      ['c2', null, false, 0, 2],
     ]);
     expect(max[0]!.finalMean).to.equal(-110);
     expect(max[0]!.finalStd).to.be.closeTo(Math.sqrt(200), 1e-9);
@@ -259,8 +323,14 @@ describe('sweep results', () => {
   it('csv: one row per trial with its configuration, fields quoted when needed; a readable table', () => {
     const configurations = summarizeTrials(trials, 'maximize');
     const results: SweepResults = {
-      sweep: 's', metric: 'eval/return_mean', goal: 'maximize', swept: ['learningRate'], trials, configurations,
-      bestConfiguration: 'c0', generatedAt: '',
+      sweep: 's',
+      metric: 'eval/return_mean',
+      goal: 'maximize',
+      swept: ['learningRate'],
+      trials,
+      configurations,
+      bestConfiguration: 'c0',
+      generatedAt: '',
     };
     results.trials[3]!.cause = 'exit code 1: "bad", really';
     const csv = resultsCsv(results).trim().split('\n');
@@ -278,10 +348,20 @@ describe('sweep results', () => {
   it('csv: rounds measured values to 6 significant digits, without float noise', () => {
     const noisy = [trial('x0', 0, 0, 'done', 0.1 + 0.2, 123.456789012), trial('x1', 0, 1, 'done', 1 / 3, 2e-7 / 3)];
     const results: SweepResults = {
-      sweep: 's', metric: 'm', goal: 'maximize', swept: [], trials: noisy, configurations: summarizeTrials(noisy, 'maximize'),
-      bestConfiguration: 'c0', generatedAt: '',
+      sweep: 's',
+      metric: 'm',
+      goal: 'maximize',
+      swept: [],
+      trials: noisy,
+      configurations: summarizeTrials(noisy, 'maximize'),
+      bestConfiguration: 'c0',
+      generatedAt: '',
     };
-    const [x0, x1] = resultsCsv(results).trim().split('\n').slice(1).map((line) => line.split(','));
+    const [x0, x1] = resultsCsv(results)
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(','));
     expect(x0!.slice(5, 7)).to.deep.equal(['0.3', '123.457']);
     expect(x1!.slice(5, 7)).to.deep.equal(['0.333333', '6.66667e-8']);
     expect(x0![10]).to.equal('0.316667'); // the configuration's mean final
@@ -290,14 +370,21 @@ describe('sweep results', () => {
 
 describe('sweep lock', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-lock-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-lock-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is taken, refused to a second taker while held, and released', async () => {
     const lock = await acquireLock(dir, 'sweep run a.yaml');
     const info = JSON.parse(readFileSync(path.join(dir, LOCK_FILE), 'utf8'));
     expect(info).to.deep.include({ pid: process.pid, hostname: hostname(), command: 'sweep run a.yaml' });
-    await acquireLock(dir).then(() => { throw new Error('expected a refusal'); }, (error) => expect(error).to.be.instanceOf(SweepLockedError));
+    await acquireLock(dir).then(
+      () => {
+        throw new Error('expected a refusal');
+      },
+      (error) => expect(error).to.be.instanceOf(SweepLockedError),
+    );
     await lock.release();
     expect(existsSync(path.join(dir, LOCK_FILE))).to.equal(false);
   });
@@ -326,7 +413,9 @@ describe('sweep lock', () => {
 
 describe('sweep trial folders', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-trial-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-trial-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('moves an incomplete run aside, keeping status.json, trial.json and earlier moves', async () => {
@@ -366,7 +455,7 @@ describe('sweep progress view', () => {
     expect([0, 42, 75, 3599, 3700, NaN].map(formatDuration)).to.deep.equal(['0s', '42s', '1m15s', '59m59s', '1h01m', '?']);
   });
 
-  it('per-trial lines and the sweep\'s counts (ETAs need the cost model: test/cost-model.test.ts)', () => {
+  it("per-trial lines and the sweep's counts (ETAs need the cost model: test/cost-model.test.ts)", () => {
     let now = 0;
     const progress = new SweepProgress(() => now);
     const spec = parseSweepSpec(SPEC, 'fake.yaml');
@@ -380,7 +469,7 @@ describe('sweep progress view', () => {
     now = 65_000;
     const run = progress.running.get(trials[1]!.name)!;
     expect(progress.trialLine(run, true)).to.equal('learningRate=0.002,seed=0  [######......] 500/1000 (50%)  eval 12.3  100 steps/s  ETA ?');
-    expect(progress.trialLine(progress.running.get(trials[2]!.name)!, false)).to.match(/^learningRate=0\.003,seed=0 \(attempt 2\)  0\/1000/);
+    expect(progress.trialLine(progress.running.get(trials[2]!.name)!, false)).to.match(/^learningRate=0\.003,seed=0 \(attempt 2\) {2}0\/1000/);
     progress.ended(trials[1]!, 'done');
     progress.ended(trials[2]!, 'failed');
     expect(progress.overallLine()).to.equal('sweep: done 2/6, failed 1, running 0, pending 3 | 1m05s elapsed, ETA ?');
@@ -388,7 +477,14 @@ describe('sweep progress view', () => {
 
   it('redraws in place on a TTY and prints events above the live lines', () => {
     const writes: string[] = [];
-    const stream = { write: (text: string) => { writes.push(text); return true; }, isTTY: true, columns: 200 } as unknown as NodeJS.WritableStream;
+    const stream = {
+      write: (text: string) => {
+        writes.push(text);
+        return true;
+      },
+      isTTY: true,
+      columns: 200,
+    } as unknown as NodeJS.WritableStream;
     const view = createView(stream, { redrawMs: 60_000 });
     const trials = expandSweep(parseSweepSpec(SPEC, 'fake.yaml'), { sweepDir: 'runs/fake' });
     view.begin(trials, 0);

@@ -28,21 +28,26 @@ function startCli(args: string[]): CliRun {
   const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-  const printed = (text: string): Promise<void> => new Promise((resolve, reject) => {
-    const check = (): void => {
-      if (!stdout.includes(text)) return;
-      child.stdout!.off('data', check);
-      resolve();
-    };
-    child.stdout!.on('data', check);
-    check();
-    void done.then(() => reject(new Error(`the command ended without printing ${JSON.stringify(text)}:\n${stdout}${stderr}`)));
-  });
+  const printed = (text: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!stdout.includes(text)) return;
+        child.stdout!.off('data', check);
+        resolve();
+      };
+      child.stdout!.on('data', check);
+      check();
+      void done.then(() => reject(new Error(`the command ended without printing ${JSON.stringify(text)}:\n${stdout}${stderr}`)));
+    });
   return { child, output: () => stdout, printed, done };
 }
 
@@ -107,7 +112,13 @@ describe('sweep run (end to end, smoke.yaml)', function () {
   before(async () => {
     tmp = mkdtempSync(path.join(tmpdir(), 'rlsweep-sweep-'));
     logdir = path.join(tmp, 'runs');
-    sweepFile = smokeVariant(path.join(tmp, 'smoke-fail.yaml'), [[['name'], 'smoke-fail'], [['parameters', 'learningRate', 'values'], [0.001, 1e10]]]);
+    sweepFile = smokeVariant(path.join(tmp, 'smoke-fail.yaml'), [
+      [['name'], 'smoke-fail'],
+      [
+        ['parameters', 'learningRate', 'values'],
+        [0.001, 1e10],
+      ],
+    ]);
     sweepDir = path.join(logdir, 'smoke-fail');
     first = await runCli(['run', sweepFile, '--logdir', logdir, '--concurrency', '2', '--progress-every', '0']);
   });
@@ -206,7 +217,14 @@ describe('sweep run (end to end, smoke.yaml)', function () {
   });
 
   it('refuses a changed file that changes finished trials, unless --force', async () => {
-    const changed = smokeVariant(path.join(tmp, 'smoke-changed.yaml'), [[['name'], 'smoke-fail'], [['parameters', 'learningRate', 'values'], [0.001, 1e10]], [['parameters', 'steps', 'value'], 1600]]);
+    const changed = smokeVariant(path.join(tmp, 'smoke-changed.yaml'), [
+      [['name'], 'smoke-fail'],
+      [
+        ['parameters', 'learningRate', 'values'],
+        [0.001, 1e10],
+      ],
+      [['parameters', 'steps', 'value'], 1600],
+    ]);
     const before = GOOD.map((name) => statSync(path.join(sweepDir, name, 'status.json')).mtimeMs);
     const refused = await runCli(['run', changed, '--logdir', logdir, '--progress-every', '0']);
     expect(refused.code).to.equal(2);
@@ -247,8 +265,15 @@ describe('sweep run (end to end, smoke.yaml)', function () {
   });
 
   it('--force reruns finished trials whose configuration changed, moving their old runs aside', async () => {
-    const changed = smokeVariant(path.join(tmp, 'smoke-force.yaml'),
-      [[['name'], 'smoke-fail'], [['seeds'], [0]], [['parameters', 'learningRate', 'values'], [0.001, 1e10]], [['parameters', 'steps', 'value'], 1000]]);
+    const changed = smokeVariant(path.join(tmp, 'smoke-force.yaml'), [
+      [['name'], 'smoke-fail'],
+      [['seeds'], [0]],
+      [
+        ['parameters', 'learningRate', 'values'],
+        [0.001, 1e10],
+      ],
+      [['parameters', 'steps', 'value'], 1000],
+    ]);
     const forced = await runCli(['run', changed, '--logdir', logdir, '--concurrency', '2', '--force', '--progress-every', '0']);
     expect(forced.code, forced.stderr).to.equal(1); // the 1e10 trial fails again
     const dir = path.join(sweepDir, GOOD[0]!);
@@ -283,12 +308,19 @@ describe('sweep run: Ctrl-C', function () {
 
   /** Starts a long smoke variant and waits until both trials are training. */
   async function startLong(name: string): Promise<{ run: CliRun; dirs: string[]; file: string; logdir: string }> {
-    const file = smokeVariant(path.join(tmp, `${name}.yaml`), [[['name'], name], [['seeds'], [0]], [['parameters', 'steps', 'value'], 1_000_000]]);
+    const file = smokeVariant(path.join(tmp, `${name}.yaml`), [
+      [['name'], name],
+      [['seeds'], [0]],
+      [['parameters', 'steps', 'value'], 1_000_000],
+    ]);
     const logdir = path.join(tmp, 'runs');
     const run = startCli(['run', file, '--logdir', logdir, '--concurrency', '2', '--progress-every', '0']);
     const dirs = ['learningRate=0.001,seed=0', 'learningRate=0.0005,seed=0'].map((trial) => path.join(logdir, name, trial));
-    await waitFor(() => dirs.every((dir) => existsSync(path.join(dir, 'stdout.log')) && /steps \d+\/\d+ loss/.test(readFileSync(path.join(dir, 'stdout.log'), 'utf8'))),
-      60_000, 'both trials to train');
+    await waitFor(
+      () => dirs.every((dir) => existsSync(path.join(dir, 'stdout.log')) && /steps \d+\/\d+ loss/.test(readFileSync(path.join(dir, 'stdout.log'), 'utf8'))),
+      60_000,
+      'both trials to train',
+    );
     return { run, dirs, file, logdir };
   }
 

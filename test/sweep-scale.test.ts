@@ -54,7 +54,12 @@ describe('large sweeps: results, report, status and plan on 200 trials', functio
   before(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-scale-'));
     synthetic = await writeSyntheticSweep({
-      root, name: 'scale', grid: { learningRate: [0.001, 0.0005] }, seeds: 100, level: 0, divergeEvery: 2,
+      root,
+      name: 'scale',
+      grid: { learningRate: [0.001, 0.0005] },
+      seeds: 100,
+      level: 0,
+      divergeEvery: 2,
       fixed: { steps: 20_000, trainStart: 1000, evalEvery: 5000, logEvery: 1000, evalGif: false, snapshotEvery: 0 },
     });
   });
@@ -72,7 +77,10 @@ describe('large sweeps: results, report, status and plan on 200 trials', functio
     const csv = (await fs.readFile(path.join(synthetic.sweepDir, 'results.csv'), 'utf8')).trim().split('\n');
     expect(csv).to.have.length(201);
     const results = JSON.parse(await fs.readFile(path.join(synthetic.sweepDir, 'results.json'), 'utf8')) as SweepResults;
-    expect(results.configurations.map((c) => [c.seeds, c.total])).to.deep.equal([[99, 100], [99, 100]]);
+    expect(results.configurations.map((c) => [c.seeds, c.total])).to.deep.equal([
+      [99, 100],
+      [99, 100],
+    ]);
     for (const name of synthetic.failed) expect(out).to.include(`failed      ${name}: `);
   });
 
@@ -121,7 +129,11 @@ describe('large sweeps: results, report, status and plan on 200 trials', functio
     }
     // Three swept parameters name the trials batchSize=32,targetUpdateEvery=500,learningRate=0.0001,seed=0.
     const long = await writeSyntheticSweep({
-      root, name: 'long-names', grid: defaultGrid(2), seeds: 2, divergeEvery: 4,
+      root,
+      name: 'long-names',
+      grid: defaultGrid(2),
+      seeds: 2,
+      divergeEvery: 4,
       fixed: { steps: 4000, trainStart: 500, evalEvery: 1000, logEvery: 200, snapshotEvery: 0 },
     });
     const report = await sweep('report', long.sweepDir);

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { parseSweepSpec, SweepSpecError, type SweepSpec } from '../src/sweep/spec.js';
-import {
-  checkTrialCount, countTrials, DEFAULT_TRIAL_LIMIT, expandSweep, experimentHParams, formatNameValue, HARD_TRIAL_LIMIT, type Trial,
-} from '../src/sweep/expand.js';
+import { checkTrialCount, countTrials, DEFAULT_TRIAL_LIMIT, expandSweep, experimentHParams, formatNameValue, HARD_TRIAL_LIMIT, type Trial } from '../src/sweep/expand.js';
 import { ConfigError, defaultRunConfig, runConfigKeys } from '../src/train/config.js';
 
 const FILE = 'test.yaml';
@@ -77,7 +75,13 @@ parameters:
     expect(parsed.metric).to.deep.equal({ name: 'eval/return_mean', goal: 'maximize' });
     expect(parsed.parameters.map((p) => p.key)).to.deep.equal(['env', 'learningRate', 'targetUpdateEvery', 'hiddenLayers']);
     expect(parsed.parameters[0]).to.deep.include({ kind: 'value', value: 'MountainCar-v0', at: `${FILE}:7:3` });
-    expect(parsed.parameters[3]).to.deep.include({ kind: 'values', values: [[32, 32], [64, 64]] });
+    expect(parsed.parameters[3]).to.deep.include({
+      kind: 'values',
+      values: [
+        [32, 32],
+        [64, 64],
+      ],
+    });
   });
 
   it('defaults: grid, eval/return_mean maximised, seed 0, no concurrency', () => {
@@ -131,12 +135,12 @@ describe('sweep file: errors', () => {
     expect(errorOf(text).message).to.include(`test.yaml:${posOf(text, 'learnigRate')}: "learnigRate" is not a run option (did you mean "learningRate"?)`);
   });
 
-  it('a value of the wrong type, at the value\'s own line and column', () => {
+  it("a value of the wrong type, at the value's own line and column", () => {
     const text = 'name: x\nparameters:\n  env: { value: CartPole-v1 }\n  learningRate: { values: [0.001, fast] }\n';
     expect(errorOf(text).message).to.equal(`test.yaml:${posOf(text, 'fast')}: "learningRate" must be a number, got "fast"`);
   });
 
-  it('values out of range, through RunConfig\'s own checks', () => {
+  it("values out of range, through RunConfig's own checks", () => {
     const cases: Array<[string, string, RegExp]> = [
       ['  gamma: { values: [0.9, 1.5] }\n', '1.5', /"gamma" must be <= 1, got 1\.5/],
       ['  learningRate: { value: -0.1 }\n', '-0.1', /"learningRate" must be a finite number > 0, got -0\.1/],
@@ -209,8 +213,9 @@ describe('sweep file: errors', () => {
     expect(errorOf('name: x\nseeds: [0, -1]\nparameters: {}\n').message).to.match(/test\.yaml:2:12: "seed" must be >= 0, got -1/);
     expect(errorOf('name: x\nmethod: bayes\nparameters: {}\n').message).to.match(/bayes is not supported/);
     expect(errorOf('name: x\nmethod: random\nparameters: {}\n').message).to.match(/random search needs "run_cap"/);
-    expect(errorOf('name: x\nmetric: { name: eval/return_meen, goal: maximize }\nparameters: {}\n').message)
-      .to.match(/"metric\.name" must be one of .*got "eval\/return_meen" \(did you mean "eval\/return_mean"\?\)/);
+    expect(errorOf('name: x\nmetric: { name: eval/return_meen, goal: maximize }\nparameters: {}\n').message).to.match(
+      /"metric\.name" must be one of .*got "eval\/return_meen" \(did you mean "eval\/return_mean"\?\)/,
+    );
     expect(errorOf('name: x\nmetric: { name: eval/return_mean, goal: max }\nparameters: {}\n').message).to.match(/"metric\.goal" must be one of maximize, minimize/);
     expect(errorOf('name: ../x\nparameters: {}\n').message).to.match(/test\.yaml:1:7: "name" "\.\.\/x" must be a folder name/);
     expect(errorOf('parameters: {}\n').message).to.match(/missing "name"/);
@@ -261,7 +266,13 @@ describe('sweep expansion', () => {
   it('trial configs: fixed values, swept values, seed, name and the sweep folder as logdir', () => {
     const trial = expand(GRID)[13]!;
     expect(trial.config).to.deep.include({
-      env: 'CartPole-v1', steps: 3000, learningRate: 0.001, targetUpdateEvery: 500, seed: 1, name: trial.name, logdir: 'runs/t',
+      env: 'CartPole-v1',
+      steps: 3000,
+      learningRate: 0.001,
+      targetUpdateEvery: 500,
+      seed: 1,
+      name: trial.name,
+      logdir: 'runs/t',
     });
     expect(trial.config.hiddenLayers).to.deep.equal([64, 64]);
     expect(trial.config.gamma).to.equal(defaultRunConfig().gamma);
@@ -285,15 +296,25 @@ describe('sweep expansion', () => {
   it('grid enumerates int_uniform and q_uniform', () => {
     const trials = expand('name: x\nparameters:\n  batchSize: { min: 32, max: 34, distribution: int_uniform }\n  tau: { min: 0.3, max: 1, distribution: q_uniform, q: 0.25 }\n');
     expect(trials.map((t) => [t.config.batchSize, t.config.tau])).to.deep.equal([
-      [32, 0.5], [32, 0.75], [32, 1], [33, 0.5], [33, 0.75], [33, 1], [34, 0.5], [34, 0.75], [34, 1],
+      [32, 0.5],
+      [32, 0.75],
+      [32, 1],
+      [33, 0.5],
+      [33, 0.75],
+      [33, 1],
+      [34, 0.5],
+      [34, 0.75],
+      [34, 1],
     ]);
     const tenths = expand('name: x\nparameters:\n  gamma: { min: 0.9, max: 1, distribution: q_uniform, q: 0.02 }\n').map((t) => t.config.gamma);
     expect(tenths).to.deep.equal([0.9, 0.92, 0.94, 0.96, 0.98, 1]);
   });
 
   it('an empty q_uniform grid is an error', () => {
-    expect(() => countTrials(spec('name: x\nparameters:\n  tau: { min: 0.11, max: 0.19, distribution: q_uniform, q: 0.1 }\n')))
-      .to.throw(SweepSpecError, /test\.yaml:3:3: parameter "tau" has no multiple of q \(0\.1\) between min \(0\.11\) and max \(0\.19\), so the grid is empty/);
+    expect(() => countTrials(spec('name: x\nparameters:\n  tau: { min: 0.11, max: 0.19, distribution: q_uniform, q: 0.1 }\n'))).to.throw(
+      SweepSpecError,
+      /test\.yaml:3:3: parameter "tau" has no multiple of q \(0\.1\) between min \(0\.11\) and max \(0\.19\), so the grid is empty/,
+    );
   });
 
   it('names: only swept parameters and the seed; single values and one-element lists stay out', () => {
@@ -357,7 +378,11 @@ describe('sweep expansion', () => {
   it('random search over a small discrete space cannot ask for more configurations than exist', () => {
     const text = 'name: x\nmethod: random\nrun_cap: 10\nparameters:\n  loss: { values: [mse, huber] }\n';
     expect(() => expand(text)).to.throw(SweepSpecError, /the parameters allow only 2 distinct configurations; lower run_cap to 2/);
-    expect(expand(text.replace('run_cap: 10', 'run_cap: 2')).map((t) => t.config.loss).sort()).to.deep.equal(['huber', 'mse']);
+    expect(
+      expand(text.replace('run_cap: 10', 'run_cap: 2'))
+        .map((t) => t.config.loss)
+        .sort(),
+    ).to.deep.equal(['huber', 'mse']);
   });
 
   it(`asks for --yes past ${DEFAULT_TRIAL_LIMIT} trials, and refuses absurd grids outright`, () => {

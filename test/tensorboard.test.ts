@@ -351,7 +351,13 @@ describe('tensorboard: restarts (SessionLog START)', () => {
 
   it('drops earlier points at or after the restart step', () => {
     const run = readRun(dir);
-    expect(run.scalars.loss).to.deep.equal([[0, 1], [10, 1], [20, 1], [30, 2], [40, 2]]);
+    expect(run.scalars.loss).to.deep.equal([
+      [0, 1],
+      [10, 1],
+      [20, 1],
+      [30, 2],
+      [40, 2],
+    ]);
     expect(run.texts.note!.map((point) => point.step)).to.deep.equal([0, 10, 20]);
   });
 
@@ -359,7 +365,10 @@ describe('tensorboard: restarts (SessionLog START)', () => {
     const run = readRun(dir, { purgeOnRestart: false, includeEvents: true });
     expect(run.scalars.loss).to.have.length(9);
     const starts = run.events!.filter((event) => event.session_log).map((event) => [event.step, event.session_log!.status_name]);
-    expect(starts).to.deep.equal([[0, 'START'], [30, 'START']]);
+    expect(starts).to.deep.equal([
+      [0, 'START'],
+      [30, 'START'],
+    ]);
   });
 });
 
@@ -402,7 +411,14 @@ describe('tensorboard: scanRun (the lean reader of many runs)', () => {
       writer.scalar('loss', -1, 30);
       writer.close();
       const tags = { scalars: new Set(['loss']) };
-      expect(scanRun(dir, tags).scalars).to.deep.equal({ loss: [[0, 0], [10, 10], [20, 20], [30, -1]] });
+      expect(scanRun(dir, tags).scalars).to.deep.equal({
+        loss: [
+          [0, 0],
+          [10, 10],
+          [20, 20],
+          [30, -1],
+        ],
+      });
       expect(scanRun(dir, tags).lastScalarStep).to.equal(30);
       const file = listEventFiles(dir)[0]!;
       const data = readFileSync(file);
@@ -424,7 +440,13 @@ describe('tensorboard: scanRun (the lean reader of many runs)', () => {
       writer.addEvent({ wall_time: 2, step: 2, summary: { value: [{ tag: 'bare', tensor: { dtype: proto.TensorDataType.DT_FLOAT, tensor_shape: {}, float_val: [2] } }] } });
       writer.close();
       const tags = { scalars: new Set(['legacy', 'bare']) };
-      expect(scanRun(dir, tags).scalars).to.deep.equal({ legacy: [[7, 0.5]], bare: [[1, 1], [2, 2]] });
+      expect(scanRun(dir, tags).scalars).to.deep.equal({
+        legacy: [[7, 0.5]],
+        bare: [
+          [1, 1],
+          [2, 2],
+        ],
+      });
       expect(scanRun(dir, tags).scalars).to.deep.equal(projection(readRun(dir), ['legacy', 'bare'], []).scalars);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -478,7 +500,11 @@ describe('tensorboard: SummaryWriter behaviour', () => {
     expect(run.images.frame![0]).to.deep.include({ step: 3, width: 1, height: 1, format: 'gif', bytes: gif });
     expect(run.histograms.empty![0]!.buckets).to.deep.equal([]);
     expect(run.histograms.constant![0]!.buckets).to.deep.equal([[1.5, 2.5, 3]]);
-    expect(run.histograms.spread![0]!.buckets).to.deep.equal([[0, 1, 1], [1, 2, 1], [2, 3, 2]]);
+    expect(run.histograms.spread![0]!.buckets).to.deep.equal([
+      [0, 1, 1],
+      [1, 2, 1],
+      [2, 3, 2],
+    ]);
     const other = new SummaryWriter(dir);
     expect(() => other.image('raw', new Uint8Array(12), 2, 2, 0)).to.throw(TypeError, /raw/);
     other.close();

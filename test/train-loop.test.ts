@@ -30,9 +30,14 @@ class Corridor implements Env {
   private position = 0;
   private readonly status = { reward: 0, terminated: false, truncated: false };
 
-  constructor(private readonly length: number, private readonly ending: 'terminate' | 'truncate') {}
+  constructor(
+    private readonly length: number,
+    private readonly ending: 'terminate' | 'truncate',
+  ) {}
 
-  get maxEpisodeSteps(): number { return this.length; }
+  get maxEpisodeSteps(): number {
+    return this.length;
+  }
 
   reset(): Float32Array {
     const observation = new Float32Array(2);
@@ -63,9 +68,15 @@ class Corridor implements Env {
     return { observation, reward, terminated, truncated };
   }
 
-  getState(): EnvSnapshot { return { state: [this.position], elapsedSteps: this.position, rngState: [], needsReset: false }; }
-  setState(saved: EnvSnapshot): void { this.position = saved.state[0]!; }
-  renderText(): string { return `${'.'.repeat(this.position)}@`; }
+  getState(): EnvSnapshot {
+    return { state: [this.position], elapsedSteps: this.position, rngState: [], needsReset: false };
+  }
+  setState(saved: EnvSnapshot): void {
+    this.position = saved.state[0]!;
+  }
+  renderText(): string {
+    return `${'.'.repeat(this.position)}@`;
+  }
 }
 
 /** What the loop asked of the learner. */
@@ -94,8 +105,16 @@ function spyLearner(log: LearnerLog) {
             return target.trainStep(batch);
           };
         }
-        if (property === 'updateTarget') return (tau: number) => { log.targetUpdates.push(tau); target.updateTarget(tau); };
-        if (property === 'setLearningRate') return (rate: number) => { log.learningRates.push(rate); target.setLearningRate(rate); };
+        if (property === 'updateTarget')
+          return (tau: number) => {
+            log.targetUpdates.push(tau);
+            target.updateTarget(tau);
+          };
+        if (property === 'setLearningRate')
+          return (rate: number) => {
+            log.learningRates.push(rate);
+            target.setLearningRate(rate);
+          };
         const value: unknown = Reflect.get(target, property, receiver);
         return typeof value === 'function' ? value.bind(target) : value;
       },
@@ -106,17 +125,33 @@ function spyLearner(log: LearnerLog) {
 describe('the training loop, with fakes in its seams', function () {
   this.timeout(60_000);
   let logdir: string;
-  before(async () => { logdir = await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-loop-')); });
+  before(async () => {
+    logdir = await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-loop-'));
+  });
   after(() => fs.rm(logdir, { recursive: true, force: true }));
 
-  const config = (name: string, overrides: Record<string, unknown> = {}): RunConfig => resolveConfig({
-    values: {
-      env: 'CartPole-v1', steps: 400, trainStart: 100, batchSize: 16, bufferSize: 1000, evalEvery: 0, evalEpisodes: 1,
-      qValidationSize: 50, logEvery: 100, snapshotEvery: 0, checkpointEvery: 0, evalGif: false, hiddenLayers: [8],
-      name, logdir, ...overrides,
-    },
-    source: 'test',
-  });
+  const config = (name: string, overrides: Record<string, unknown> = {}): RunConfig =>
+    resolveConfig({
+      values: {
+        env: 'CartPole-v1',
+        steps: 400,
+        trainStart: 100,
+        batchSize: 16,
+        bufferSize: 1000,
+        evalEvery: 0,
+        evalEpisodes: 1,
+        qValidationSize: 50,
+        logEvery: 100,
+        snapshotEvery: 0,
+        checkpointEvery: 0,
+        evalGif: false,
+        hiddenLayers: [8],
+        name,
+        logdir,
+        ...overrides,
+      },
+      source: 'test',
+    });
 
   async function runWith(name: string, corridor: () => Corridor, overrides: Record<string, unknown> = {}): Promise<LearnerLog> {
     const log: LearnerLog = { options: [], trainSteps: 0, terminalFlags: 0, sampledTransitions: 0, targetUpdates: [], learningRates: [] };
@@ -141,7 +176,14 @@ describe('the training loop, with fakes in its seams', function () {
 
   it('passes Double DQN, the loss, gamma and clipping to the learner, and tau to every target update', async () => {
     const log = await runWith('options', () => new Corridor(7, 'truncate'), {
-      doubleDqn: true, loss: 'huber', gamma: 0.9, clipNorm: 0, clipGlobalNorm: 5, tau: 0.05, targetUpdateEvery: 10, activation: 'tanh',
+      doubleDqn: true,
+      loss: 'huber',
+      gamma: 0.9,
+      clipNorm: 0,
+      clipGlobalNorm: 5,
+      tau: 0.05,
+      targetUpdateEvery: 10,
+      activation: 'tanh',
     });
     expect(log.options).to.have.length(1);
     expect(log.options[0]).to.include({ doubleDqn: true, loss: 'huber', gamma: 0.9, clipNorm: 0, clipGlobalNorm: 5, activation: 'tanh' });
@@ -159,7 +201,10 @@ describe('the training loop, with fakes in its seams', function () {
 
   it('sets the scheduled learning rate before each training step', async () => {
     const log = await runWith('schedule', () => new Corridor(9, 'truncate'), {
-      trainFrequency: 4, learningRateSchedule: 'linear', learningRate: 0.004, learningRateEnd: 0.001,
+      trainFrequency: 4,
+      learningRateSchedule: 'linear',
+      learningRate: 0.004,
+      learningRateEnd: 0.001,
     });
     expect(log.learningRates).to.have.length(76);
     expect(log.learningRates[0]).to.be.closeTo(0.004 - 0.003 * (100 / 400), 1e-12);

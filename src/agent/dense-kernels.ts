@@ -124,14 +124,7 @@ function listEndBelow(index: Int32Array, first: number, end: number, limit: numb
  * goes to outputs[l] ([rows, units]). With `keptLists` (one per layer), each layer's input
  * lists are kept there for the backward pass; otherwise one-row scratch lists are used.
  */
-export function mlpForward(
-  layers: readonly DenseLayer[],
-  input: Float32Array,
-  rows: number,
-  outputs: readonly Float32Array[],
-  keptLists: readonly NonzeroRows[] | null,
-  scratch: KernelScratch,
-): void {
+export function mlpForward(layers: readonly DenseLayer[], input: Float32Array, rows: number, outputs: readonly Float32Array[], keptLists: readonly NonzeroRows[] | null, scratch: KernelScratch): void {
   const lists = keptLists ?? scratch.rowLists;
   const inputSize = layers[0]!.inputSize;
   for (let r = 0; r < rows; r++) {
@@ -164,20 +157,17 @@ function dotProducts(layer: DenseLayer, list: NonzeroRows, slot: number, out: Fl
 }
 
 /** One block of the dot products of a row, from list entries [first, end). */
-function dotProductBlock(
-  kernel: Float32Array,
-  units: number,
-  index: Int32Array,
-  value: Float64Array,
-  first: number,
-  end: number,
-  out: Float32Array,
-  outStart: number,
-  firstBlock: boolean,
-): void {
+function dotProductBlock(kernel: Float32Array, units: number, index: Int32Array, value: Float64Array, first: number, end: number, out: Float32Array, outStart: number, firstBlock: boolean): void {
   let j = 0;
   for (; j + 8 <= units; j += 8) {
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0,
+      s4 = 0,
+      s5 = 0,
+      s6 = 0,
+      s7 = 0;
     for (let t = first; t < end; t++) {
       const x = value[t]!;
       const at = index[t]! * units + j;
@@ -192,17 +182,31 @@ function dotProductBlock(
     }
     const o = outStart + j;
     if (firstBlock) {
-      out[o] = s0; out[o + 1] = s1; out[o + 2] = s2; out[o + 3] = s3;
-      out[o + 4] = s4; out[o + 5] = s5; out[o + 6] = s6; out[o + 7] = s7;
+      out[o] = s0;
+      out[o + 1] = s1;
+      out[o + 2] = s2;
+      out[o + 3] = s3;
+      out[o + 4] = s4;
+      out[o + 5] = s5;
+      out[o + 6] = s6;
+      out[o + 7] = s7;
     } else {
-      out[o] += s0; out[o + 1] += s1; out[o + 2] += s2; out[o + 3] += s3;
-      out[o + 4] += s4; out[o + 5] += s5; out[o + 6] += s6; out[o + 7] += s7;
+      out[o] += s0;
+      out[o + 1] += s1;
+      out[o + 2] += s2;
+      out[o + 3] += s3;
+      out[o + 4] += s4;
+      out[o + 5] += s5;
+      out[o + 6] += s6;
+      out[o + 7] += s7;
     }
   }
   // The rest (a Q-head's 2 or 3 actions) up to three at a time.
   for (; j < units; j += 3) {
     const width = Math.min(3, units - j);
-    let s0 = 0, s1 = 0, s2 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0;
     for (let t = first; t < end; t++) {
       const x = value[t]!;
       const at = index[t]! * units + j;
@@ -294,23 +298,21 @@ export function denseBackward(
 }
 
 /** sums[i][j] += x_i * d_j over the nonzero inputs and deltas of row `row`. */
-function addOuterProduct(
-  sums: Float64Array,
-  units: number,
-  inputLists: NonzeroRows,
-  row: number,
-  deltaCount: number,
-  deltaIndex: Int32Array,
-  deltaValue: Float64Array,
-): void {
+function addOuterProduct(sums: Float64Array, units: number, inputLists: NonzeroRows, row: number, deltaCount: number, deltaIndex: Int32Array, deltaValue: Float64Array): void {
   const { index, value } = inputLists;
   const first = row * inputLists.width;
   const end = first + inputLists.count[row]!;
   let t = 0;
   // Four deltas at a time stay in registers while the inputs stream past.
   for (; t + 4 <= deltaCount; t += 4) {
-    const j0 = deltaIndex[t]!, j1 = deltaIndex[t + 1]!, j2 = deltaIndex[t + 2]!, j3 = deltaIndex[t + 3]!;
-    const d0 = deltaValue[t]!, d1 = deltaValue[t + 1]!, d2 = deltaValue[t + 2]!, d3 = deltaValue[t + 3]!;
+    const j0 = deltaIndex[t]!,
+      j1 = deltaIndex[t + 1]!,
+      j2 = deltaIndex[t + 2]!,
+      j3 = deltaIndex[t + 3]!;
+    const d0 = deltaValue[t]!,
+      d1 = deltaValue[t + 1]!,
+      d2 = deltaValue[t + 2]!,
+      d3 = deltaValue[t + 3]!;
     for (let n = first; n < end; n++) {
       const x = value[n]!;
       const rowStart = index[n]! * units;
@@ -365,7 +367,10 @@ function inputDeltaRow(
       const row1 = live[n + 1]! * units;
       const row2 = live[n + 2]! * units;
       const row3 = live[n + 3]! * units;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let t = blockFirst; t < blockEnd; t++) {
         const d = deltaValue[t]!;
         const j = deltaIndex[t]!;
@@ -375,7 +380,10 @@ function inputDeltaRow(
         s3 += d * kernel[row3 + j]!;
       }
       // The first block's sums are stored, later ones added to the float32 result (tfjs' `res += sum`).
-      const i0 = rowStart + live[n]!, i1 = rowStart + live[n + 1]!, i2 = rowStart + live[n + 2]!, i3 = rowStart + live[n + 3]!;
+      const i0 = rowStart + live[n]!,
+        i1 = rowStart + live[n + 1]!,
+        i2 = rowStart + live[n + 2]!,
+        i3 = rowStart + live[n + 3]!;
       inputDelta[i0] = first ? s0 : inputDelta[i0]! + s0;
       inputDelta[i1] = first ? s1 : inputDelta[i1]! + s1;
       inputDelta[i2] = first ? s2 : inputDelta[i2]! + s2;

@@ -13,28 +13,8 @@
  * loops live in dense-kernels.ts; this file holds the weights, the TD loss, clipping and Adam.
  */
 import { initialWeights } from './init.js';
-import {
-  type Activation,
-  type LearnerOptions,
-  type NetworkSpec,
-  type OptimizerState,
-  type QLearner,
-  type TransitionBatch,
-  type Weights,
-  weightShapes,
-} from './learner.js';
-import {
-  type DenseLayer,
-  type KernelScratch,
-  type NonzeroRows,
-  LINEAR,
-  RELU,
-  TANH,
-  denseBackward,
-  kernelScratch,
-  mlpForward,
-  nonzeroRows,
-} from './dense-kernels.js';
+import { type Activation, type LearnerOptions, type NetworkSpec, type OptimizerState, type QLearner, type TransitionBatch, type Weights, weightShapes } from './learner.js';
+import { type DenseLayer, type KernelScratch, type NonzeroRows, LINEAR, RELU, TANH, denseBackward, kernelScratch, mlpForward, nonzeroRows } from './dense-kernels.js';
 
 /** Batch capacity allocated up front; a bigger batch grows the buffers once. */
 const DEFAULT_BATCH_CAPACITY = 64;
@@ -336,12 +316,7 @@ export class FusedLearner implements QLearner {
     const rows = batch.size;
     if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`trainStep: batch size must be >= 1, got ${rows}`);
     const inputs = rows * this.spec.observationSize;
-    const shortArray =
-      batch.states.length < inputs ||
-      batch.nextStates.length < inputs ||
-      batch.actions.length < rows ||
-      batch.rewards.length < rows ||
-      batch.terminals.length < rows;
+    const shortArray = batch.states.length < inputs || batch.nextStates.length < inputs || batch.actions.length < rows || batch.rewards.length < rows || batch.terminals.length < rows;
     if (shortArray) throw new RangeError(`trainStep: batch arrays are shorter than its size ${rows}`);
   }
 
@@ -392,9 +367,7 @@ export class FusedLearner implements QLearner {
     let lossSum = 0;
     for (let b = 0; b < rows; b++) {
       const offset = b * actionCount;
-      const nextValue = doubleDqn
-        ? nextTargetQ[offset + argmaxRow(nextOnlineQ, offset, actionCount)]!
-        : nextTargetQ[offset + argmaxRow(nextTargetQ, offset, actionCount)]!;
+      const nextValue = doubleDqn ? nextTargetQ[offset + argmaxRow(nextOnlineQ, offset, actionCount)]! : nextTargetQ[offset + argmaxRow(nextTargetQ, offset, actionCount)]!;
       const notDone = Math.fround(1 - batch.terminals[b]!);
       const target = Math.fround(batch.rewards[b]! + Math.fround(Math.fround(nextValue * this.gamma) * notDone));
       const action = batch.actions[b]!;

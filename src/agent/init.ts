@@ -15,8 +15,7 @@ export function initialWeights(spec: NetworkSpec, seed: number, scheme: WeightIn
     const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
     // Kernels are [fanIn, units]; a bias's fanIn is its kernel's (the tensor before it).
     const fanIn = shape.length === 2 ? shape[0]! : shapes[index - 1]![0]!;
-    const limit = scheme === 'pytorch' ? 1 / Math.sqrt(fanIn)
-      : shape.length === 2 ? Math.sqrt(6 / (shape[0]! + shape[1]!)) : 0;
+    const limit = scheme === 'pytorch' ? 1 / Math.sqrt(fanIn) : shape.length === 2 ? Math.sqrt(6 / (shape[0]! + shape[1]!)) : 0;
     if (limit > 0) for (let i = 0; i < values.length; i++) values[i] = rng.uniform(-limit, limit);
     return values;
   });

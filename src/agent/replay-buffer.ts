@@ -65,8 +65,7 @@ export class ReplayBuffer {
     if (this.storedCount === 0) throw new Error('ReplayBuffer.sample: the buffer is empty');
     const n = this.observationSize;
     const { states, nextStates, actions, rewards, terminals } = batch;
-    const tooShort = Math.min(states.length, nextStates.length) < batch.size * n
-      || Math.min(actions.length, rewards.length, terminals.length) < batch.size;
+    const tooShort = Math.min(states.length, nextStates.length) < batch.size * n || Math.min(actions.length, rewards.length, terminals.length) < batch.size;
     if (tooShort) throw new RangeError(`ReplayBuffer.sample: the batch arrays hold fewer than ${batch.size} transitions`);
     for (let b = 0; b < batch.size; b++) {
       const i = rng.nextInt(this.storedCount);

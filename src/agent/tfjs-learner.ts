@@ -9,15 +9,7 @@
 import { tf, initTf, type Tf } from '../tf.js';
 import { adamBetaPower } from './fused.js';
 import { initialWeights } from './init.js';
-import {
-  type LearnerOptions,
-  type NetworkSpec,
-  type OptimizerState,
-  type QLearner,
-  type TransitionBatch,
-  type Weights,
-  weightShapes,
-} from './learner.js';
+import { type LearnerOptions, type NetworkSpec, type OptimizerState, type QLearner, type TransitionBatch, type Weights, weightShapes } from './learner.js';
 
 type Tensor = InstanceType<Tf['Tensor']>;
 type Variable = InstanceType<Tf['Variable']>;
@@ -91,10 +83,7 @@ function readAll(tensors: Tensor[]): Weights {
 function adamInternals(optimizer: AdamOptimizer): AdamInternals {
   const internals = optimizer as unknown as Partial<AdamInternals>;
   const complete =
-    internals.accBeta1 instanceof tf.Variable &&
-    internals.accBeta2 instanceof tf.Variable &&
-    Array.isArray(internals.accumulatedFirstMoment) &&
-    Array.isArray(internals.accumulatedSecondMoment);
+    internals.accBeta1 instanceof tf.Variable && internals.accBeta2 instanceof tf.Variable && Array.isArray(internals.accumulatedFirstMoment) && Array.isArray(internals.accumulatedSecondMoment);
   if (!complete) throw new Error('tfjs engine: this TensorFlow.js version has an unexpected AdamOptimizer layout');
   return internals as AdamInternals;
 }

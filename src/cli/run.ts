@@ -7,8 +7,18 @@ import { createRequire } from 'node:module';
 import type { Options } from 'yargs';
 import { LineCounter, isScalar, parseDocument, visit } from 'yaml';
 import {
-  type RunConfig, type RunConfigKey, ConfigError, configWarnings, defaultRunConfig, fieldOf, numbersFromBigInts,
-  listText, resolveConfig, runConfigFields, runConfigKeys, suggestKey,
+  type RunConfig,
+  type RunConfigKey,
+  ConfigError,
+  configWarnings,
+  defaultRunConfig,
+  fieldOf,
+  numbersFromBigInts,
+  listText,
+  resolveConfig,
+  runConfigFields,
+  runConfigKeys,
+  suggestKey,
 } from '../train/config.js';
 import { prepareRunDir, runBackendLine, train } from '../train/trainer.js';
 import { DivergedError } from '../train/duties.js';
@@ -36,9 +46,9 @@ const FPS_RANGE = { min: 0, max: 1000, default: 30 } as const;
 
 /** The flags that are not RunConfig options (exported for the fuzz tests, which generate command lines from them). */
 export const commandOptions = {
-  config: { type: 'string', description: 'JSON file of options (e.g. a sweep trial, or a run\'s config.json); flags override it', group: 'Input:' },
+  config: { type: 'string', description: "JSON file of options (e.g. a sweep trial, or a run's config.json); flags override it", group: 'Input:' },
   overwrite: { type: 'boolean', description: 'Replace an existing run folder of the same name', group: 'Input:' },
-  'dry-run': { type: 'boolean', description: 'Check the options (and --config or --resume\'s config.json), print the resolved configuration, and stop: nothing is trained or written', group: 'Input:' },
+  'dry-run': { type: 'boolean', description: "Check the options (and --config or --resume's config.json), print the resolved configuration, and stop: nothing is trained or written", group: 'Input:' },
   resume: { type: 'string', description: 'Continue the run in this folder from its latest checkpoint, with its own config.json', group: 'Input:' },
   model: { type: 'string', description: 'A snapshot to use instead of training: its folder or model.json', group: 'Snapshot:' },
   view: { type: 'boolean', description: 'With --model: watch the policy play in the terminal', group: 'Snapshot:' },
@@ -46,7 +56,12 @@ export const commandOptions = {
   record: { type: 'string', description: 'With --model: write one greedy episode to this file as an animated GIF', group: 'Snapshot:' },
   episodes: { ...numberTextOption(), description: 'With --view or --eval: episodes to play (an integer >= 1)', defaultDescription: '3 with --view, evalEpisodes with --eval', group: 'Snapshot:' },
   // No yargs default, so that --fps given without --view can be refused.
-  fps: { ...numberTextOption(), description: `With --view: frames per second, ${FPS_RANGE.min} to ${FPS_RANGE.max} (0 = as fast as possible)`, defaultDescription: String(FPS_RANGE.default), group: 'Snapshot:' },
+  fps: {
+    ...numberTextOption(),
+    description: `With --view: frames per second, ${FPS_RANGE.min} to ${FPS_RANGE.max} (0 = as fast as possible)`,
+    defaultDescription: String(FPS_RANGE.default),
+    group: 'Snapshot:',
+  },
 } as const satisfies Record<string, Options>;
 
 /** Run options a snapshot's playback uses; any other one would be ignored, so it is refused. */
@@ -78,7 +93,12 @@ function yargsOptionFor(key: RunConfigKey): Options {
         type: 'array',
         // Accept --hidden-layers 64 64, 64,64 and "64 64"; an entry that is not a number stays text for the message.
         // A flag yargs camel-cases onto this one (--hiddenLayers- 1) arrives as one value, not a list.
-        coerce: (values: unknown) => [values].flat().flatMap((v) => String(v).split(/[\s,]+/)).filter((v) => v !== '').map(numberFromText),
+        coerce: (values: unknown) =>
+          [values]
+            .flat()
+            .flatMap((v) => String(v).split(/[\s,]+/))
+            .filter((v) => v !== '')
+            .map(numberFromText),
       };
   }
 }
@@ -87,8 +107,7 @@ function buildParser(argv: string[]) {
   const configOptions = Object.fromEntries(runConfigKeys.map((key) => [key, yargsOptionFor(key)]));
   return yargs(argv)
     .scriptName('rlsweep-run')
-    .usage('$0 [options]\n\nTrain a DQN agent and write TensorBoard logs and snapshots into <logdir>/<name>/.\n'
-      + 'With --model, watch (--view) or evaluate (--eval) a saved snapshot instead.')
+    .usage('$0 [options]\n\nTrain a DQN agent and write TensorBoard logs and snapshots into <logdir>/<name>/.\n' + 'With --model, watch (--view) or evaluate (--eval) a saved snapshot instead.')
     .options(configOptions)
     .options(commandOptions)
     .example('$0 --env CartPole-v1 --steps 50000 --name cartpole', 'train on CartPole')
@@ -224,8 +243,9 @@ function checkOptionsApply(parsed: Record<string, unknown>): void {
   const ignored = runConfigKeys.find((key) => parsed[key] !== undefined && !allowed.includes(key));
   if (ignored) {
     const evalOnly = EVAL_KEYS.includes(ignored) ? ' without --eval' : '';
-    throw new ConfigError(`--${ignored} has no effect with --model${evalOnly} (a snapshot plays with the network and settings it was trained with); `
-      + `with --model give only --${allowed.join(', --')}`);
+    throw new ConfigError(
+      `--${ignored} has no effect with --model${evalOnly} (a snapshot plays with the network and settings it was trained with); ` + `with --model give only --${allowed.join(', --')}`,
+    );
   }
 }
 
@@ -234,7 +254,9 @@ function recordFile(parsed: Record<string, unknown>): string {
   const file = String(parsed.record);
   if (!file) throw new ConfigError('--record needs a file name, e.g. --record episode.gif');
   if (path.extname(file).toLowerCase() !== '.gif') {
-    throw new ConfigError(`--record writes an animated GIF, so its file name must end in .gif, got ${JSON.stringify(file)} (e.g. --record ${JSON.stringify(path.basename(file, path.extname(file)) + '.gif')})`);
+    throw new ConfigError(
+      `--record writes an animated GIF, so its file name must end in .gif, got ${JSON.stringify(file)} (e.g. --record ${JSON.stringify(`${path.basename(file, path.extname(file))}.gif`)})`,
+    );
   }
   return file;
 }
@@ -252,14 +274,17 @@ function timestampName(date = new Date()): string {
 /** Abort on the first SIGINT/SIGTERM (or when a sweep's child loses its parent); a second one exits at once. */
 function abortOnSignals(output: RunOutput): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const stops = new StopRequests({
-    graceful: (reason) => {
-      // A child whose sweep went away has no one to tell.
-      if (reason !== PARENT_GONE) output.line(`\n${reason}: stopping after this step (press Ctrl-C again to quit at once)`);
-      controller.abort();
+  const stops = new StopRequests(
+    {
+      graceful: (reason) => {
+        // A child whose sweep went away has no one to tell.
+        if (reason !== PARENT_GONE) output.line(`\n${reason}: stopping after this step (press Ctrl-C again to quit at once)`);
+        controller.abort();
+      },
+      immediate: () => process.exit(130),
     },
-    immediate: () => process.exit(130),
-  }, { signals: true, parentGone: true });
+    { signals: true, parentGone: true },
+  );
   return { signal: controller.signal, dispose: () => stops.dispose() };
 }
 
@@ -363,7 +388,10 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
     const engineUsed = resolveEngine({ observationSize: env.observationSize, actionCount: env.actionCount, hiddenLayers: config.hiddenLayers, activation: config.activation }, config.engine);
     if (parsed.dryRun) return printDryRun(config, path.join(config.logdir, config.name), output);
     const runInfo = {
-      rlsweepVersion: packageVersion, backend: (await runBackendLine(engineUsed)).replace(/^backend: /, ''), engineUsed, startedAt: new Date().toISOString(),
+      rlsweepVersion: packageVersion,
+      backend: (await runBackendLine(engineUsed)).replace(/^backend: /, ''),
+      engineUsed,
+      startedAt: new Date().toISOString(),
     };
     const runDir = await prepareRunDir(config, runInfo, Boolean(parsed.overwrite), typeof parsed.config === 'string' ? parsed.config : undefined);
     output.line(`Created ${runDir}`);

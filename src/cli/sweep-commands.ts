@@ -37,9 +37,7 @@ import { explainFsError, isFsError } from '../util/files.js';
 import { formatSweepStatus } from '../sweep/status-report.js';
 import { commandPrune } from './sweep-prune.js';
 import { commandTrial } from './sweep-trial.js';
-import { maxOf, minOf } from '../util/extent.js';
 import { formatTable } from '../util/text-table.js';
-
 
 /** How to invoke this command again: `npx sweep` through bin/sweep.js, else node with tsx. */
 function commandPrefix(): string {
@@ -92,8 +90,7 @@ function resumeCommand(args: RunArgs): string {
 /** A numeric flag (parsed as text, see numberTextOption): its value, or a ConfigError that shows what was typed. */
 function numberFlag(name: string, value: number | string | undefined, what: { min: number; integer?: boolean; above?: boolean }): number | undefined {
   if (value === undefined) return undefined;
-  const fits = typeof value === 'number' && (what.integer ? Number.isSafeInteger(value) : Number.isFinite(value))
-    && (what.above ? value > what.min : value >= what.min);
+  const fits = typeof value === 'number' && (what.integer ? Number.isSafeInteger(value) : Number.isFinite(value)) && (what.above ? value > what.min : value >= what.min);
   if (fits) return value;
   const expected = `${what.integer ? 'an integer' : 'a number'} ${what.above ? '>' : '>='} ${what.min}`;
   const inexact = typeof value === 'string' ? inexactIntegerReason(value) : undefined;
@@ -108,8 +105,12 @@ function checkExecutorOptions(args: RunArgs): void {
     return;
   }
   const given: Array<[string, boolean]> = [
-    ['partition', args.partition !== undefined], ['time', args.time !== undefined], ['cpus-per-trial', args.cpusPerTrial !== undefined],
-    ['sbatch-arg', args.sbatchArg.length > 0], ['detach', args.detach], ['cancel-on-interrupt', args.cancelOnInterrupt !== undefined],
+    ['partition', args.partition !== undefined],
+    ['time', args.time !== undefined],
+    ['cpus-per-trial', args.cpusPerTrial !== undefined],
+    ['sbatch-arg', args.sbatchArg.length > 0],
+    ['detach', args.detach],
+    ['cancel-on-interrupt', args.cancelOnInterrupt !== undefined],
     ['poll-seconds', args.pollSeconds !== undefined],
   ];
   const flag = given.find(([, present]) => present)?.[0];
@@ -133,22 +134,23 @@ function createExecutor(args: RunArgs): TrialExecutor | BatchExecutor {
 
 /** Asks a yes/no question on the terminal; a second Ctrl-C (the signal) answers no. */
 function askOnTerminal(io: SweepIo): CancelPrompt {
-  return (question, signal) => new Promise<boolean>((resolve) => {
-    const input = readline.createInterface({ input: process.stdin, terminal: false });
-    let answered = false;
-    const answer = (yes: boolean): void => {
-      if (answered) return;
-      answered = true;
-      signal.removeEventListener('abort', onAbort);
-      input.close();
-      resolve(yes);
-    };
-    const onAbort = (): void => answer(false);
-    signal.addEventListener('abort', onAbort);
-    input.once('line', (line) => answer(/^\s*y(es)?\s*$/i.test(line)));
-    input.once('close', () => answer(false));
-    io.stdout.write(question);
-  });
+  return (question, signal) =>
+    new Promise<boolean>((resolve) => {
+      const input = readline.createInterface({ input: process.stdin, terminal: false });
+      let answered = false;
+      const answer = (yes: boolean): void => {
+        if (answered) return;
+        answered = true;
+        signal.removeEventListener('abort', onAbort);
+        input.close();
+        resolve(yes);
+      };
+      const onAbort = (): void => answer(false);
+      signal.addEventListener('abort', onAbort);
+      input.once('line', (line) => answer(/^\s*y(es)?\s*$/i.test(line)));
+      input.once('close', () => answer(false));
+      io.stdout.write(question);
+    });
 }
 
 /** What the first Ctrl-C does to a Slurm job: --cancel-on-interrupt decides, else a terminal asks, else it goes on. */
@@ -164,8 +166,9 @@ async function refuseWhileQueued(sweepDir: string): Promise<void> {
   if (!queue || typeof queue.tasks === 'string') return;
   if (![...queue.tasks.values()].some((task) => task.active)) return;
   const id = queue.record.jobId;
-  throw new SweepChangedError(`Slurm job ${id} of this sweep is still queued or running; follow it with: ${commandPrefix()} status ${shellQuote(sweepDir)}, `
-    + `or cancel it with: scancel ${id} before running the sweep here`);
+  throw new SweepChangedError(
+    `Slurm job ${id} of this sweep is still queued or running; follow it with: ${commandPrefix()} status ${shellQuote(sweepDir)}, ` + `or cancel it with: scancel ${id} before running the sweep here`,
+  );
 }
 
 async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
@@ -192,15 +195,27 @@ async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
   io.out(estimateLines(toRun, trials.length - toRun.length, calibration, slots, cores).join('\n'));
   const view = createView(io.stdout, { plainIntervalSeconds: args.progressEvery, eta: etaModel(calibration, slots, cores) });
   const outcome = await runSweep({
-    spec, trials, sweepDir, concurrency, retries: args.retries, force: args.force, view, executor,
+    spec,
+    trials,
+    sweepDir,
+    concurrency,
+    retries: args.retries,
+    force: args.force,
+    view,
+    executor,
     resumeCommand: resumeCommand(args),
     handleSignals: true,
     print: io.out,
     command: `${commandPrefix()} ${process.argv.slice(2).map(shellQuote).join(' ')}`,
-    ...(slurm ? {
-      detach: args.detach, cancelOnInterrupt: cancelChoice(args, io), queuePollMs: (args.pollSeconds ?? DEFAULT_POLL_SECONDS) * 1000,
-      statusCommand: `${commandPrefix()} status ${shellQuote(sweepDir)}`, resultsCommand: `${commandPrefix()} results ${shellQuote(sweepDir)}`,
-    } : {}),
+    ...(slurm
+      ? {
+          detach: args.detach,
+          cancelOnInterrupt: cancelChoice(args, io),
+          queuePollMs: (args.pollSeconds ?? DEFAULT_POLL_SECONDS) * 1000,
+          statusCommand: `${commandPrefix()} status ${shellQuote(sweepDir)}`,
+          resultsCommand: `${commandPrefix()} results ${shellQuote(sweepDir)}`,
+        }
+      : {}),
   });
   if (!args.detach) await writeReportAfterRun(sweepDir, io);
   return outcome.exitCode;
@@ -215,8 +230,8 @@ async function commandStatus(args: { dir: string }, io: SweepIo): Promise<number
   await requireSweepFolder(args.dir, 'status');
   const queue = await latestSlurmJob(args.dir);
   const logdir = path.dirname(args.dir);
-  const resumeCommand = (file: string): string => [commandPrefix(), 'run', shellQuote(file), ...(logdir === 'runs' ? [] : ['--logdir', shellQuote(logdir)]),
-    ...(queue ? ['--executor', 'slurm'] : [])].join(' ');
+  const resumeCommand = (file: string): string =>
+    [commandPrefix(), 'run', shellQuote(file), ...(logdir === 'runs' ? [] : ['--logdir', shellQuote(logdir)]), ...(queue ? ['--executor', 'slurm'] : [])].join(' ');
   io.out(await formatSweepStatus(args.dir, queue, { resumeCommand }));
   return 0;
 }
@@ -240,7 +255,12 @@ async function trialsToRun(trials: Trial[], sweepDir: string): Promise<Trial[]> 
 /** How long the trials still to run will take (`calibration` covers their shapes), and how the estimate was made. */
 function estimateLines(toRun: Trial[], done: number, calibration: Calibration, concurrency: number, cores: number): string[] {
   if (toRun.length === 0) return ['estimate: nothing to run, every trial is done'];
-  const estimate = estimateSweep(toRun.map((trial) => trial.config), calibration, concurrency, cores);
+  const estimate = estimateSweep(
+    toRun.map((trial) => trial.config),
+    calibration,
+    concurrency,
+    cores,
+  );
   const [first, ...rest] = describeEstimate(calibration, estimate, toRun.length);
   return [`estimate: ${first}${done > 0 ? ` (${done} done)` : ''}`, ...rest];
 }
@@ -254,13 +274,16 @@ export async function formatPlan(spec: SweepSpec, trials: Trial[], options: { sw
   }
   const header = ['#', 'trial', ...swept, 'seed', 'steps', ...(states.size > 0 ? ['state'] : [])];
   const rows = trials.map((trial) => [
-    String(trial.index + 1), trial.name, ...swept.map((key) => String(trial.hparams[key])), String(trial.seed), String(trial.config.steps),
+    String(trial.index + 1),
+    trial.name,
+    ...swept.map((key) => String(trial.hparams[key])),
+    String(trial.seed),
+    String(trial.config.steps),
     ...(states.size > 0 ? [states.get(trial.name)!] : []),
   ]);
   const configurations = new Set(trials.map((trial) => trial.configIndex)).size;
   const totalSteps = trials.reduce((sum, trial) => sum + trial.config.steps, 0);
-  const fixed = spec.parameters.filter((parameter) => !swept.includes(parameter.key))
-    .map((parameter) => `${parameter.key}=${JSON.stringify(trials[0]?.config[parameter.key])}`);
+  const fixed = spec.parameters.filter((parameter) => !swept.includes(parameter.key)).map((parameter) => `${parameter.key}=${JSON.stringify(trials[0]?.config[parameter.key])}`);
   const lines = [
     `Sweep ${spec.name} (${spec.method}) from ${spec.file}: ${configurations} configurations x ${spec.seeds.length} seeds = ${trials.length} trials -> ${options.sweepDir}/`,
     `metric: ${spec.metric.name} (${spec.metric.goal})${swept.length > 0 ? `; swept: ${swept.join(', ')}` : ''}`,
@@ -323,10 +346,14 @@ function unknownArgumentsMessage(message: string, known: readonly string[], argv
   // yargs also lists the camelCase alias it made of a flag typed (--sbatch-arg- gives sbatchArg, --concurrency- concurrency): not a stray word.
   const camelCase = (flag: string): string => flag.replace(/-+$/, '').replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
   const aliasOfTyped = (name: string): boolean => !typed(name) && typedFlags.some((flag) => flag !== name && camelCase(flag) === name);
-  return match[1]!.split(', ').filter((name) => !aliasOfTyped(name))
-    .map((name) => (typed(name)
-      ? `unknown flag ${name.length === 1 ? '-' : '--'}${name}${suggestKey(name, flags).replace(/"([\w-]+)"/, (_, key: string) => `--${key}`)}`
-      : `unexpected argument ${JSON.stringify(name)}`))
+  return match[1]!
+    .split(', ')
+    .filter((name) => !aliasOfTyped(name))
+    .map((name) =>
+      typed(name)
+        ? `unknown flag ${name.length === 1 ? '-' : '--'}${name}${suggestKey(name, flags).replace(/"([\w-]+)"/, (_, key: string) => `--${key}`)}`
+        : `unexpected argument ${JSON.stringify(name)}`,
+    )
     .join('; ');
 }
 
@@ -375,72 +402,139 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
   const parser = yargs(argv)
     .scriptName('sweep')
     .usage('$0 <command>\n\nHyperparameter sweeps of rlsweep runs: every trial is a run (rlsweep-run) with its own folder, logs and status.')
-    .command('run <file>', 'Run the trials of a sweep file (skips done trials; reruns the rest)', (y) => y
-      .positional('file', { type: 'string', demandOption: true, description: 'Sweep file (YAML), e.g. sweeps/cartpole.yaml' })
-      // The general options are grouped before the Slurm ones, so --help lists them first.
-      .option('logdir', { type: 'string', default: 'runs', group: RUN_GROUP, description: 'Folder of sweeps: trials go to <logdir>/<sweep name>/<trial>/' })
-      .option('concurrency', { ...numberTextOption(), group: RUN_GROUP, description: 'Trials at once (default: the file\'s concurrency, else the number of CPUs)' })
-      .option('retries', { ...numberTextOption(), default: 0, group: RUN_GROUP, description: 'Run a failed trial again up to N more times' })
-      .option('force', { type: 'boolean', default: false, group: RUN_GROUP, description: 'Rerun done trials whose configuration the file changed (their old runs are moved aside)' })
-      .option('yes', { type: 'boolean', default: false, group: RUN_GROUP, description: `Run a sweep of more than ${DEFAULT_TRIAL_LIMIT} trials` })
-      .option('progress-every', { ...numberTextOption(), default: 30, group: RUN_GROUP, description: 'Seconds between status lines when the output is not a terminal (0 = only events)' })
-      .option('executor', { choices: ['local', 'slurm'] as const, default: 'local' as const, group: RUN_GROUP, description: 'Where trials run: child processes here, or one Slurm job array' })
-      .option('partition', { type: 'string', group: 'Slurm:', description: 'sbatch --partition' })
-      .option('time', { type: 'string', group: 'Slurm:', description: 'sbatch --time: each trial\'s time limit, e.g. 02:00:00' })
-      .option('cpus-per-trial', { ...numberTextOption(), group: 'Slurm:', description: 'sbatch --cpus-per-task (default 1)' })
-      .option('sbatch-arg', { type: 'string', array: true, requiresArg: true, default: [] as string[], group: 'Slurm:', description: 'More sbatch options, one each: --sbatch-arg=--mem=2G' })
-      .option('detach', { type: 'boolean', default: false, group: 'Slurm:', description: 'Submit and return; see it later with sweep status <dir>' })
-      .option('cancel-on-interrupt', { type: 'boolean', group: 'Slurm:', description: 'On Ctrl-C: cancel the job array (--no-cancel-on-interrupt: leave it running). Default: ask on a terminal, else leave it' })
-      .option('poll-seconds', { ...numberTextOption(), defaultDescription: String(DEFAULT_POLL_SECONDS), group: 'Slurm:', description: 'Seconds between squeue calls while following the job array' })
-      .example('$0 run sweeps/mountaincar.yaml', 'the README\'s main sweep')
-      .example('$0 run sweeps/smoke.yaml --concurrency 2 --retries 1', '')
-      .example('$0 run sweeps/smoke.yaml --executor slurm --partition debug --time 00:10:00', 'one Slurm job array, followed here'),
-    (args) => guard(() => commandRun({
-      file: args.file, logdir: args.logdir, concurrency: countFlag('concurrency', args.concurrency, 1), retries: countFlag('retries', args.retries, 0)!,
-      force: args.force, yes: args.yes, progressEvery: numberFlag('progress-every', args['progress-every'], { min: 0 })!, executor: args.executor,
-      partition: args.partition, time: args.time, cpusPerTrial: countFlag('cpus-per-trial', args['cpus-per-trial'], 1),
-      sbatchArg: args['sbatch-arg'].map(String), detach: args.detach, cancelOnInterrupt: args['cancel-on-interrupt'],
-      pollSeconds: numberFlag('poll-seconds', args['poll-seconds'], { min: 0, above: true }),
-    }, io))())
-    .command('trial <file>', 'Run one trial of a sweep file here, as sweep run would (what each Slurm array task runs)', (y) => y
-      .positional('file', { type: 'string', demandOption: true, description: 'Sweep file (YAML)' })
-      .option('index', { ...numberTextOption(), demandOption: true, description: 'The trial\'s index (0-based, as in sweep plan\'s # minus 1)' })
-      .option('logdir', { type: 'string', default: 'runs', description: 'Folder of sweeps: the trial goes to <logdir>/<sweep name>/<trial>/' })
-      .option('retries', { ...numberTextOption(), default: 0, description: 'Run it again up to N more times if it fails' })
-      .option('force', { type: 'boolean', default: false, description: 'Rerun it if it is done with another configuration (its old run is moved aside)' })
-      .example('$0 trial sweeps/smoke.yaml --index 0', ''),
-    (args) => guard(() => commandTrial({
-      // index is demanded, so countFlag returns a number.
-      file: args.file, index: countFlag('index', args.index, 0)!, logdir: args.logdir, retries: countFlag('retries', args.retries, 0)!, force: args.force,
-    }, io))())
-    .command('status <dir>', 'Show where a sweep stands: each trial\'s state and progress, and its Slurm job', (y) => y
-      .positional('dir', { type: 'string', demandOption: true, description: 'The sweep\'s folder, e.g. runs/smoke' }),
-    (args) => guard(() => commandStatus({ dir: args.dir }, io))())
-    .command('plan <file>', 'Print the trials of a sweep file without running anything', (y) => y
-      .positional('file', { type: 'string', demandOption: true, description: 'Sweep file (YAML)' })
-      .option('logdir', { type: 'string', default: 'runs', description: 'Folder of sweeps (to show the state of trials already run)' })
-      .option('concurrency', { ...numberTextOption(), description: 'Trials at once, for the time estimate' }),
-    (args) => guard(() => commandPlan({ file: args.file, logdir: args.logdir, concurrency: countFlag('concurrency', args.concurrency, 1) }, io))())
-    .command('results <dir>', 'Print and write (results.csv, results.json) the results of a sweep folder', (y) => y
-      .positional('dir', { type: 'string', demandOption: true, description: 'The sweep\'s folder, e.g. runs/cartpole-lr' }),
-    (args) => guard(() => commandResults({ dir: args.dir }, io))())
-    .command('report <dir>', 'Write <dir>/report.html: results table, learning curves over seeds, the best policy\'s GIF', (y) => y
-      .positional('dir', { type: 'string', demandOption: true, description: 'The sweep\'s folder (or any folder of runs), e.g. runs/smoke' }),
-    (args) => guard(() => commandReport({ dir: args.dir }, io))())
-    .command('prune <dir>', 'Free disk space in a sweep folder: checkpoints its done trials no longer need (see keepCheckpoints), leftovers of cut-short writes; never a running trial', (y) => y
-      .positional('dir', { type: 'string', demandOption: true, description: 'The sweep\'s folder, e.g. runs/smoke' })
-      .option('dry-run', { type: 'boolean', default: false, description: 'List what would go and how many MB; remove nothing' })
-      .option('aside', { type: 'boolean', default: false, description: 'Also remove the earlier runs that reruns moved aside (previous-* folders)' })
-      .option('keep-checkpoints', { choices: ['last', 'all', 'none'] as const, description: 'What each done trial keeps (default: its own keepCheckpoints, else last)' }),
-    (args) => guard(() => commandPrune({ dir: args.dir, dryRun: args['dry-run'], aside: args.aside, keepCheckpoints: args['keep-checkpoints'] }, io))())
+    .command(
+      'run <file>',
+      'Run the trials of a sweep file (skips done trials; reruns the rest)',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, description: 'Sweep file (YAML), e.g. sweeps/cartpole.yaml' })
+          // The general options are grouped before the Slurm ones, so --help lists them first.
+          .option('logdir', { type: 'string', default: 'runs', group: RUN_GROUP, description: 'Folder of sweeps: trials go to <logdir>/<sweep name>/<trial>/' })
+          .option('concurrency', { ...numberTextOption(), group: RUN_GROUP, description: "Trials at once (default: the file's concurrency, else the number of CPUs)" })
+          .option('retries', { ...numberTextOption(), default: 0, group: RUN_GROUP, description: 'Run a failed trial again up to N more times' })
+          .option('force', { type: 'boolean', default: false, group: RUN_GROUP, description: 'Rerun done trials whose configuration the file changed (their old runs are moved aside)' })
+          .option('yes', { type: 'boolean', default: false, group: RUN_GROUP, description: `Run a sweep of more than ${DEFAULT_TRIAL_LIMIT} trials` })
+          .option('progress-every', { ...numberTextOption(), default: 30, group: RUN_GROUP, description: 'Seconds between status lines when the output is not a terminal (0 = only events)' })
+          .option('executor', { choices: ['local', 'slurm'] as const, default: 'local' as const, group: RUN_GROUP, description: 'Where trials run: child processes here, or one Slurm job array' })
+          .option('partition', { type: 'string', group: 'Slurm:', description: 'sbatch --partition' })
+          .option('time', { type: 'string', group: 'Slurm:', description: "sbatch --time: each trial's time limit, e.g. 02:00:00" })
+          .option('cpus-per-trial', { ...numberTextOption(), group: 'Slurm:', description: 'sbatch --cpus-per-task (default 1)' })
+          .option('sbatch-arg', { type: 'string', array: true, requiresArg: true, default: [] as string[], group: 'Slurm:', description: 'More sbatch options, one each: --sbatch-arg=--mem=2G' })
+          .option('detach', { type: 'boolean', default: false, group: 'Slurm:', description: 'Submit and return; see it later with sweep status <dir>' })
+          .option('cancel-on-interrupt', {
+            type: 'boolean',
+            group: 'Slurm:',
+            description: 'On Ctrl-C: cancel the job array (--no-cancel-on-interrupt: leave it running). Default: ask on a terminal, else leave it',
+          })
+          .option('poll-seconds', {
+            ...numberTextOption(),
+            defaultDescription: String(DEFAULT_POLL_SECONDS),
+            group: 'Slurm:',
+            description: 'Seconds between squeue calls while following the job array',
+          })
+          .example('$0 run sweeps/mountaincar.yaml', "the README's main sweep")
+          .example('$0 run sweeps/smoke.yaml --concurrency 2 --retries 1', '')
+          .example('$0 run sweeps/smoke.yaml --executor slurm --partition debug --time 00:10:00', 'one Slurm job array, followed here'),
+      (args) =>
+        guard(() =>
+          commandRun(
+            {
+              file: args.file,
+              logdir: args.logdir,
+              concurrency: countFlag('concurrency', args.concurrency, 1),
+              retries: countFlag('retries', args.retries, 0)!,
+              force: args.force,
+              yes: args.yes,
+              progressEvery: numberFlag('progress-every', args['progress-every'], { min: 0 })!,
+              executor: args.executor,
+              partition: args.partition,
+              time: args.time,
+              cpusPerTrial: countFlag('cpus-per-trial', args['cpus-per-trial'], 1),
+              sbatchArg: args['sbatch-arg'].map(String),
+              detach: args.detach,
+              cancelOnInterrupt: args['cancel-on-interrupt'],
+              pollSeconds: numberFlag('poll-seconds', args['poll-seconds'], { min: 0, above: true }),
+            },
+            io,
+          ),
+        )(),
+    )
+    .command(
+      'trial <file>',
+      'Run one trial of a sweep file here, as sweep run would (what each Slurm array task runs)',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, description: 'Sweep file (YAML)' })
+          .option('index', { ...numberTextOption(), demandOption: true, description: "The trial's index (0-based, as in sweep plan's # minus 1)" })
+          .option('logdir', { type: 'string', default: 'runs', description: 'Folder of sweeps: the trial goes to <logdir>/<sweep name>/<trial>/' })
+          .option('retries', { ...numberTextOption(), default: 0, description: 'Run it again up to N more times if it fails' })
+          .option('force', { type: 'boolean', default: false, description: 'Rerun it if it is done with another configuration (its old run is moved aside)' })
+          .example('$0 trial sweeps/smoke.yaml --index 0', ''),
+      (args) =>
+        guard(() =>
+          commandTrial(
+            {
+              // index is demanded, so countFlag returns a number.
+              file: args.file,
+              index: countFlag('index', args.index, 0)!,
+              logdir: args.logdir,
+              retries: countFlag('retries', args.retries, 0)!,
+              force: args.force,
+            },
+            io,
+          ),
+        )(),
+    )
+    .command(
+      'status <dir>',
+      "Show where a sweep stands: each trial's state and progress, and its Slurm job",
+      (y) => y.positional('dir', { type: 'string', demandOption: true, description: "The sweep's folder, e.g. runs/smoke" }),
+      (args) => guard(() => commandStatus({ dir: args.dir }, io))(),
+    )
+    .command(
+      'plan <file>',
+      'Print the trials of a sweep file without running anything',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, description: 'Sweep file (YAML)' })
+          .option('logdir', { type: 'string', default: 'runs', description: 'Folder of sweeps (to show the state of trials already run)' })
+          .option('concurrency', { ...numberTextOption(), description: 'Trials at once, for the time estimate' }),
+      (args) => guard(() => commandPlan({ file: args.file, logdir: args.logdir, concurrency: countFlag('concurrency', args.concurrency, 1) }, io))(),
+    )
+    .command(
+      'results <dir>',
+      'Print and write (results.csv, results.json) the results of a sweep folder',
+      (y) => y.positional('dir', { type: 'string', demandOption: true, description: "The sweep's folder, e.g. runs/cartpole-lr" }),
+      (args) => guard(() => commandResults({ dir: args.dir }, io))(),
+    )
+    .command(
+      'report <dir>',
+      "Write <dir>/report.html: results table, learning curves over seeds, the best policy's GIF",
+      (y) => y.positional('dir', { type: 'string', demandOption: true, description: "The sweep's folder (or any folder of runs), e.g. runs/smoke" }),
+      (args) => guard(() => commandReport({ dir: args.dir }, io))(),
+    )
+    .command(
+      'prune <dir>',
+      'Free disk space in a sweep folder: checkpoints its done trials no longer need (see keepCheckpoints), leftovers of cut-short writes; never a running trial',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', demandOption: true, description: "The sweep's folder, e.g. runs/smoke" })
+          .option('dry-run', { type: 'boolean', default: false, description: 'List what would go and how many MB; remove nothing' })
+          .option('aside', { type: 'boolean', default: false, description: 'Also remove the earlier runs that reruns moved aside (previous-* folders)' })
+          .option('keep-checkpoints', { choices: ['last', 'all', 'none'] as const, description: 'What each done trial keeps (default: its own keepCheckpoints, else last)' }),
+      (args) => guard(() => commandPrune({ dir: args.dir, dryRun: args['dry-run'], aside: args.aside, keepCheckpoints: args['keep-checkpoints'] }, io))(),
+    )
     .demandCommand(1, 'give a command: run, trial, status, plan, results, report or prune (see --help)')
     // Remembers the options of the command being parsed, for the did-you-mean of an unknown flag.
     // yargs passes the command's instance as a second argument, and has getOptions(); its typings omit both.
-    .middleware(((_: unknown, command: Argv & { getOptions(): { key: Record<string, unknown> } }) => {
-      commandFlags = Object.keys(command.getOptions().key);
-      const folded = foldedFlags(argv, commandFlags);
-      if (folded.length > 0) throw new UsageError(`Unknown argument${folded.length > 1 ? 's' : ''}: ${folded.join(', ')}`);
-    }) as MiddlewareFunction, true)
+    .middleware(
+      ((_: unknown, command: Argv & { getOptions(): { key: Record<string, unknown> } }) => {
+        commandFlags = Object.keys(command.getOptions().key);
+        const folded = foldedFlags(argv, commandFlags);
+        if (folded.length > 0) throw new UsageError(`Unknown argument${folded.length > 1 ? 's' : ''}: ${folded.join(', ')}`);
+      }) as MiddlewareFunction,
+      true,
+    )
     .strict()
     .help()
     .wrap(Math.min(120, process.stdout.columns ?? 100))
@@ -455,11 +549,12 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
     if (!(error instanceof UsageError)) throw error;
     const first = argv[0];
     const commands = ['run', 'trial', 'status', 'plan', 'results', 'report', 'prune'];
-    const text = first !== undefined && !first.startsWith('-') && !commands.includes(first)
-      ? `unknown command "${first}"${suggestKey(first, commands)}; commands: ${commands.join(', ')}`
-      : /^Not enough non-option arguments/.test(error.message) && first !== undefined
-        ? `sweep ${first} needs ${['results', 'report', 'status', 'prune'].includes(first) ? `a sweep folder, e.g. sweep ${first} runs/smoke` : `a sweep file, e.g. sweep ${first} sweeps/smoke.yaml`}`
-        : unknownArgumentsMessage(error.message, commandFlags, argv) ?? error.message;
+    const text =
+      first !== undefined && !first.startsWith('-') && !commands.includes(first)
+        ? `unknown command "${first}"${suggestKey(first, commands)}; commands: ${commands.join(', ')}`
+        : /^Not enough non-option arguments/.test(error.message) && first !== undefined
+          ? `sweep ${first} needs ${['results', 'report', 'status', 'prune'].includes(first) ? `a sweep folder, e.g. sweep ${first} runs/smoke` : `a sweep file, e.g. sweep ${first} sweeps/smoke.yaml`}`
+          : (unknownArgumentsMessage(error.message, commandFlags, argv) ?? error.message);
     io.err(`error: ${text}\n(see sweep --help)`);
     return 2;
   }

@@ -38,8 +38,9 @@ function pickTrial(spec: SweepSpec, trials: Trial[], index: number): Trial {
   if (!Number.isSafeInteger(index) || index < 0) throw new ConfigError(`--index must be an integer >= 0, got ${index}`);
   const trial = trials[index];
   if (!trial) {
-    throw new ConfigError(`--index ${index} is out of range: ${spec.file} has ${trials.length} trial${trials.length === 1 ? '' : 's'} `
-      + `(indices 0 to ${trials.length - 1}; see sweep plan ${spec.file})`);
+    throw new ConfigError(
+      `--index ${index} is out of range: ${spec.file} has ${trials.length} trial${trials.length === 1 ? '' : 's'} ` + `(indices 0 to ${trials.length - 1}; see sweep plan ${spec.file})`,
+    );
   }
   return trial;
 }
@@ -62,14 +63,24 @@ const STOP_FORWARD_DELAY_MS = 1000;
 /** Stops the trial on SIGINT/SIGTERM (a second one: at once), like `sweep run` stops its children. */
 function signalControl(io: SweepIo): { control: TrialControl; dispose(): void } {
   let handle: RunningTrial | undefined;
-  const stops = new StopRequests({
-    graceful: (reason) => {
-      io.out(`${reason}: asking the run to save a snapshot and stop (again to stop at once)`);
-      setTimeout(() => handle?.stop(), STOP_FORWARD_DELAY_MS).unref();
+  const stops = new StopRequests(
+    {
+      graceful: (reason) => {
+        io.out(`${reason}: asking the run to save a snapshot and stop (again to stop at once)`);
+        setTimeout(() => handle?.stop(), STOP_FORWARD_DELAY_MS).unref();
+      },
+      immediate: (_reason, count) => {
+        if (count === 2) handle?.kill();
+      },
     },
-    immediate: (_reason, count) => { if (count === 2) handle?.kill(); },
-  }, { signals: true });
-  return { control: trialControl(stops, (running) => { handle = running; }), dispose: () => stops.dispose() };
+    { signals: true },
+  );
+  return {
+    control: trialControl(stops, (running) => {
+      handle = running;
+    }),
+    dispose: () => stops.dispose(),
+  };
 }
 
 export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number> {
@@ -84,8 +95,7 @@ export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number
   try {
     await ensureDir(dir);
   } catch (error) {
-    throw new Error(`cannot create the trial folder ${dir} (${describeFsError(error)}); check that it is writable `
-      + '(on a cluster: that it is on storage the compute nodes share) or pass --logdir');
+    throw new Error(`cannot create the trial folder ${dir} (${describeFsError(error)}); check that it is writable (on a cluster: that it is on storage the compute nodes share) or pass --logdir`);
   }
   await ensureSweepFiles(sweepDir, spec, trials);
   const previous = await readPreviousStatuses(sweepDir, [trial], (message) => io.err(`warning: ${message}`));
@@ -102,7 +112,13 @@ export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number
   const signals = signalControl(io);
   try {
     const run = await runTrial({
-      trial, dir, retries: args.retries, previous: plan.previous.get(trial.name), restart: plan.rerun.has(trial.name), placement, control: signals.control,
+      trial,
+      dir,
+      retries: args.retries,
+      previous: plan.previous.get(trial.name),
+      restart: plan.rerun.has(trial.name),
+      placement,
+      control: signals.control,
       // Stopped through its IPC channel: a cancelled Slurm task has sent SIGTERM to the run already.
       executor: new LocalExecutor({ stopBy: 'disconnect' }),
       callbacks: {

@@ -63,14 +63,8 @@ export function acrobotDerivatives(y: ArrayLike<number>, out: Float64Array): voi
   const d1 = m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * cosTheta2) + i1 + i2;
   const d2 = m2 * (lc2 * lc2 + l1 * lc2 * cosTheta2) + i2;
   const phi2 = m2 * lc2 * G * libmCos(theta1 + theta2 - Math.PI / 2.0);
-  const phi1 =
-    -m2 * l1 * lc2 * (dtheta2 * dtheta2) * sinTheta2 -
-    2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sinTheta2 +
-    (m1 * lc1 + m2 * l1) * G * libmCos(theta1 - Math.PI / 2) +
-    phi2;
-  const ddtheta2 =
-    (torque + (d2 / d1) * phi1 - m2 * l1 * lc2 * (dtheta1 * dtheta1) * sinTheta2 - phi2) /
-    (m2 * (lc2 * lc2) + i2 - (d2 * d2) / d1);
+  const phi1 = -m2 * l1 * lc2 * (dtheta2 * dtheta2) * sinTheta2 - 2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sinTheta2 + (m1 * lc1 + m2 * l1) * G * libmCos(theta1 - Math.PI / 2) + phi2;
+  const ddtheta2 = (torque + (d2 / d1) * phi1 - m2 * l1 * lc2 * (dtheta1 * dtheta1) * sinTheta2 - phi2) / (m2 * (lc2 * lc2) + i2 - (d2 * d2) / d1);
   const ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
 
   out[0] = dtheta1;
@@ -104,12 +98,7 @@ function offsetInto(probe: Float64Array, y: Float64Array, h: number, k: Float64A
  * One classical Runge-Kutta step of length `dt`, in place on `y`, with the arithmetic of
  * Gymnasium's `rk4` for the time points [0, dt]: y + dt / 6 * (k1 + 2 k2 + 2 k3 + k4).
  */
-function rk4StepInPlace(
-  derivatives: (y: ArrayLike<number>, out: Float64Array) => void,
-  y: Float64Array,
-  dt: number,
-  scratch: Rk4Scratch,
-): void {
+function rk4StepInPlace(derivatives: (y: ArrayLike<number>, out: Float64Array) => void, y: Float64Array, dt: number, scratch: Rk4Scratch): void {
   const { k1, k2, k3, k4, probe } = scratch;
   const halfDt = dt / 2.0;
   derivatives(y, k1);

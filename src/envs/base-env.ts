@@ -74,9 +74,7 @@ export abstract class BaseEnv implements Env {
   stepInto(action: number, observation: Float32Array): StepStatus {
     if (this.needsReset) throw this.steppedWithoutResetError();
     if (!Number.isInteger(action) || action < 0 || action >= this.actionCount) {
-      throw new RangeError(
-        `${this.id}: invalid action ${String(action)}; expected an integer in [0, ${this.actionCount - 1}]`,
-      );
+      throw new RangeError(`${this.id}: invalid action ${String(action)}; expected an integer in [0, ${this.actionCount - 1}]`);
     }
     this.checkObservationArray(observation);
     const terminated = this.advance(action);
@@ -104,9 +102,7 @@ export abstract class BaseEnv implements Env {
     const state = checkStateVector(this.id, saved.state, this.state.length);
     const { elapsedSteps } = saved;
     if (!Number.isInteger(elapsedSteps) || elapsedSteps < 0 || elapsedSteps > this.maxEpisodeSteps) {
-      throw new RangeError(
-        `${this.id}: setState: elapsedSteps must be an integer in [0, ${this.maxEpisodeSteps}], got ${elapsedSteps}`,
-      );
+      throw new RangeError(`${this.id}: setState: elapsedSteps must be an integer in [0, ${this.maxEpisodeSteps}], got ${elapsedSteps}`);
     }
     this.rng.setState(saved.rngState);
     this.state.set(state);

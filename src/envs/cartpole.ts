@@ -54,9 +54,7 @@ export class CartPoleEnv extends BaseEnv {
 
     // Florian (2007) dynamics, with Gymnasium's grouping of every product and quotient.
     const temp = (force + POLE_MASS_LENGTH * (thetaDot * thetaDot) * sinTheta) / TOTAL_MASS;
-    const thetaAcc =
-      (GRAVITY * sinTheta - cosTheta * temp) /
-      (HALF_POLE_LENGTH * (4.0 / 3.0 - (MASS_POLE * (cosTheta * cosTheta)) / TOTAL_MASS));
+    const thetaAcc = (GRAVITY * sinTheta - cosTheta * temp) / (HALF_POLE_LENGTH * (4.0 / 3.0 - (MASS_POLE * (cosTheta * cosTheta)) / TOTAL_MASS));
     const xAcc = temp - (POLE_MASS_LENGTH * thetaAcc * cosTheta) / TOTAL_MASS;
 
     // Explicit Euler: positions advance with the old velocities.

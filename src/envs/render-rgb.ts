@@ -35,7 +35,9 @@ export const RENDER_PALETTE: readonly Rgb[] = Object.freeze(buildPalette());
 
 function buildPalette(): Rgb[] {
   const unique = new Map<string, Rgb>();
-  const add = (color: Rgb): void => { unique.set(color.join(','), color); };
+  const add = (color: Rgb): void => {
+    unique.set(color.join(','), color);
+  };
   add(COLOR.background);
   for (const color of Object.values(COLOR)) {
     add(color);
@@ -117,19 +119,21 @@ function drawMountainCar(canvas: RgbCanvas, state: readonly number[]): void {
   const flagBase = { x: g.goalPosition, y: hillHeight(g.goalPosition) };
   const flagTop = { x: flagBase.x, y: flagBase.y + g.flagHeight };
   canvas.strokeSegment(toPixel(flagBase), toPixel(flagTop), view.length(0.006, 1), COLOR.ink);
-  canvas.fillConvexPolygon(
-    [flagTop, { x: flagTop.x, y: flagTop.y - g.flagDepth }, { x: flagTop.x + g.flagLength, y: flagTop.y - g.flagDepth / 2 }].map(toPixel),
-    COLOR.flag,
-  );
+  canvas.fillConvexPolygon([flagTop, { x: flagTop.x, y: flagTop.y - g.flagDepth }, { x: flagTop.x + g.flagLength, y: flagTop.y - g.flagDepth / 2 }].map(toPixel), COLOR.flag);
 
   const position = state[0]!;
   const onHill = { x: position, y: hillHeight(position) };
   const angle = Math.atan(1.35 * Math.cos(3 * position)); // slope of the hill
   const body = [
-    { x: -g.carWidth / 2, y: g.clearance }, { x: g.carWidth / 2, y: g.clearance },
-    { x: g.carWidth / 2, y: g.clearance + g.carHeight }, { x: -g.carWidth / 2, y: g.clearance + g.carHeight },
+    { x: -g.carWidth / 2, y: g.clearance },
+    { x: g.carWidth / 2, y: g.clearance },
+    { x: g.carWidth / 2, y: g.clearance + g.carHeight },
+    { x: -g.carWidth / 2, y: g.clearance + g.carHeight },
   ];
-  canvas.fillConvexPolygon(body.map((corner) => toPixel(placed(onHill, angle, corner))), COLOR.ink);
+  canvas.fillConvexPolygon(
+    body.map((corner) => toPixel(placed(onHill, angle, corner))),
+    COLOR.ink,
+  );
   for (const side of [-1, 1]) {
     const wheel = toPixel(placed(onHill, angle, { x: (side * g.carWidth) / 4, y: g.clearance }));
     canvas.fillCircle(wheel, view.length(g.carHeight / 2.5, 1.2), COLOR.wheel);
@@ -153,7 +157,10 @@ function drawCartPole(canvas: RgbCanvas, state: readonly number[]): void {
   // A little room past the end stops, so a cart at the limit stays whole.
   const margin = g.cartWidth / 2;
   const view = new Viewport(canvas.width, canvas.height, {
-    minX: -g.xThreshold - margin, maxX: g.xThreshold + margin, minY: 0.2, maxY: g.trackY + g.poleLength + 0.6,
+    minX: -g.xThreshold - margin,
+    maxX: g.xThreshold + margin,
+    minY: 0.2,
+    maxY: g.trackY + g.poleLength + 0.6,
   });
   const [x, , theta] = [state[0]!, state[1]!, state[2]!];
 

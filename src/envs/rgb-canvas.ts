@@ -59,8 +59,10 @@ export class RgbCanvas {
   strokeSegment(from: Point, to: Point, thickness: number, color: Rgb): void {
     const halfWidth = thickness / 2;
     const bounds = {
-      minX: Math.min(from.x, to.x) - halfWidth, minY: Math.min(from.y, to.y) - halfWidth,
-      maxX: Math.max(from.x, to.x) + halfWidth, maxY: Math.max(from.y, to.y) + halfWidth,
+      minX: Math.min(from.x, to.x) - halfWidth,
+      minY: Math.min(from.y, to.y) - halfWidth,
+      maxX: Math.max(from.x, to.x) + halfWidth,
+      maxY: Math.max(from.y, to.y) + halfWidth,
     };
     this.paint(bounds, (x, y) => distanceToSegment(x, y, from, to) - halfWidth, color);
   }

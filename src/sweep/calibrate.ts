@@ -43,17 +43,24 @@ export interface Calibration {
 }
 
 /** The options that decide what one unit of work costs. */
-export type ShapeConfig = Pick<RunConfig,
-  'env' | 'observationScaling' | 'hiddenLayers' | 'activation' | 'engine' | 'batchSize'
-  | 'loss' | 'doubleDqn' | 'clipNorm' | 'clipGlobalNorm' | 'tau'>;
+export type ShapeConfig = Pick<RunConfig, 'env' | 'observationScaling' | 'hiddenLayers' | 'activation' | 'engine' | 'batchSize' | 'loss' | 'doubleDqn' | 'clipNorm' | 'clipGlobalNorm' | 'tau'>;
 
 /** Trials with the same key cost the same per unit of work (the buffer's size and the GIFs change how much work, not its unit cost). */
 export function shapeKey(config: ShapeConfig): string {
   const { observationSize, actionCount } = envSpec(config.env);
   const engine = resolveEngine({ observationSize, actionCount, hiddenLayers: config.hiddenLayers, activation: config.activation }, config.engine);
   return JSON.stringify([
-    config.env, config.observationScaling, config.hiddenLayers, config.activation, engine, config.batchSize,
-    config.loss, config.doubleDqn, config.clipNorm > 0, config.clipGlobalNorm > 0, config.tau === 1,
+    config.env,
+    config.observationScaling,
+    config.hiddenLayers,
+    config.activation,
+    engine,
+    config.batchSize,
+    config.loss,
+    config.doubleDqn,
+    config.clipNorm > 0,
+    config.clipGlobalNorm > 0,
+    config.tau === 1,
   ]);
 }
 
@@ -135,7 +142,12 @@ async function gradientStepBench(config: RunConfig): Promise<{ step: () => void;
     observation = next.terminated || next.truncated ? env.reset() : next.observation;
   }
   const batch = replay.allocateBatch(config.batchSize);
-  return { step: () => { learner.trainStep(replay.sample(rng, batch)); }, dispose: () => learner.dispose() };
+  return {
+    step: () => {
+      learner.trainStep(replay.sample(rng, batch));
+    },
+    dispose: () => learner.dispose(),
+  };
 }
 
 /** How many times slower a gradient step of `config`'s shape goes while the neighbour trains the same shape (>= 1). */
@@ -169,9 +181,13 @@ async function measureShape(config: RunConfig, budgetMs: number): Promise<ShapeC
     };
     const envStepCost = timePerCall(envStep, budgetMs * 0.2);
     while (replay.size < config.batchSize) envStep();
-    const greedyAction = timePerCall(() => { learner.greedyAction(observation); }, budgetMs * 0.1);
+    const greedyAction = timePerCall(() => {
+      learner.greedyAction(observation);
+    }, budgetMs * 0.1);
     const batch = replay.allocateBatch(config.batchSize);
-    const gradientStep = timePerCall(() => { learner.trainStep(replay.sample(rng, batch)); }, budgetMs * 0.4);
+    const gradientStep = timePerCall(() => {
+      learner.trainStep(replay.sample(rng, batch));
+    }, budgetMs * 0.4);
     const targetUpdate = timePerCall(() => learner.updateTarget(config.tau), budgetMs * 0.05);
     const states = replay.sampleStates(rng, Math.min(config.qValidationSize, 1000));
     const stateCount = states.length / env.observationSize;
@@ -221,7 +237,9 @@ async function measureStartup(envId: string): Promise<number> {
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       });
       let stderr = '';
-      child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
       child.on('error', reject);
       child.on('exit', (code) => {
         const cpu = /rlsweep-cpu-us (\d+)/.exec(stderr);
@@ -245,19 +263,29 @@ class Neighbour {
     const entry = fileURLToPath(new URL('./calibrate-neighbour.ts', import.meta.url));
     this.child = fork(entry, [], { execArgv: tsxExecArgv(), env: { ...process.env, ...SINGLE_THREAD_ENV }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
-    this.child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    this.child.on('message', (message: string) => { this.messages.push(message); this.waiting?.(); });
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    this.child.on('message', (message: string) => {
+      this.messages.push(message);
+      this.waiting?.();
+    });
     this.child.on('exit', (code) => {
       this.failure ??= new Error(`the calibration's neighbour process ended (code ${code}): ${stderr.trim()}`);
       this.waiting?.();
     });
-    this.child.on('error', (error) => { this.failure = error; this.waiting?.(); });
+    this.child.on('error', (error) => {
+      this.failure = error;
+      this.waiting?.();
+    });
   }
 
   private async next(expected: string): Promise<void> {
     while (this.messages.length === 0) {
       if (this.failure) throw this.failure;
-      await new Promise<void>((resolve) => { this.waiting = resolve; });
+      await new Promise<void>((resolve) => {
+        this.waiting = resolve;
+      });
       this.waiting = null;
     }
     const message = this.messages.shift();
@@ -302,8 +330,7 @@ export async function calibrate(configs: readonly RunConfig[], options: Calibrat
   const neighbour = options.measureNeighbours !== false && os.availableParallelism() >= 2 && configs.length > 0 ? new Neighbour() : null;
   try {
     const startupSeconds = options.measureStartup === false || !configs[0] ? 0 : await measureStartup(configs[0].env);
-    const checkpointByte = configs.some((config) => config.checkpointEvery > 0 && config.checkpointEvery < config.steps)
-      ? await measureCheckpointByte(CHECKPOINT_PROBE_BYTES) : 0;
+    const checkpointByte = configs.some((config) => config.checkpointEvery > 0 && config.checkpointEvery < config.steps) ? await measureCheckpointByte(CHECKPOINT_PROBE_BYTES) : 0;
     const distinct = new Map<string, RunConfig>();
     for (const config of configs) if (!distinct.has(shapeKey(config))) distinct.set(shapeKey(config), config);
     const toMeasure = shapesToMeasure([...distinct.values()]);
@@ -314,7 +341,7 @@ export async function calibrate(configs: readonly RunConfig[], options: Calibrat
     const measured: Array<{ config: RunConfig; costs: UnitCosts }> = [];
     for (const config of toMeasure) {
       const neighbourSlowdown = neighbour ? await measureNeighbourSlowdown(neighbour, config, budgetMs * 0.4) : 1;
-      const costs = { ...await measureShape(config, budgetMs), checkpointByte, startup: startupSeconds, neighbourSlowdown };
+      const costs = { ...(await measureShape(config, budgetMs)), checkpointByte, startup: startupSeconds, neighbourSlowdown };
       measured.push({ config, costs });
       shapes.set(shapeKey(config), costs);
       labels.set(shapeKey(config), shapeLabel(config));
@@ -391,7 +418,10 @@ export interface SweepEstimate {
 
 /** Calibrates the shapes of `configs` and estimates their wall time: what `sweep plan` prints. */
 export async function calibrateAndEstimate(
-  configs: ReadonlyArray<RunConfig>, concurrency: number, cores: number, options: CalibrateOptions = {},
+  configs: ReadonlyArray<RunConfig>,
+  concurrency: number,
+  cores: number,
+  options: CalibrateOptions = {},
 ): Promise<{ calibration: Calibration; estimate: SweepEstimate }> {
   const calibration = await calibrate(configs, options);
   return { calibration, estimate: estimateSweep(configs, calibration, concurrency, cores) };
@@ -400,7 +430,12 @@ export async function calibrateAndEstimate(
 /** The wall time of `configs` run in order, `concurrency` at a time on `cores` cores. */
 export function estimateSweep(configs: ReadonlyArray<RunConfig & CostConfig>, calibration: Calibration, concurrency: number, cores: number): SweepEstimate {
   const work = configs.map((config) => trialSeconds(config, envShapeOf(config.env), costsOf(calibration, config)));
-  const schedule = shareCores(work, concurrency, cores, configs.map((config) => costsOf(calibration, config).neighbourSlowdown));
+  const schedule = shareCores(
+    work,
+    concurrency,
+    cores,
+    configs.map((config) => costsOf(calibration, config).neighbourSlowdown),
+  );
   // `sweep run` starts as a trial does, and calibrates as this estimate did.
   const ownStart = calibration.startupSeconds + calibration.seconds;
   return { totalSeconds: ownStart + schedule.totalSeconds, trialSeconds: work, endSeconds: schedule.endSeconds, concurrency, cores };
@@ -421,10 +456,10 @@ export function describeEstimate(calibration: Calibration, estimate: SweepEstima
   const scaled = calibration.shapes.size - shapes;
   const cores = Number.isFinite(estimate.cores) ? `${estimate.cores} core${estimate.cores === 1 ? '' : 's'}` : 'a core each';
   const lines = [
-    `about ${formatDuration(estimate.totalSeconds)} for ${trials} trial${trials === 1 ? '' : 's'}, ${Math.min(estimate.concurrency, Math.max(1, trials))} at a time on ${cores}`
-      + `${estimate.concurrency > estimate.cores ? ' (more trials than cores: each runs slower)' : ''}`,
-    `  calibrated ${shapes} shape${shapes === 1 ? '' : 's'}${scaled > 0 ? ` (${scaled} more scaled from the nearest by network size x batch)` : ''} in ${calibration.seconds.toFixed(1)} s on this machine (load average ${calibration.loadAverage.toFixed(1)}): `
-      + `trial start-up ${calibration.startupSeconds.toFixed(2)} s of CPU; evaluation episodes counted at their time limit`,
+    `about ${formatDuration(estimate.totalSeconds)} for ${trials} trial${trials === 1 ? '' : 's'}, ${Math.min(estimate.concurrency, Math.max(1, trials))} at a time on ${cores}` +
+      `${estimate.concurrency > estimate.cores ? ' (more trials than cores: each runs slower)' : ''}`,
+    `  calibrated ${shapes} shape${shapes === 1 ? '' : 's'}${scaled > 0 ? ` (${scaled} more scaled from the nearest by network size x batch)` : ''} in ${calibration.seconds.toFixed(1)} s on this machine (load average ${calibration.loadAverage.toFixed(1)}): ` +
+      `trial start-up ${calibration.startupSeconds.toFixed(2)} s of CPU; evaluation episodes counted at their time limit`,
   ];
   if (Number.isFinite(estimate.cores) && calibration.loadAverage >= estimate.cores / 2) {
     lines.push(`  the machine is busy (load average ${calibration.loadAverage.toFixed(1)} on ${estimate.cores} cores): this assumes free cores, so expect longer`);

@@ -10,18 +10,24 @@ export type ChartScale = 'linear' | 'log' | 'symlog';
 /** The value a point is drawn at on the scale's axis. `log` needs values > 0. */
 export function toScale(scale: ChartScale, value: number): number {
   switch (scale) {
-    case 'linear': return value;
-    case 'log': return Math.log10(value);
+    case 'linear':
+      return value;
+    case 'log':
+      return Math.log10(value);
     // Linear near zero, logarithmic beyond ±1: sign(v) log10(1 + |v|).
-    case 'symlog': return Math.sign(value) * Math.log10(1 + Math.abs(value));
+    case 'symlog':
+      return Math.sign(value) * Math.log10(1 + Math.abs(value));
   }
 }
 
 export function fromScale(scale: ChartScale, position: number): number {
   switch (scale) {
-    case 'linear': return position;
-    case 'log': return 10 ** position;
-    case 'symlog': return Math.sign(position) * (10 ** Math.abs(position) - 1);
+    case 'linear':
+      return position;
+    case 'log':
+      return 10 ** position;
+    case 'symlog':
+      return Math.sign(position) * (10 ** Math.abs(position) - 1);
   }
 }
 
@@ -63,7 +69,10 @@ function decades(low: number, high: number): number[] {
 /** Values 0 and ±10^k (k a multiple of `every`) out to the first beyond each end of [min, max] (positions on the symlog axis). */
 function symlogTickValues(min: number, max: number, every: number): number[] {
   const values = [0];
-  for (const [side, reach] of [[-1, -min], [1, max]] as const) {
+  for (const [side, reach] of [
+    [-1, -min],
+    [1, max],
+  ] as const) {
     if (reach <= 0) continue;
     for (let decade = 0; ; decade += every) {
       values.push(side * 10 ** decade);

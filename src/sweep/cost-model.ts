@@ -11,11 +11,29 @@ import { EVAL_GIF_OPTIONS, effectiveFrameSkip } from '../train/policy-gif.js';
 import type { RunConfig } from '../train/config.js';
 
 /** The options that decide how much work a trial does. */
-export type CostConfig = Pick<RunConfig,
-  | 'steps' | 'batchSize' | 'bufferSize' | 'trainStart' | 'trainFrequency' | 'gradientSteps' | 'targetUpdateEvery'
-  | 'epsilonSchedule' | 'trainEpsilon' | 'epsilonStart' | 'epsilonFraction' | 'epsilonDecay'
-  | 'evalEvery' | 'evalSteps' | 'evalEpisodes' | 'evalEpsilon' | 'qValidationSize' | 'evalGif'
-  | 'checkpointEvery' | 'logEvery'>;
+export type CostConfig = Pick<
+  RunConfig,
+  | 'steps'
+  | 'batchSize'
+  | 'bufferSize'
+  | 'trainStart'
+  | 'trainFrequency'
+  | 'gradientSteps'
+  | 'targetUpdateEvery'
+  | 'epsilonSchedule'
+  | 'trainEpsilon'
+  | 'epsilonStart'
+  | 'epsilonFraction'
+  | 'epsilonDecay'
+  | 'evalEvery'
+  | 'evalSteps'
+  | 'evalEpisodes'
+  | 'evalEpsilon'
+  | 'qValidationSize'
+  | 'evalGif'
+  | 'checkpointEvery'
+  | 'logEvery'
+>;
 
 /** What the environment contributes to the work: episode limit and observation width. */
 export interface EnvShape {
@@ -123,8 +141,18 @@ export function evaluationsIn(config: CostConfig, from: number, to: number): num
 }
 
 const NO_WORK: TrialWork = {
-  envSteps: 0, greedyActions: 0, gradientSteps: 0, targetUpdates: 0, evaluations: 0, evalSteps: 0, evalGreedyActions: 0,
-  qValidationStates: 0, gifFrames: 0, checkpoints: 0, checkpointBytes: 0, startups: 0,
+  envSteps: 0,
+  greedyActions: 0,
+  gradientSteps: 0,
+  targetUpdates: 0,
+  evaluations: 0,
+  evalSteps: 0,
+  evalGreedyActions: 0,
+  qValidationStates: 0,
+  gifFrames: 0,
+  checkpoints: 0,
+  checkpointBytes: 0,
+  startups: 0,
 };
 
 /** The per-step work of steps (from, to]: acting, storing, training and target updates. */
@@ -180,17 +208,19 @@ export function trialWork(config: CostConfig, env: EnvShape, from: number, to: n
 
 /** Seconds of one core that `work` takes at `costs`. */
 export function workSeconds(work: TrialWork, costs: UnitCosts): number {
-  return work.envSteps * costs.envStep
-    + work.greedyActions * costs.greedyAction
-    + work.gradientSteps * costs.gradientStep
-    + work.targetUpdates * costs.targetUpdate
+  return (
+    work.envSteps * costs.envStep +
+    work.greedyActions * costs.greedyAction +
+    work.gradientSteps * costs.gradientStep +
+    work.targetUpdates * costs.targetUpdate +
     // An evaluation step is an env step (a little less: no replay insert) and mostly greedy actions.
-    + work.evalSteps * costs.envStep
-    + work.evalGreedyActions * costs.greedyAction
-    + work.qValidationStates * costs.qValidationState
-    + work.gifFrames * costs.gifFrame
-    + work.checkpointBytes * costs.checkpointByte
-    + work.startups * costs.startup;
+    work.evalSteps * costs.envStep +
+    work.evalGreedyActions * costs.greedyAction +
+    work.qValidationStates * costs.qValidationState +
+    work.gifFrames * costs.gifFrame +
+    work.checkpointBytes * costs.checkpointByte +
+    work.startups * costs.startup
+  );
 }
 
 /** One core's seconds for a whole trial, start-up included. */
@@ -257,10 +287,7 @@ export function shareCores(work: readonly number[], concurrency: number, cores: 
  * the slowdown from sharing the cores taken out (the schedule puts it back). Null when the
  * interval is unknown or free.
  */
-export function observedSpeedFactor(
-  config: CostConfig, env: EnvShape, costs: UnitCosts,
-  report: { step: number; stepsPerSecond: number }, sharing: number,
-): number | null {
+export function observedSpeedFactor(config: CostConfig, env: EnvShape, costs: UnitCosts, report: { step: number; stepsPerSecond: number }, sharing: number): number | null {
   if (!(report.stepsPerSecond > 0) || report.step <= 0) return null;
   // The trainer reports every logEvery steps; the interval ends at the reported step.
   const intervalSteps = Math.min(report.step, ((report.step - 1) % config.logEvery) + 1);
@@ -269,7 +296,7 @@ export function observedSpeedFactor(
   const work = addWork(stepWork(config, from, report.step), eventWork(config, env, Math.max(0, from - 1), report.step - 1));
   const modelled = workSeconds(work, costs);
   if (!(modelled > 0)) return null;
-  return (intervalSteps / report.stepsPerSecond) / modelled / Math.max(1, sharing);
+  return intervalSteps / report.stepsPerSecond / modelled / Math.max(1, sharing);
 }
 
 /** One core's seconds still to go for a trial at `step` (no start-up: it is running). */
@@ -282,9 +309,7 @@ export function remainingWorkSeconds(config: CostConfig, env: EnvShape, costs: U
  * showed (null before its first report). The interval's speed already includes the cores'
  * sharing, which this assumes stays as it is.
  */
-export function runningTrialEtaSeconds(
-  config: CostConfig, env: EnvShape, costs: UnitCosts, report: { step: number; stepsPerSecond: number },
-): number | null {
+export function runningTrialEtaSeconds(config: CostConfig, env: EnvShape, costs: UnitCosts, report: { step: number; stepsPerSecond: number }): number | null {
   const factor = observedSpeedFactor(config, env, costs, report, 1);
   return factor === null ? null : remainingWorkSeconds(config, env, costs, report.step) * factor;
 }

@@ -95,7 +95,7 @@ export function tsxExecArgv(): string[] {
   const manifestPath = require.resolve('tsx/package.json');
   const { exports } = require(manifestPath) as { exports: Record<string, unknown> };
   const entry = exports['.'];
-  const relative = typeof entry === 'string' ? entry : (entry as { import?: string }).import ?? './dist/loader.mjs';
+  const relative = typeof entry === 'string' ? entry : ((entry as { import?: string }).import ?? './dist/loader.mjs');
   return ['--import', pathToFileURL(path.join(path.dirname(manifestPath), relative)).href];
 }
 
@@ -161,7 +161,9 @@ export class LocalExecutor implements TrialExecutor {
       // 'close' comes after 'exit' and after the IPC channel has delivered every message...
       child.once('close', end);
       // ...unless stop() closed the channel: then no message is left to wait for.
-      child.once('exit', (code, signal) => { if (disconnected) end(code, signal); });
+      child.once('exit', (code, signal) => {
+        if (disconnected) end(code, signal);
+      });
     });
     const signal = (name: NodeJS.Signals): void => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -188,7 +190,10 @@ export class LocalExecutor implements TrialExecutor {
       kill: () => {
         // The run quits at once on a second signal (its exit hook still flushes the event file)...
         signal('SIGTERM');
-        if (!stopped) { stopped = true; setTimeout(() => signal('SIGTERM'), 50).unref(); }
+        if (!stopped) {
+          stopped = true;
+          setTimeout(() => signal('SIGTERM'), 50).unref();
+        }
         // ...and SIGKILL if it does not.
         killTimer ??= setTimeout(() => signal('SIGKILL'), this.options.killGraceMs ?? 3000);
         killTimer.unref();

@@ -7,9 +7,7 @@
  * parameters in file order, the last varying fastest), so a sweep that is
  * stopped early has covered the whole grid with the first seed.
  */
-import {
-  ConfigError, type RunConfig, type RunConfigKey, configToHparams, configWarnings, fieldOf, hparamValue, listText, parseField, resolveConfig,
-} from '../train/config.js';
+import { ConfigError, type RunConfig, type RunConfigKey, configToHparams, configWarnings, fieldOf, hparamValue, listText, parseField, resolveConfig } from '../train/config.js';
 import type { HParamInfo, HParamValue } from '../tensorboard/index.js';
 import { Rng } from '../util/random.js';
 import { type Parameter, type ParamValue, type SweepSpec, SweepSpecError } from './spec.js';
@@ -138,8 +136,10 @@ export function countTrials(spec: SweepSpec): TrialCount {
     configurations = Math.floor((spec.runCap ?? 0) / spec.seeds.length);
     const space = spec.parameters.reduce((product, parameter) => product * domainSize(parameter), 1);
     if (space < configurations) {
-      throw new SweepSpecError([`${spec.file}: random search: run_cap ${spec.runCap} asks for ${configurations} configurations x ${spec.seeds.length} seeds, `
-        + `but the parameters allow only ${space} distinct configurations; lower run_cap to ${space * spec.seeds.length} or use method: grid`]);
+      throw new SweepSpecError([
+        `${spec.file}: random search: run_cap ${spec.runCap} asks for ${configurations} configurations x ${spec.seeds.length} seeds, ` +
+          `but the parameters allow only ${space} distinct configurations; lower run_cap to ${space * spec.seeds.length} or use method: grid`,
+      ]);
     }
   }
   return { configurations, trials: configurations * spec.seeds.length };
@@ -152,9 +152,12 @@ export function countTrials(spec: SweepSpec): TrialCount {
 export function checkTrialCount(spec: SweepSpec, options: { yes?: boolean; limit?: number } = {}): TrialCount {
   const count = countTrials(spec);
   const limit = options.limit ?? DEFAULT_TRIAL_LIMIT;
-  const sizes = spec.method === 'grid'
-    ? sweptParameters(spec).map((parameter) => `${domainSize(parameter)} ${parameter.key}`).join(' x ')
-    : `${count.configurations} random configurations`;
+  const sizes =
+    spec.method === 'grid'
+      ? sweptParameters(spec)
+          .map((parameter) => `${domainSize(parameter)} ${parameter.key}`)
+          .join(' x ')
+      : `${count.configurations} random configurations`;
   const what = `${count.trials} trials (${sizes || '1 configuration'} x ${spec.seeds.length} seeds)`;
   if (count.trials === 0) throw new SweepSpecError([`${spec.file}: the sweep is empty: ${what}`]);
   if (count.trials > HARD_TRIAL_LIMIT) {
@@ -282,7 +285,9 @@ export function expandSweep(spec: SweepSpec, options: ExpandOptions): Trial[] {
     named.forEach(({ values, sweptValues, configName }, configIndex) => {
       const name = trialNames.claim(configName ? `${configName},seed=${seed}` : `seed=${seed}`);
       const overrides: Record<string, unknown> = {};
-      spec.parameters.forEach((parameter, i) => { overrides[parameter.key] = values[i]; });
+      spec.parameters.forEach((parameter, i) => {
+        overrides[parameter.key] = values[i];
+      });
       let config: RunConfig;
       const source = `${spec.file} (trial ${name})`;
       try {
@@ -304,8 +309,7 @@ export function expandSweep(spec: SweepSpec, options: ExpandOptions): Trial[] {
     });
   }
   if (problems.size > 0) {
-    throw new SweepSpecError([...problems].slice(0, 5).map(([reason, names]) =>
-      `${spec.file}: trial ${names[0]}${names.length > 1 ? ` (and ${names.length - 1} more)` : ''}: ${reason}`));
+    throw new SweepSpecError([...problems].slice(0, 5).map(([reason, names]) => `${spec.file}: trial ${names[0]}${names.length > 1 ? ` (and ${names.length - 1} more)` : ''}: ${reason}`));
   }
   return trials;
 }

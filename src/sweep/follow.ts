@@ -58,7 +58,6 @@ interface Followed {
   warned: boolean;
 }
 
-
 export class BatchFollower {
   private readonly open = new Map<number, Followed>();
   private readonly outcome: FollowOutcome = { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [] };
@@ -72,8 +71,16 @@ export class BatchFollower {
     for (const trial of options.trials) {
       const before = options.previous.get(trial.name)?.attempt ?? 0;
       this.open.set(trial.index, {
-        trial, dir: path.join(options.sweepDir, trial.name), before, shown: before, status: undefined,
-        lastCause: null, lastStep: -1, lastEvalStep: null, goneSince: undefined, warned: false,
+        trial,
+        dir: path.join(options.sweepDir, trial.name),
+        before,
+        shown: before,
+        status: undefined,
+        lastCause: null,
+        lastStep: -1,
+        lastEvalStep: null,
+        goneSince: undefined,
+        warned: false,
       });
     }
   }
@@ -86,7 +93,10 @@ export class BatchFollower {
       if (this.open.size === 0 || this.left) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.options.statusPollMs);
-        this.wake = () => { clearTimeout(timer); resolve(); };
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
       this.wake = undefined;
     }
@@ -145,8 +155,13 @@ export class BatchFollower {
       if (status.step !== f.lastStep && status.stepsPerSecond !== null) {
         f.lastStep = status.step;
         view.trialMessage(f.trial, {
-          type: 'progress', step: status.step, totalSteps: status.totalSteps, stepsPerSecond: status.stepsPerSecond,
-          episodes: 0, lastEpisodeReturn: null, loss: null,
+          type: 'progress',
+          step: status.step,
+          totalSteps: status.totalSteps,
+          stepsPerSecond: status.stepsPerSecond,
+          episodes: 0,
+          lastEpisodeReturn: null,
+          loss: null,
         });
       }
       const evaluation = status.lastEvaluation;
@@ -165,9 +180,13 @@ export class BatchFollower {
     if (f.shown > f.before) {
       // An attempt this follower saw start was followed by another: a retry (or Slurm requeued the task).
       const tries = f.shown - f.before;
-      view.trialEnded(f.trial, 'retrying', f.lastCause !== null && tries <= retries
-        ? `failed ${f.trial.name}: ${f.lastCause}; retrying (${tries}/${retries})`
-        : `${f.trial.name}: attempt ${f.shown} did not finish; attempt ${attempt} starts`);
+      view.trialEnded(
+        f.trial,
+        'retrying',
+        f.lastCause !== null && tries <= retries
+          ? `failed ${f.trial.name}: ${f.lastCause}; retrying (${tries}/${retries})`
+          : `${f.trial.name}: attempt ${f.shown} did not finish; attempt ${attempt} starts`,
+      );
       f.lastCause = null;
     }
     f.shown = attempt;
@@ -210,7 +229,7 @@ export class BatchFollower {
     }
     f.goneSince ??= Date.now();
     if (Date.now() - f.goneSince < this.options.orphanGraceMs) return;
-    this.close(f, ...await this.recordLostTask(f, status, task));
+    this.close(f, ...(await this.recordLostTask(f, status, task)));
   }
 
   /** Writes the end of a trial whose task ended without recording one. */
@@ -226,8 +245,7 @@ export class BatchFollower {
       cause = `${submission.description} task ${taskId} ended (${how}) while the trial was running, without recording its end; see ${log}`;
     } else {
       state = 'failed';
-      cause = `${submission.description} task ${taskId} ended (${how}) before the trial started; see ${log} `
-        + `(is ${sweepDir} on storage that the compute nodes share?)`;
+      cause = `${submission.description} task ${taskId} ended (${how}) before the trial started; see ${log} ` + `(is ${sweepDir} on storage that the compute nodes share?)`;
     }
     const base = status ?? { ...(this.options.previous.get(f.trial.name) ?? pendingStatus(f.trial)), attempt: f.before + 1 };
     const ended: TrialStatus = { ...base, state, cause, job: taskId, pid: null, exitCode: null, signal: null, endedAt: new Date().toISOString() };

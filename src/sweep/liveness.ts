@@ -58,9 +58,7 @@ export function trialLiveness(status: TrialStatus, probe: LivenessProbe = system
   }
   const supervisor = `the sweep process that ran it (pid ${status.supervisorPid})`;
   if (!probe.alive(status.supervisorPid)) {
-    return runAlive
-      ? { kind: 'orphaned', detail: `${supervisor} is gone; ${run} is saving a checkpoint and stopping` }
-      : { kind: 'stopped', detail: `${supervisor} is gone, and so is ${run}` };
+    return runAlive ? { kind: 'orphaned', detail: `${supervisor} is gone; ${run} is saving a checkpoint and stopping` } : { kind: 'stopped', detail: `${supervisor} is gone, and so is ${run}` };
   }
   // A live pid with a silent heartbeat: the pid now belongs to another process, or the sweep is stuck.
   if (silent) return { kind: 'lost', detail: `${silent}, though pid ${status.supervisorPid} is alive (stuck, or now another process)` };

@@ -19,7 +19,10 @@ export interface LockInfo {
 
 export class SweepLockedError extends Error {
   override name = 'SweepLockedError';
-  constructor(message: string, readonly holder: LockInfo | undefined) {
+  constructor(
+    message: string,
+    readonly holder: LockInfo | undefined,
+  ) {
     super(message);
   }
 }
@@ -61,7 +64,7 @@ async function readLock(file: string): Promise<{ text: string; info: LockInfo | 
 export async function acquireLock(sweepDir: string, command = process.argv.slice(1).join(' ')): Promise<SweepLock> {
   const file = path.join(sweepDir, LOCK_FILE);
   const mine: LockInfo = { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString(), command };
-  const text = JSON.stringify(mine, null, 2) + '\n';
+  const text = `${JSON.stringify(mine, null, 2)}\n`;
   let tookOver: string | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -99,20 +102,21 @@ export async function acquireLock(sweepDir: string, command = process.argv.slice
     }
     if (holder && sameHost && processAlive(holder.pid)) {
       throw new SweepLockedError(
-        `another sweep is writing ${sweepDir}: pid ${holder.pid}, started ${holder.startedAt} (${holder.command}). `
-        + `Wait for it to finish or stop it (Ctrl-C) first; if that process is not a sweep, delete ${file}.`, holder);
+        `another sweep is writing ${sweepDir}: pid ${holder.pid}, started ${holder.startedAt} (${holder.command}). ` +
+          `Wait for it to finish or stop it (Ctrl-C) first; if that process is not a sweep, delete ${file}.`,
+        holder,
+      );
     }
     if (holder && !sameHost) {
       throw new SweepLockedError(
-        `${sweepDir} is locked by a sweep on host ${holder.hostname} (pid ${holder.pid}, started ${holder.startedAt}); `
-        + `if it is no longer running, delete ${file}.`, holder);
+        `${sweepDir} is locked by a sweep on host ${holder.hostname} (pid ${holder.pid}, started ${holder.startedAt}); ` + `if it is no longer running, delete ${file}.`,
+        holder,
+      );
     }
     // Stale: the owner is gone (or the file is unreadable). Remove it only if unchanged since read.
     const again = await readLock(file);
     if (again?.text === held.text) await fs.rm(file, { force: true });
-    tookOver = holder
-      ? `taking over a stale lock ${file}: its sweep (pid ${holder.pid}, started ${holder.startedAt}) is no longer running`
-      : `taking over an unreadable lock ${file}`;
+    tookOver = holder ? `taking over a stale lock ${file}: its sweep (pid ${holder.pid}, started ${holder.startedAt}) is no longer running` : `taking over an unreadable lock ${file}`;
   }
   throw new SweepLockedError(`could not take the lock ${file}; another sweep keeps taking it`, undefined);
 }

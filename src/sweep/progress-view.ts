@@ -83,7 +83,10 @@ export class SweepProgress {
   private cached: { version: number; at: number; schedule: { totalSeconds: number; trialSeconds: Map<string, number> } } | null = null;
   readonly startedAt: number;
 
-  constructor(private readonly now: () => number = Date.now, private readonly model?: EtaModel) {
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly model?: EtaModel,
+  ) {
     this.startedAt = now();
   }
 
@@ -101,7 +104,14 @@ export class SweepProgress {
     this.version++;
     this.queued.delete(trial.name);
     this.running.set(trial.name, {
-      trial, attempt, startedAt: this.now(), step: 0, total: trial.config.steps, stepsPerSecond: null, evalReturn: null, speedFactor: null,
+      trial,
+      attempt,
+      startedAt: this.now(),
+      step: 0,
+      total: trial.config.steps,
+      stepsPerSecond: null,
+      evalReturn: null,
+      speedFactor: null,
     });
   }
 
@@ -161,7 +171,7 @@ export class SweepProgress {
     if (this.cached?.version === this.version && at - this.cached.at < SCHEDULE_REUSE_MS) return this.cached.schedule;
     const runs = [...this.running.values()];
     const known = runs.map((run) => run.speedFactor).filter((factor): factor is number => factor !== null);
-    const typical = known.length > 0 ? known.reduce((sum, factor) => sum + factor, 0) / known.length : this.lastSpeedFactor ?? 1;
+    const typical = known.length > 0 ? known.reduce((sum, factor) => sum + factor, 0) / known.length : (this.lastSpeedFactor ?? 1);
     const sharing = sharingSlowdown(runs.length, model.cores);
     const work = runs.map((run) => {
       const { config } = run.trial;
@@ -171,8 +181,7 @@ export class SweepProgress {
       return (remainingWorkSeconds(config, envShapeOf(config.env), costs, run.step) + startupLeft) * (run.speedFactor ?? typical);
     });
     for (const { seconds } of this.queued.values()) work.push(seconds * typical);
-    const neighbours = [...runs.map((run) => run.trial), ...[...this.queued.values()].map((queued) => queued.trial)]
-      .map((trial) => model.costsOf(trial.config).neighbourSlowdown);
+    const neighbours = [...runs.map((run) => run.trial), ...[...this.queued.values()].map((queued) => queued.trial)].map((trial) => model.costsOf(trial.config).neighbourSlowdown);
     const shared = shareCores(work, model.concurrency, model.cores, neighbours);
     const schedule = { totalSeconds: shared.totalSeconds, trialSeconds: new Map(runs.map((run, i) => [run.trial.name, shared.endSeconds[i]!])) };
     this.cached = { version: this.version, at, schedule };
@@ -228,15 +237,12 @@ export function createView(stream: NodeJS.WritableStream & { isTTY?: boolean; co
     if (drawn > 0) stream.write(`\x1b[${drawn}A\r\x1b[J`);
     drawn = 0;
   };
-  const liveLines = (): string[] => [
-    ...[...progress.running.values()].map((run) => `  ${progress.trialLine(run, true)}`),
-    progress.overallLine(),
-  ];
+  const liveLines = (): string[] => [...[...progress.running.values()].map((run) => `  ${progress.trialLine(run, true)}`), progress.overallLine()];
   const redraw = (): void => {
     if (!tty || ended || !begun) return;
     const lines = liveLines().map(fit);
     clear();
-    stream.write(lines.map((line) => `\x1b[2K${line}`).join('\n') + '\n');
+    stream.write(`${lines.map((line) => `\x1b[2K${line}`).join('\n')}\n`);
     drawn = lines.length;
   };
   const print = (line: string): void => {

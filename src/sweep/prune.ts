@@ -19,9 +19,7 @@ import { ConfigError, parseField } from '../train/config.js';
 import { describeFsError, isFsError, readJson, temporaryWriterPid } from '../util/files.js';
 import { processAlive } from './lock.js';
 import { describeRun, mayStillRun } from './scheduler.js';
-import {
-  type SweepManifest, type TrialState, type TrialStatus, MANIFEST_FILE, STATUS_FILE, TRIAL_CONFIG_FILE, readStatus, readTrialConfig,
-} from './trial-status.js';
+import { type SweepManifest, type TrialState, type TrialStatus, MANIFEST_FILE, STATUS_FILE, TRIAL_CONFIG_FILE, readStatus, readTrialConfig } from './trial-status.js';
 import { PREVIOUS_PREFIX } from './trial.js';
 
 export type PruneKind = 'checkpoints' | 'temporary' | 'aside';
@@ -111,7 +109,7 @@ async function findLeftovers(dir: string, exclude: ReadonlySet<string>, trials: 
       const { bytes, newestMs } = await measure(full);
       if (now - newestMs >= LEFTOVER_MIN_AGE_MS) found.push({ path: full, bytes });
     } else if (entry.isDirectory()) {
-      found.push(...await findLeftovers(full, exclude, trials, now));
+      found.push(...(await findLeftovers(full, exclude, trials, now)));
     }
   }
   return found;
@@ -119,9 +117,13 @@ async function findLeftovers(dir: string, exclude: ReadonlySet<string>, trials: 
 
 /** Why `dir` is not a sweep folder, and what to give instead. */
 async function notASweep(dir: string): Promise<string> {
-  const has = (file: string): Promise<boolean> => fs.access(file).then(() => true, () => false);
+  const has = (file: string): Promise<boolean> =>
+    fs.access(file).then(
+      () => true,
+      () => false,
+    );
   const parent = path.dirname(path.resolve(dir));
-  if (await has(path.join(dir, STATUS_FILE)) && await has(path.join(parent, MANIFEST_FILE))) {
+  if ((await has(path.join(dir, STATUS_FILE))) && (await has(path.join(parent, MANIFEST_FILE)))) {
     return `${dir} is a trial of the sweep ${path.dirname(dir)}, not a sweep folder; prune the sweep: sweep prune ${path.dirname(dir)}`;
   }
   if (await has(path.join(dir, 'config.json'))) {
@@ -129,7 +131,7 @@ async function notASweep(dir: string): Promise<string> {
   }
   const sweeps: string[] = [];
   for (const entry of await readEntries(dir)) {
-    if (entry.isDirectory() && await has(path.join(dir, entry.name, MANIFEST_FILE))) sweeps.push(entry.name);
+    if (entry.isDirectory() && (await has(path.join(dir, entry.name, MANIFEST_FILE)))) sweeps.push(entry.name);
   }
   if (sweeps.length > 0) {
     return `${dir} holds sweeps (${sweeps.slice(0, 3).join(', ')}${sweeps.length > 3 ? ', ...' : ''}), it is not one; prune each, e.g. sweep prune ${path.join(dir, sweeps[0]!)}`;
@@ -147,7 +149,7 @@ async function readSweepManifest(dir: string): Promise<SweepManifest> {
     throw new Error(`cannot read ${dir} (${describeFsError(error)})`);
   }
   if (!stat.isDirectory()) {
-    const sweepFile = /\.ya?ml$/i.test(dir) ? ' (a sweep file\'s folder is <logdir>/<its name>)' : '';
+    const sweepFile = /\.ya?ml$/i.test(dir) ? " (a sweep file's folder is <logdir>/<its name>)" : '';
     throw new ConfigError(`${dir} is a file, not a sweep folder; give the folder a sweep run wrote, <logdir>/<sweep name>, e.g. runs/smoke${sweepFile}`);
   }
   const file = path.join(dir, MANIFEST_FILE);
@@ -176,7 +178,13 @@ async function trialDirs(sweepDir: string, manifest: SweepManifest): Promise<str
   const dirs: string[] = [];
   for (const name of names) {
     const dir = path.join(sweepDir, name);
-    if (await fs.stat(dir).then((stat) => stat.isDirectory(), () => false)) dirs.push(dir);
+    if (
+      await fs.stat(dir).then(
+        (stat) => stat.isDirectory(),
+        () => false,
+      )
+    )
+      dirs.push(dir);
   }
   return dirs;
 }
@@ -186,7 +194,10 @@ async function checkpointsKept(trialDir: string, options: PruneOptions): Promise
   if (options.keepCheckpoints) return options.keepCheckpoints;
   const config = await readTrialConfig(trialDir);
   if (config?.keepCheckpoints === undefined) return 'last';
-  const source = await fs.access(path.join(trialDir, TRIAL_CONFIG_FILE)).then(() => TRIAL_CONFIG_FILE, () => 'config.json');
+  const source = await fs.access(path.join(trialDir, TRIAL_CONFIG_FILE)).then(
+    () => TRIAL_CONFIG_FILE,
+    () => 'config.json',
+  );
   return parseField('keepCheckpoints', config.keepCheckpoints, path.join(trialDir, source)) as CheckpointsKept;
 }
 
@@ -243,8 +254,14 @@ export async function applyPrune(plan: PrunePlan): Promise<PruneResult> {
     if (!stillSafe.has(trialDir)) {
       const status = await readStatus(trialDir, () => {});
       const now = status?.state ?? '-';
-      stillSafe.set(trialDir, mayStillRun(status, false) ? `${path.basename(trialDir)} started meanwhile (${describeRun(status!)})`
-        : now !== plan.states.get(trialDir) ? `${path.basename(trialDir)} went from ${plan.states.get(trialDir)} to ${now} meanwhile` : undefined);
+      stillSafe.set(
+        trialDir,
+        mayStillRun(status, false)
+          ? `${path.basename(trialDir)} started meanwhile (${describeRun(status!)})`
+          : now !== plan.states.get(trialDir)
+            ? `${path.basename(trialDir)} went from ${plan.states.get(trialDir)} to ${now} meanwhile`
+            : undefined,
+      );
     }
     return stillSafe.get(trialDir);
   };

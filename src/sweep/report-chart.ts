@@ -9,9 +9,7 @@ import { type ChartScale, fromScale, scaleTicks, toScale, niceTicks } from './ch
 import type { ChartData, ConfigurationCurve, CurvePoint, SeedCurve } from './report-data.js';
 
 /** Tableau 10: distinct, colour-blind-friendlier categorical colours; configuration i gets i mod 10. */
-export const SERIES_COLORS = [
-  '#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac',
-] as const;
+export const SERIES_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'] as const;
 
 export function seriesColor(configIndex: number): string {
   return SERIES_COLORS[configIndex % SERIES_COLORS.length]!;
@@ -56,7 +54,8 @@ export function formatTick(value: number): string {
 
 /** The y positions (in the scale's space) the chart must show: every band and centre. */
 function positionRange(curves: readonly ConfigurationCurve[], scale: ChartScale): { min: number; max: number } {
-  const positions = curves.flatMap((curve) => (curve.byScale[scale] ?? []).flatMap((point) => [point.low, point.high, point.center]))
+  const positions = curves
+    .flatMap((curve) => (curve.byScale[scale] ?? []).flatMap((point) => [point.low, point.high, point.center]))
     .filter((value) => scale !== 'log' || value > 0)
     .map((value) => toScale(scale, value))
     .filter(Number.isFinite);
@@ -74,22 +73,23 @@ function pathData(points: ReadonlyArray<{ x: number; y: number }>, closed = fals
 
 function axes(x: Axis, y: Axis, scale: ChartScale, yLabel: string): string {
   const bottom = HEIGHT - MARGIN.bottom;
-  const parts = [
-    `<rect class="frame" x="${MARGIN.left}" y="${MARGIN.top}" width="${WIDTH - MARGIN.left - MARGIN.right}" height="${bottom - MARGIN.top}"/>`,
-  ];
+  const parts = [`<rect class="frame" x="${MARGIN.left}" y="${MARGIN.top}" width="${WIDTH - MARGIN.left - MARGIN.right}" height="${bottom - MARGIN.top}"/>`];
   for (const tick of x.ticks) {
     const px = x(tick).toFixed(1);
-    parts.push(`<line class="grid" x1="${px}" x2="${px}" y1="${MARGIN.top}" y2="${bottom}"/>`,
-      `<text class="tick" x="${px}" y="${bottom + 16}" text-anchor="middle">${formatTick(tick)}</text>`);
+    parts.push(`<line class="grid" x1="${px}" x2="${px}" y1="${MARGIN.top}" y2="${bottom}"/>`, `<text class="tick" x="${px}" y="${bottom + 16}" text-anchor="middle">${formatTick(tick)}</text>`);
   }
   for (const tick of y.ticks) {
     const py = y(tick).toFixed(1);
-    parts.push(`<line class="grid" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${py}" y2="${py}"/>`,
-      `<text class="tick" x="${MARGIN.left - 6}" y="${py}" dy="0.32em" text-anchor="end">${formatTick(fromScale(scale, tick))}</text>`);
+    parts.push(
+      `<line class="grid" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${py}" y2="${py}"/>`,
+      `<text class="tick" x="${MARGIN.left - 6}" y="${py}" dy="0.32em" text-anchor="end">${formatTick(fromScale(scale, tick))}</text>`,
+    );
   }
   const label = scale === 'linear' ? yLabel : `${yLabel} (${scale})`;
-  parts.push(`<text class="axis-label" x="${(MARGIN.left + WIDTH - MARGIN.right) / 2}" y="${HEIGHT - 6}" text-anchor="middle">environment steps</text>`,
-    `<text class="axis-label" transform="translate(14 ${(MARGIN.top + bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(label)}</text>`);
+  parts.push(
+    `<text class="axis-label" x="${(MARGIN.left + WIDTH - MARGIN.right) / 2}" y="${HEIGHT - 6}" text-anchor="middle">environment steps</text>`,
+    `<text class="axis-label" transform="translate(14 ${(MARGIN.top + bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(label)}</text>`,
+  );
   return parts.join('');
 }
 
@@ -110,7 +110,10 @@ function seedPath(seed: SeedCurve, x: Axis, y: Axis, scale: ChartScale): string 
     }
     runs.at(-1)!.push({ x: x(step), y: y(toScale(scale, value)) });
   }
-  const d = runs.filter((run) => run.length > 0).map((run) => pathData(run)).join('');
+  const d = runs
+    .filter((run) => run.length > 0)
+    .map((run) => pathData(run))
+    .join('');
   return d ? `<path class="seed" d="${d}"><title>${escapeHtml(`${seed.trial} (seed ${seed.seed})`)}</title></path>` : '';
 }
 
@@ -120,14 +123,17 @@ function series(curve: ConfigurationCurve, x: Axis, y: Axis, scale: ChartScale):
   const upper = points.map((p) => at(p.step, p.high));
   const lower = points.map((p) => at(p.step, p.low)).reverse();
   const center = points.map((p) => at(p.step, p.center));
-  const markers = points.length <= MAX_MARKED_POINTS
-    ? points.map((p, i) => `<circle class="point" cx="${center[i]!.x.toFixed(1)}" cy="${center[i]!.y.toFixed(1)}" r="2.5"><title>${pointTitle(curve, p, scale)}</title></circle>`).join('')
-    : '';
-  return `<g class="series" data-config="${escapeHtml(curve.configName)}" data-points="${points.length}" style="--series:${seriesColor(curve.configIndex)}">`
-    + `<title>${escapeHtml(curve.configName)}</title>`
-    + `<g class="seeds">${curve.seeds.map((seed) => seedPath(seed, x, y, scale)).join('')}</g>`
-    + `<path class="band" d="${pathData([...upper, ...lower], true)}"/>`
-    + `<path class="mean" d="${pathData(center)}"/>${markers}</g>`;
+  const markers =
+    points.length <= MAX_MARKED_POINTS
+      ? points.map((p, i) => `<circle class="point" cx="${center[i]!.x.toFixed(1)}" cy="${center[i]!.y.toFixed(1)}" r="2.5"><title>${pointTitle(curve, p, scale)}</title></circle>`).join('')
+      : '';
+  return (
+    `<g class="series" data-config="${escapeHtml(curve.configName)}" data-points="${points.length}" style="--series:${seriesColor(curve.configIndex)}">` +
+    `<title>${escapeHtml(curve.configName)}</title>` +
+    `<g class="seeds">${curve.seeds.map((seed) => seedPath(seed, x, y, scale)).join('')}</g>` +
+    `<path class="band" d="${pathData([...upper, ...lower], true)}"/>` +
+    `<path class="mean" d="${pathData(center)}"/>${markers}</g>`
+  );
 }
 
 /**
@@ -143,9 +149,11 @@ export function renderChart(chart: ChartData, scale: ChartScale, id: string): st
   const y = axis(scaleTicks(scale, min, max), HEIGHT - MARGIN.bottom, MARGIN.top);
   const clip = `clip-${id}`;
   const bottom = HEIGHT - MARGIN.bottom;
-  return `<svg class="chart" data-tag="${escapeHtml(chart.tag)}" data-scale="${scale}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(`${chart.title}, ${scale} axis`)}">`
-    + `<clipPath id="${clip}"><rect x="${MARGIN.left}" y="${MARGIN.top}" width="${WIDTH - MARGIN.left - MARGIN.right}" height="${bottom - MARGIN.top}"/></clipPath>`
-    + axes(x, y, scale, chart.tag)
-    + `<g clip-path="url(#${clip})">${curves.map((curve) => series(curve, x, y, scale)).join('')}</g>`
-    + '</svg>';
+  return (
+    `<svg class="chart" data-tag="${escapeHtml(chart.tag)}" data-scale="${scale}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(`${chart.title}, ${scale} axis`)}">` +
+    `<clipPath id="${clip}"><rect x="${MARGIN.left}" y="${MARGIN.top}" width="${WIDTH - MARGIN.left - MARGIN.right}" height="${bottom - MARGIN.top}"/></clipPath>` +
+    axes(x, y, scale, chart.tag) +
+    `<g clip-path="url(#${clip})">${curves.map((curve) => series(curve, x, y, scale)).join('')}</g>` +
+    '</svg>'
+  );
 }

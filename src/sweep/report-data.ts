@@ -12,9 +12,7 @@
  */
 import * as path from 'node:path';
 import { envSpec } from '../envs/index.js';
-import {
-  type HParamValue, type ImagePoint, type RunScan, type ScalarPoint, findRunDirs, readRun, scanRun,
-} from '../tensorboard/index.js';
+import { type HParamValue, type ImagePoint, type RunScan, type ScalarPoint, findRunDirs, readRun, scanRun } from '../tensorboard/index.js';
 import { hparamValue, outputOnlyKeys, runConfigKeys } from '../train/config.js';
 import { type Warn, readJson } from '../util/files.js';
 import { maxOf } from '../util/extent.js';
@@ -150,7 +148,13 @@ export async function loadReportData(sweepDir: string, warn: Warn = (message) =>
   const trials: LoadedTrial[] = [];
   // One at a time: a trial's events are read, cut down and let go before the next.
   for (const source of sources) trials.push(await loadTrial(source, metric.name, metric.goal, horizon, warn));
-  const configurations = withDivergence(summarizeTrials(trials.map((trial) => trial.result), metric.goal), trials);
+  const configurations = withDivergence(
+    summarizeTrials(
+      trials.map((trial) => trial.result),
+      metric.goal,
+    ),
+    trials,
+  );
   const charted = configurations.slice(0, MAX_CHARTED_CONFIGURATIONS);
   return {
     sweep: manifest?.name ?? path.basename(path.resolve(sweepDir)),
@@ -169,8 +173,15 @@ export async function loadReportData(sweepDir: string, warn: Warn = (message) =>
 
 function manifestSources(sweepDir: string, manifest: SweepManifest): TrialSource[] {
   return manifest.trials.map((entry) => ({
-    index: entry.index, name: entry.name, dir: path.join(sweepDir, entry.name), configName: entry.configName || 'default',
-    configIndex: entry.configIndex, seed: entry.seed, hparams: entry.hparams, steps: entry.steps, config: undefined,
+    index: entry.index,
+    name: entry.name,
+    dir: path.join(sweepDir, entry.name),
+    configName: entry.configName || 'default',
+    configIndex: entry.configIndex,
+    seed: entry.seed,
+    hparams: entry.hparams,
+    steps: entry.steps,
+    config: undefined,
   }));
 }
 
@@ -178,23 +189,34 @@ function manifestSources(sweepDir: string, manifest: SweepManifest): TrialSource
 async function discoverSources(sweepDir: string): Promise<TrialSource[]> {
   const runs: Array<{ dir: string; config: Record<string, unknown> }> = [];
   for (const dir of findRunDirs(sweepDir).sort()) {
-    if (path.relative(sweepDir, dir).split(path.sep).some((part) => part.startsWith('previous-'))) continue;
+    if (
+      path
+        .relative(sweepDir, dir)
+        .split(path.sep)
+        .some((part) => part.startsWith('previous-'))
+    )
+      continue;
     const config = await readJsonObject(path.join(dir, 'config.json'));
     if (config) runs.push({ dir, config });
   }
-  const keyOf = (config: Record<string, unknown>): string => typeof config.group === 'string' && config.group !== ''
-    ? config.group : JSON.stringify(runConfigKeys.filter((key) => !NOT_HYPERPARAMETERS.has(key)).map((key) => config[key]));
+  const keyOf = (config: Record<string, unknown>): string =>
+    typeof config.group === 'string' && config.group !== '' ? config.group : JSON.stringify(runConfigKeys.filter((key) => !NOT_HYPERPARAMETERS.has(key)).map((key) => config[key]));
   const configIndices = new Map<string, number>();
   for (const run of runs) if (!configIndices.has(keyOf(run.config))) configIndices.set(keyOf(run.config), configIndices.size);
   const swept = sweptKeys(runs.map((run) => ({ hparams: hyperparameters(run.config) })));
   return runs.map((run, index) => {
     const hparams = hyperparameters(run.config);
-    const configName = typeof run.config.group === 'string' && run.config.group !== ''
-      ? run.config.group : swept.map((name) => `${name}=${String(hparams[name])}`).join(',') || 'default';
+    const configName = typeof run.config.group === 'string' && run.config.group !== '' ? run.config.group : swept.map((name) => `${name}=${String(hparams[name])}`).join(',') || 'default';
     return {
-      index, name: path.relative(sweepDir, run.dir) || '.', dir: run.dir, configName, configIndex: configIndices.get(keyOf(run.config))!,
-      seed: typeof run.config.seed === 'number' ? run.config.seed : 0, hparams: { ...pick(hparams, swept), seed: Number(run.config.seed ?? 0) },
-      steps: typeof run.config.steps === 'number' ? run.config.steps : 0, config: run.config,
+      index,
+      name: path.relative(sweepDir, run.dir) || '.',
+      dir: run.dir,
+      configName,
+      configIndex: configIndices.get(keyOf(run.config))!,
+      seed: typeof run.config.seed === 'number' ? run.config.seed : 0,
+      hparams: { ...pick(hparams, swept), seed: Number(run.config.seed ?? 0) },
+      steps: typeof run.config.steps === 'number' ? run.config.steps : 0,
+      config: run.config,
     };
   });
 }
@@ -234,16 +256,29 @@ async function loadTrial(source: TrialSource, metric: string, goal: MetricGoal, 
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') warn(`${(error as Error).message}; the report shows ${source.name} without its curves`);
   }
   const status = await readStatus(source.dir);
-  const config = source.config ?? await readTrialConfig(source.dir);
+  const config = source.config ?? (await readTrialConfig(source.dir));
   const shown = status ? shownState(status) : { state: stateFromSession(scan), detail: null };
   const state = shown.state;
-  const metricValues = finalAndBest((scan.scalars[metric] ?? []).map(([, value]) => value), goal);
+  const metricValues = finalAndBest(
+    (scan.scalars[metric] ?? []).map(([, value]) => value),
+    goal,
+  );
   const result: ReportTrial = {
-    index: source.index, name: source.name, configName: source.configName, configIndex: source.configIndex, seed: source.seed,
-    hparams: source.hparams, state, ...metricValues,
-    step: status?.step ?? scan.lastScalarStep, totalSteps: status?.totalSteps ?? source.steps,
-    exitCode: status?.exitCode ?? null, cause: shown.detail ?? status?.cause ?? null, dir: source.dir,
-    log: path.join(source.dir, status?.stdoutLog ?? STDOUT_LOG), errorLog: path.join(source.dir, status?.stderrLog ?? STDERR_LOG),
+    index: source.index,
+    name: source.name,
+    configName: source.configName,
+    configIndex: source.configIndex,
+    seed: source.seed,
+    hparams: source.hparams,
+    state,
+    ...metricValues,
+    step: status?.step ?? scan.lastScalarStep,
+    totalSteps: status?.totalSteps ?? source.steps,
+    exitCode: status?.exitCode ?? null,
+    cause: shown.detail ?? status?.cause ?? null,
+    dir: source.dir,
+    log: path.join(source.dir, status?.stdoutLog ?? STDOUT_LOG),
+    errorLog: path.join(source.dir, status?.stderrLog ?? STDERR_LOG),
     diverged: divergence(scan, returnBound(config), status?.cause ?? null),
   };
   const curves = new Map<string, SeedSeries>();
@@ -257,11 +292,16 @@ async function loadTrial(source: TrialSource, metric: string, goal: MetricGoal, 
 /** Without a status.json, the run's HParams session end tells how it finished. */
 function stateFromSession(scan: RunScan): TrialState | 'missing' {
   switch (scan.hparams_session?.end_status) {
-    case 'success': return 'done';
-    case 'failure': return 'failed';
-    case 'unknown': return 'interrupted';
-    case undefined: return scan.hparams_session ? 'running' : 'missing';
-    default: return 'running';
+    case 'success':
+      return 'done';
+    case 'failure':
+      return 'failed';
+    case 'unknown':
+      return 'interrupted';
+    case undefined:
+      return scan.hparams_session ? 'running' : 'missing';
+    default:
+      return 'running';
   }
 }
 
@@ -370,24 +410,26 @@ export function combineSeeds(series: readonly SeedSeries[], scale: ChartScale): 
       const value = seed.values[i]!;
       if (scale === 'log' && !(value > 0)) continue;
       let entry = byBin.get(seed.bins[i]!);
-      if (!entry) byBin.set(seed.bins[i]!, entry = { steps: [], values: [] });
+      if (!entry) byBin.set(seed.bins[i]!, (entry = { steps: [], values: [] }));
       entry.steps.push(seed.steps[i]!);
       entry.values.push(value);
     }
   }
-  return [...byBin.keys()].sort((a, b) => a - b).map((bin) => {
-    const { steps, values } = byBin.get(bin)!;
-    const { mean, std } = meanStd(values.map((value) => toScale(scale, value)))!;
-    const lowest = values.reduce((a, b) => Math.min(a, b));
-    const highest = values.reduce((a, b) => Math.max(a, b));
-    return {
-      step: Math.round(steps.reduce((a, b) => a + b, 0) / steps.length),
-      center: fromScale(scale, mean),
-      low: Math.max(lowest, fromScale(scale, mean - std)),
-      high: Math.min(highest, fromScale(scale, mean + std)),
-      seeds: values.length,
-    };
-  });
+  return [...byBin.keys()]
+    .sort((a, b) => a - b)
+    .map((bin) => {
+      const { steps, values } = byBin.get(bin)!;
+      const { mean, std } = meanStd(values.map((value) => toScale(scale, value)))!;
+      const lowest = values.reduce((a, b) => Math.min(a, b));
+      const highest = values.reduce((a, b) => Math.max(a, b));
+      return {
+        step: Math.round(steps.reduce((a, b) => a + b, 0) / steps.length),
+        center: fromScale(scale, mean),
+        low: Math.max(lowest, fromScale(scale, mean - std)),
+        high: Math.min(highest, fromScale(scale, mean + std)),
+        seeds: values.length,
+      };
+    });
 }
 
 /** The scales of a chart: a log-like one first when asked, or when its curves span orders of magnitude. */
@@ -399,11 +441,16 @@ function chartScales(chart: (typeof CHARTS)[number], series: readonly SeedSeries
 }
 
 function chartData(chart: (typeof CHARTS)[number], charted: readonly ConfigurationResult[], trials: readonly LoadedTrial[]): ChartData {
-  const members = charted.map((configuration) => ({
-    configuration,
-    seeds: trials.filter((trial) => trial.result.configIndex === configuration.configIndex && trial.curves.has(chart.tag)),
-  })).filter((member) => member.seeds.length > 0);
-  const scales = chartScales(chart, members.flatMap((member) => member.seeds.map((trial) => trial.curves.get(chart.tag)!)));
+  const members = charted
+    .map((configuration) => ({
+      configuration,
+      seeds: trials.filter((trial) => trial.result.configIndex === configuration.configIndex && trial.curves.has(chart.tag)),
+    }))
+    .filter((member) => member.seeds.length > 0);
+  const scales = chartScales(
+    chart,
+    members.flatMap((member) => member.seeds.map((trial) => trial.curves.get(chart.tag)!)),
+  );
   const curves = members.map(({ configuration, seeds }): ConfigurationCurve => {
     const series = seeds.map((trial) => trial.curves.get(chart.tag)!);
     return {
@@ -411,7 +458,8 @@ function chartData(chart: (typeof CHARTS)[number], charted: readonly Configurati
       configIndex: configuration.configIndex,
       byScale: Object.fromEntries(scales.map((scale) => [scale, combineSeeds(series, scale)])),
       seeds: seeds.map((trial, i) => ({
-        trial: trial.result.name, seed: trial.result.seed,
+        trial: trial.result.name,
+        seed: trial.result.seed,
         points: Array.from(series[i]!.steps, (step, j): ScalarPoint => [Math.round(step), series[i]!.values[j]!]),
       })),
     };
@@ -424,9 +472,8 @@ function bestPolicy(configurations: readonly ConfigurationResult[], trials: read
   const best = configurations.find((configuration) => configuration.best);
   if (!best) return null;
   // Higher is better; a seed without a final value comes last.
-  const score = (trial: LoadedTrial): number => trial.result.final === null ? -Infinity : (goal === 'maximize' ? 1 : -1) * trial.result.final;
-  const candidates = trials.filter((trial) => trial.result.configIndex === best.configIndex && trial.hasPolicy)
-    .sort((a, b) => (score(a) === score(b) ? 0 : score(a) > score(b) ? -1 : 1));
+  const score = (trial: LoadedTrial): number => (trial.result.final === null ? -Infinity : (goal === 'maximize' ? 1 : -1) * trial.result.final);
+  const candidates = trials.filter((trial) => trial.result.configIndex === best.configIndex && trial.hasPolicy).sort((a, b) => (score(a) === score(b) ? 0 : score(a) > score(b) ? -1 : 1));
   for (const candidate of candidates) {
     // Only this trial's images are read: the scan kept their steps, not their bytes.
     const image = latestGif(readRun(candidate.result.dir).images[POLICY_TAG] ?? []);

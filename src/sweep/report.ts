@@ -55,9 +55,11 @@ function summaryLine(data: ReportData): string {
   const seeds = new Set(data.trials.map((trial) => trial.seed)).size;
   const done = data.trials.filter((trial) => trial.state === 'done').length;
   const diverged = data.configurations.filter((configuration) => configuration.diverged !== null).length;
-  return `${data.configurations.length} configurations × ${seeds} seeds = ${data.trials.length} trials (${done} done) · `
-    + `metric ${data.metric} (${data.goal}) · swept: ${data.swept.length > 0 ? data.swept.join(', ') : 'nothing'}`
-    + (diverged > 0 ? ` · ${diverged} configuration${diverged === 1 ? '' : 's'} diverged` : '');
+  return (
+    `${data.configurations.length} configurations × ${seeds} seeds = ${data.trials.length} trials (${done} done) · ` +
+    `metric ${data.metric} (${data.goal}) · swept: ${data.swept.length > 0 ? data.swept.join(', ') : 'nothing'}` +
+    (diverged > 0 ? ` · ${diverged} configuration${diverged === 1 ? '' : 's'} diverged` : '')
+  );
 }
 
 /** Column headers and cells of the configuration columns: the swept values, or the configuration's name. */
@@ -81,19 +83,23 @@ function resultsSection(data: ReportData): string {
   const headers = ['rank', ...columns.headers, `final ${data.metric}`, `best ${data.metric}`, 'seeds done'];
   const numeric = new Set([0, columns.headers.length + 1, columns.headers.length + 2, columns.headers.length + 3]);
   const head = headers.map((header, i) => `<th scope="col" data-type="${numeric.has(i) ? 'number' : 'text'}"><button type="button">${escapeHtml(header)}</button></th>`).join('');
-  const rows = data.configurations.map((c) => {
-    const swatch = `<span class="swatch" style="background:${seriesColor(c.configIndex)}"></span>`;
-    const configCells = columns.cells(c).map((value, i) => cell(`${i === 0 ? swatch : ''}${escapeHtml(String(value))}`, typeof value === 'number' ? value : String(value)));
-    const badge = (c.best ? ' <span class="badge" title="best configuration">★ best</span>' : '') + divergedBadge(c);
-    const classes = [c.best ? 'best' : '', c.diverged ? 'diverged' : ''].filter((name) => name !== '').join(' ');
-    return `<tr data-config="${escapeHtml(c.configName)}"${classes ? ` class="${classes}"` : ''}>`
-      + cell(`${c.rank ?? '–'}${badge}`, c.rank, 'rank')
-      + configCells.join('')
-      + cell(meanStdText(c.finalMean, c.finalStd), c.finalMean, 'final', ` data-mean="${c.finalMean ?? ''}" data-std="${c.finalStd ?? ''}"`)
-      + cell(meanStdText(c.bestMean, c.bestStd), c.bestMean, 'best-value')
-      + cell(`${c.seeds}/${c.total}`, c.seeds, 'seeds')
-      + '</tr>';
-  }).join('\n');
+  const rows = data.configurations
+    .map((c) => {
+      const swatch = `<span class="swatch" style="background:${seriesColor(c.configIndex)}"></span>`;
+      const configCells = columns.cells(c).map((value, i) => cell(`${i === 0 ? swatch : ''}${escapeHtml(String(value))}`, typeof value === 'number' ? value : String(value)));
+      const badge = (c.best ? ' <span class="badge" title="best configuration">★ best</span>' : '') + divergedBadge(c);
+      const classes = [c.best ? 'best' : '', c.diverged ? 'diverged' : ''].filter((name) => name !== '').join(' ');
+      return (
+        `<tr data-config="${escapeHtml(c.configName)}"${classes ? ` class="${classes}"` : ''}>` +
+        cell(`${c.rank ?? '–'}${badge}`, c.rank, 'rank') +
+        configCells.join('') +
+        cell(meanStdText(c.finalMean, c.finalStd), c.finalMean, 'final', ` data-mean="${c.finalMean ?? ''}" data-std="${c.finalStd ?? ''}"`) +
+        cell(meanStdText(c.bestMean, c.bestStd), c.bestMean, 'best-value') +
+        cell(`${c.seeds}/${c.total}`, c.seeds, 'seeds') +
+        '</tr>'
+      );
+    })
+    .join('\n');
   return `<section id="results-section">
 <h2>Results</h2>
 <p class="hint">Configurations over seeds: mean ± std (sample) of the metric's last value (final) and of its best value per seed. Ranked by the final mean; click a column to sort. ⚠ marks a configuration with a seed whose Q-values went far beyond the possible returns (over ${Q_BLOWUP} times the largest discounted return), or whose loss ended over ${LOSS_BLOWUP} times its median, or that stopped on a diverged run; hover it for the values.</p>
@@ -124,7 +130,9 @@ const SCALE_HINTS: Record<ChartScale, string> = {
 function chartFigure(chart: ChartData, index: number): string {
   // Linear first whichever the chart opens in, so the buttons stand in the same order on every chart.
   const order = [...chart.scales].sort((a, b) => Number(b === 'linear') - Number(a === 'linear'));
-  const buttons = order.map((scale) => `<button type="button" class="scale" data-scale="${scale}" aria-pressed="${scale === chart.scales[0]}" title="${escapeHtml(SCALE_HINTS[scale])}">${scale}</button>`).join('');
+  const buttons = order
+    .map((scale) => `<button type="button" class="scale" data-scale="${scale}" aria-pressed="${scale === chart.scales[0]}" title="${escapeHtml(SCALE_HINTS[scale])}">${scale}</button>`)
+    .join('');
   const views = chart.scales.map((scale) => renderChart(chart, scale, `c${index}-${scale}`)).join('\n');
   return `<figure class="chart-box" data-tag="${escapeHtml(chart.tag)}" data-show="${chart.scales[0]}">
 <figcaption><span>${escapeHtml(chart.title)}</span><span class="scales">${chart.curves.length > 0 ? buttons : ''}</span></figcaption>
@@ -134,10 +142,10 @@ ${views}
 
 function curvesSection(data: ReportData): string {
   const charted = data.configurations.slice(0, data.charted);
-  const legend = charted.map((c) => `<li><span class="swatch" style="background:${seriesColor(c.configIndex)}"></span>${escapeHtml(c.configName)}${c.best ? ' ★' : ''}${c.diverged ? ' ⚠' : ''}</li>`).join('');
-  const which = data.charted < data.configurations.length
-    ? `The ${data.charted} best of ${data.configurations.length} configurations by final ${escapeHtml(data.metric)} (the tables list all). `
-    : '';
+  const legend = charted
+    .map((c) => `<li><span class="swatch" style="background:${seriesColor(c.configIndex)}"></span>${escapeHtml(c.configName)}${c.best ? ' ★' : ''}${c.diverged ? ' ⚠' : ''}</li>`)
+    .join('');
+  const which = data.charted < data.configurations.length ? `The ${data.charted} best of ${data.configurations.length} configurations by final ${escapeHtml(data.metric)} (the tables list all). ` : '';
   return `<section id="curves">
 <h2>Learning curves</h2>
 <p class="hint">${which}Per configuration, the centre over its seeds with a shaded band of one standard deviation (kept within the seeds' lowest and highest values); each curve at most ${CURVE_POINTS} points. A chart whose values span orders of magnitude (the loss, a diverging run) opens on a log axis; its buttons switch the axis. Hover a point for its value.</p>
@@ -169,16 +177,29 @@ function breakable(name: string): string {
 }
 
 function trialsSection(data: ReportData): string {
-  const rows = data.trials.map((trial: ReportTrial) => `<tr data-trial="${escapeHtml(trial.name)}"${trial.diverged ? ' class="diverged"' : ''}>`
-    + cell(breakable(trial.name), trial.name, 'name')
-    + cell(breakable(trial.configName), trial.configName, 'name')
-    + cell(String(trial.seed), trial.seed)
-    + cell(escapeHtml(trial.state) + (trial.diverged ? ` <span class="badge warn" title="${escapeHtml(trial.diverged)}">⚠ diverged</span>` : ''), trial.state)
-    + cell(formatNumber(trial.final), trial.final)
-    + cell(formatNumber(trial.best), trial.best)
-    + cell(`${trial.step}/${trial.totalSteps}`, trial.step)
-    + '</tr>').join('\n');
-  const headers = [['trial', 'text'], ['configuration', 'text'], ['seed', 'number'], ['state', 'text'], ['final', 'number'], ['best', 'number'], ['steps', 'number']];
+  const rows = data.trials
+    .map(
+      (trial: ReportTrial) =>
+        `<tr data-trial="${escapeHtml(trial.name)}"${trial.diverged ? ' class="diverged"' : ''}>` +
+        cell(breakable(trial.name), trial.name, 'name') +
+        cell(breakable(trial.configName), trial.configName, 'name') +
+        cell(String(trial.seed), trial.seed) +
+        cell(escapeHtml(trial.state) + (trial.diverged ? ` <span class="badge warn" title="${escapeHtml(trial.diverged)}">⚠ diverged</span>` : ''), trial.state) +
+        cell(formatNumber(trial.final), trial.final) +
+        cell(formatNumber(trial.best), trial.best) +
+        cell(`${trial.step}/${trial.totalSteps}`, trial.step) +
+        '</tr>',
+    )
+    .join('\n');
+  const headers = [
+    ['trial', 'text'],
+    ['configuration', 'text'],
+    ['seed', 'number'],
+    ['state', 'text'],
+    ['final', 'number'],
+    ['best', 'number'],
+    ['steps', 'number'],
+  ];
   const head = headers.map(([name, type]) => `<th scope="col" data-type="${type}"><button type="button">${name}</button></th>`).join('');
   return `<details id="trials-section">
 <summary>Trials (${data.trials.length})</summary>

@@ -12,7 +12,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/files.js';
 import { maxOf, minOf } from '../util/extent.js';
 import { formatTable } from '../util/text-table.js';
 import { type ShownState, shownState } from './liveness.js';
-import { type SweepManifest, type TrialState, readManifest, readStatus, STDERR_LOG, STDOUT_LOG } from './trial-status.js';
+import { type SweepManifest, readManifest, readStatus, STDERR_LOG, STDOUT_LOG } from './trial-status.js';
 
 export type MetricGoal = 'maximize' | 'minimize';
 
@@ -94,9 +94,18 @@ export function summarizeTrials(trials: readonly TrialResult[], goal: MetricGoal
     const hparams = { ...members[0]!.hparams };
     delete hparams.seed;
     return {
-      rank: null, best: false, configName: members[0]!.configName, configIndex, hparams,
-      trials: members.map((t) => t.name), seeds: finished.length, total: members.length,
-      finalMean: final?.mean ?? null, finalStd: final?.std ?? null, bestMean: best?.mean ?? null, bestStd: best?.std ?? null,
+      rank: null,
+      best: false,
+      configName: members[0]!.configName,
+      configIndex,
+      hparams,
+      trials: members.map((t) => t.name),
+      seeds: finished.length,
+      total: members.length,
+      finalMean: final?.mean ?? null,
+      finalStd: final?.std ?? null,
+      bestMean: best?.mean ?? null,
+      bestStd: best?.std ?? null,
     };
   });
   const sign = goal === 'maximize' ? -1 : 1;
@@ -120,7 +129,10 @@ export function finalAndBest(values: readonly number[], goal: MetricGoal): { fin
 
 function metricFromEvents(dir: string, metric: string, goal: MetricGoal): { final: number | null; best: number | null } {
   try {
-    return finalAndBest((scanRun(dir, { scalars: new Set([metric]) }).scalars[metric] ?? []).map((point) => point[1]), goal);
+    return finalAndBest(
+      (scanRun(dir, { scalars: new Set([metric]) }).scalars[metric] ?? []).map((point) => point[1]),
+      goal,
+    );
   } catch {
     return { final: null, best: null };
   }
@@ -147,16 +159,34 @@ export async function collectResults(sweepDir: string, manifest?: SweepManifest)
     }
     const shown = shownState(status);
     trials.push({
-      index: entry.index, name: entry.name, configName: entry.configName, configIndex: entry.configIndex, seed: entry.seed,
-      hparams: entry.hparams, state: shown.state, final, best,
-      step: status?.step ?? 0, totalSteps: status?.totalSteps ?? entry.steps, exitCode: status?.exitCode ?? null, cause: shown.detail ?? status?.cause ?? null,
-      dir, log: path.join(dir, status?.stdoutLog ?? STDOUT_LOG), errorLog: path.join(dir, status?.stderrLog ?? STDERR_LOG),
+      index: entry.index,
+      name: entry.name,
+      configName: entry.configName,
+      configIndex: entry.configIndex,
+      seed: entry.seed,
+      hparams: entry.hparams,
+      state: shown.state,
+      final,
+      best,
+      step: status?.step ?? 0,
+      totalSteps: status?.totalSteps ?? entry.steps,
+      exitCode: status?.exitCode ?? null,
+      cause: shown.detail ?? status?.cause ?? null,
+      dir,
+      log: path.join(dir, status?.stdoutLog ?? STDOUT_LOG),
+      errorLog: path.join(dir, status?.stderrLog ?? STDERR_LOG),
     });
   }
   const configurations = summarizeTrials(trials, goal);
   return {
-    sweep: manifest.name, metric: manifest.metric.name, goal, swept: manifest.swept, trials, configurations,
-    bestConfiguration: configurations.find((c) => c.best)?.configName ?? null, generatedAt: new Date().toISOString(),
+    sweep: manifest.name,
+    metric: manifest.metric.name,
+    goal,
+    swept: manifest.swept,
+    trials,
+    configurations,
+    bestConfiguration: configurations.find((c) => c.best)?.configName ?? null,
+    generatedAt: new Date().toISOString(),
   };
 }
 
@@ -180,19 +210,56 @@ function csvField(value: unknown): string {
  */
 export function resultsCsv(results: SweepResults): string {
   const byConfig = new Map(results.configurations.map((c) => [c.configIndex, c]));
-  const header = ['trial', 'configuration', ...results.swept, 'seed', 'state', 'metric', 'final', 'best', 'steps', 'total_steps',
-    'config_rank', 'config_final_mean', 'config_final_std', 'config_best_mean', 'config_seeds', 'best_configuration', 'exit_code', 'cause',
-    'log', 'error_log'];
+  const header = [
+    'trial',
+    'configuration',
+    ...results.swept,
+    'seed',
+    'state',
+    'metric',
+    'final',
+    'best',
+    'steps',
+    'total_steps',
+    'config_rank',
+    'config_final_mean',
+    'config_final_std',
+    'config_best_mean',
+    'config_seeds',
+    'best_configuration',
+    'exit_code',
+    'cause',
+    'log',
+    'error_log',
+  ];
   const rows = results.trials.map((trial) => {
     const config = byConfig.get(trial.configIndex)!;
-    return [trial.name, trial.configName, ...results.swept.map((key) => trial.hparams[key]), trial.seed, trial.state, results.metric,
-      csvNumber(trial.final), csvNumber(trial.best), trial.step, trial.totalSteps, config.rank, csvNumber(config.finalMean),
-      csvNumber(config.finalStd), csvNumber(config.bestMean), config.seeds, config.best, trial.exitCode, trial.cause,
-      trial.log, trial.state === 'done' ? '' : trial.errorLog];
+    return [
+      trial.name,
+      trial.configName,
+      ...results.swept.map((key) => trial.hparams[key]),
+      trial.seed,
+      trial.state,
+      results.metric,
+      csvNumber(trial.final),
+      csvNumber(trial.best),
+      trial.step,
+      trial.totalSteps,
+      config.rank,
+      csvNumber(config.finalMean),
+      csvNumber(config.finalStd),
+      csvNumber(config.bestMean),
+      config.seeds,
+      config.best,
+      trial.exitCode,
+      trial.cause,
+      trial.log,
+      trial.state === 'done' ? '' : trial.errorLog,
+    ];
   });
   const lines = [header.map(csvField).join(',')];
   for (const row of rows) lines.push(row.map(csvField).join(','));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export async function writeResults(sweepDir: string, results: SweepResults): Promise<{ json: string; csv: string }> {
@@ -234,11 +301,16 @@ export function formatResults(results: SweepResults, options: { unfinished?: boo
   if (unfinished.length > 0 && options.unfinished !== false) {
     lines.push('', 'Not done:');
     for (const trial of unfinished) {
-      const detail = trial.state === 'failed' ? `${trial.cause ?? 'failed'} — log: ${trial.errorLog}`
-        : trial.state === 'interrupted' ? `at step ${trial.step}/${trial.totalSteps}`
-        : trial.state === 'missing' ? 'not started'
-        : trial.state === 'stopped' || trial.state === 'lost' || trial.state === 'orphaned' ? `no longer running (${trial.cause}); resume with sweep run <its file>`
-        : trial.state;
+      const detail =
+        trial.state === 'failed'
+          ? `${trial.cause ?? 'failed'} — log: ${trial.errorLog}`
+          : trial.state === 'interrupted'
+            ? `at step ${trial.step}/${trial.totalSteps}`
+            : trial.state === 'missing'
+              ? 'not started'
+              : trial.state === 'stopped' || trial.state === 'lost' || trial.state === 'orphaned'
+                ? `no longer running (${trial.cause}); resume with sweep run <its file>`
+                : trial.state;
       lines.push(`  ${trial.state.padEnd(11)} ${trial.name}: ${detail}`);
     }
   }

@@ -22,9 +22,7 @@ import { trialLiveness } from './liveness.js';
 import type { SweepView } from './progress-view.js';
 import { collectResults, formatResults, writeResults, type SweepResults } from './results.js';
 import type { SweepSpec } from './spec.js';
-import {
-  type SweepManifest, type TrialStatus, STDERR_LOG, pendingStatus, readManifest, readStatus, readTrialConfig, writeManifest, writeStatus,
-} from './trial-status.js';
+import { type SweepManifest, type TrialStatus, STDERR_LOG, pendingStatus, readManifest, readStatus, readTrialConfig, writeManifest, writeStatus } from './trial-status.js';
 import { configDifferences, runTrial, trialControl } from './trial.js';
 import { type StopHandlers, StopRequests } from '../util/signals.js';
 
@@ -113,15 +111,24 @@ export function writeExperimentSummary(sweepDir: string, spec: SweepSpec): void 
 /** sweep.json of the trials. */
 export function sweepManifest(spec: SweepSpec, trials: Trial[]): SweepManifest {
   return {
-    name: spec.name, file: spec.file, method: spec.method, metric: spec.metric, seeds: spec.seeds,
-    swept: sweptParameters(spec).map((parameter) => parameter.key), updatedAt: new Date().toISOString(),
+    name: spec.name,
+    file: spec.file,
+    method: spec.method,
+    metric: spec.metric,
+    seeds: spec.seeds,
+    swept: sweptParameters(spec).map((parameter) => parameter.key),
+    updatedAt: new Date().toISOString(),
     trials: trials.map((trial) => ({
-      index: trial.index, name: trial.name, configName: trial.configName, configIndex: trial.configIndex,
-      seed: trial.seed, hparams: trial.hparams, steps: trial.config.steps,
+      index: trial.index,
+      name: trial.name,
+      configName: trial.configName,
+      configIndex: trial.configIndex,
+      seed: trial.seed,
+      hparams: trial.hparams,
+      steps: trial.config.steps,
     })),
   };
 }
-
 
 /** The same handler for every request: a phase that stops the same way however often it is asked. */
 function eachRequest(handler: (reason: string, count: number) => void): StopHandlers {
@@ -183,9 +190,11 @@ export async function checkSweepFolder(sweepDir: string, spec: SweepSpec): Promi
   }
   const elsewhere = `another name ("name:" in ${spec.file}) or pass --logdir <another folder>`;
   if (contents.kind === 'file') {
-    throw new ConfigError(contents.file === sweepDir
-      ? `${sweepDir} is a file, but the sweep "${spec.name}" needs that path for its folder; give the sweep ${elsewhere}`
-      : `${contents.file} is a file where a folder was expected (the sweep's folder is ${sweepDir}); pass --logdir <a folder>`);
+    throw new ConfigError(
+      contents.file === sweepDir
+        ? `${sweepDir} is a file, but the sweep "${spec.name}" needs that path for its folder; give the sweep ${elsewhere}`
+        : `${contents.file} is a file where a folder was expected (the sweep's folder is ${sweepDir}); pass --logdir <a folder>`,
+    );
   }
   if (contents.kind === 'absent' || contents.kind === 'empty') return;
   if (contents.kind === 'other' && contents.entries.every((name) => name === LOCK_FILE)) return;
@@ -194,8 +203,10 @@ export async function checkSweepFolder(sweepDir: string, spec: SweepSpec): Promi
     if (manifest === undefined || manifest.name === spec.name) return;
     throw new ConfigError(`${sweepDir} holds the sweep "${manifest.name}" (of ${manifest.file}), not "${spec.name}"; give the sweep ${elsewhere}. Nothing was written.`);
   }
-  throw new ConfigError(`${sweepDir} ${describeContents(sweepDir, contents)}, so it is not the folder of the sweep "${spec.name}": `
-    + `a sweep writes only into its own folder. Give the sweep ${elsewhere}. Nothing was written.`);
+  throw new ConfigError(
+    `${sweepDir} ${describeContents(sweepDir, contents)}, so it is not the folder of the sweep "${spec.name}": ` +
+      `a sweep writes only into its own folder. Give the sweep ${elsewhere}. Nothing was written.`,
+  );
 }
 
 /** A batch executor's submissions of this sweep still queued or running elsewhere are refused: their trials would run twice. */
@@ -205,9 +216,11 @@ async function checkNoSubmissionRuns(options: RunSweepOptions): Promise<void> {
   const active = await executor.activeSubmissions(sweepDir);
   if (active.length > 0) {
     const jobs = active.map((submission) => submission.description).join(', ');
-    throw new SweepChangedError(`${jobs} of this sweep ${active.length === 1 ? 'is' : 'are'} still queued or running; `
-      + `follow ${active.length === 1 ? 'it' : 'them'} with: ${options.statusCommand ?? `sweep status ${sweepDir}`}, `
-      + `or cancel ${active.length === 1 ? 'it' : 'them'} with: ${active.map((submission) => submission.cancelCommand).join('; ')} before running the sweep again`);
+    throw new SweepChangedError(
+      `${jobs} of this sweep ${active.length === 1 ? 'is' : 'are'} still queued or running; ` +
+        `follow ${active.length === 1 ? 'it' : 'them'} with: ${options.statusCommand ?? `sweep status ${sweepDir}`}, ` +
+        `or cancel ${active.length === 1 ? 'it' : 'them'} with: ${active.map((submission) => submission.cancelCommand).join('; ')} before running the sweep again`,
+    );
   }
 }
 
@@ -215,8 +228,10 @@ async function checkNoSubmissionRuns(options: RunSweepOptions): Promise<void> {
 function checkNothingRuns(trials: Trial[], previous: Map<string, TrialStatus | undefined>, options: { force: boolean; batch: boolean }): void {
   const stillRunning = trials.filter((trial) => mayStillRun(previous.get(trial.name), options.batch));
   if (stillRunning.length > 0 && !options.force) {
-    throw new SweepChangedError(`the run of ${stillRunning.map((t) => `${t.name} (${describeRun(previous.get(t.name)!)})`).join(', ')} `
-      + 'from an earlier sweep is still running; wait for it to stop before resuming (or pass --force if that process is not a trial)');
+    throw new SweepChangedError(
+      `the run of ${stillRunning.map((t) => `${t.name} (${describeRun(previous.get(t.name)!)})`).join(', ')} ` +
+        'from an earlier sweep is still running; wait for it to stop before resuming (or pass --force if that process is not a trial)',
+    );
   }
 }
 
@@ -234,9 +249,7 @@ export async function readPreviousStatuses(sweepDir: string, trials: Trial[], wa
  * may still be running are refused too (checkNothingRuns). `sweep run` plans all its
  * trials with it, `sweep trial` its one; nothing is written.
  */
-export async function planTrials(
-  spec: SweepSpec, sweepDir: string, trials: Trial[], previous: Map<string, TrialStatus | undefined>, options: { force: boolean; batch: boolean },
-): Promise<SweepPlan> {
+export async function planTrials(spec: SweepSpec, sweepDir: string, trials: Trial[], previous: Map<string, TrialStatus | undefined>, options: { force: boolean; batch: boolean }): Promise<SweepPlan> {
   checkNothingRuns(trials, previous, options);
   const changed: Array<{ trial: Trial; differences: string[] }> = [];
   for (const trial of trials) {
@@ -248,9 +261,11 @@ export async function planTrials(
   if (changed.length > 0 && !options.force) {
     const shown = changed.slice(0, 5).map(({ trial, differences }) => `  ${trial.name}: ${differences.join(', ')}`);
     if (changed.length > 5) shown.push(`  ... and ${changed.length - 5} more`);
-    throw new SweepChangedError(`${spec.file} changed the configuration of ${changed.length} finished trial${changed.length === 1 ? '' : 's'} in ${sweepDir}:\n`
-      + `${shown.join('\n')}\nRunning it would mix results of different configurations. Use another sweep name (or --logdir), `
-      + 'or pass --force to rerun those trials with the new configuration (their earlier runs are moved aside, not deleted).');
+    throw new SweepChangedError(
+      `${spec.file} changed the configuration of ${changed.length} finished trial${changed.length === 1 ? '' : 's'} in ${sweepDir}:\n` +
+        `${shown.join('\n')}\nRunning it would mix results of different configurations. Use another sweep name (or --logdir), ` +
+        'or pass --force to rerun those trials with the new configuration (their earlier runs are moved aside, not deleted).',
+    );
   }
   const rerun = new Set(changed.map(({ trial }) => trial.name));
   const skipped = trials.filter((trial) => previous.get(trial.name)?.state === 'done' && !rerun.has(trial.name));
@@ -282,8 +297,7 @@ async function runLocally(options: RunSweepOptions, executor: TrialExecutor, pla
   const running = new Map<string, RunningTrial>();
   stops.handleWith({
     graceful: (reason) => {
-      view.log(`${reason}: no new trial starts; asking ${plural(running.size, 'running trial')} to save a snapshot and stop `
-        + '(press Ctrl-C again to stop at once)');
+      view.log(`${reason}: no new trial starts; asking ${plural(running.size, 'running trial')} to save a snapshot and stop (press Ctrl-C again to stop at once)`);
       for (const handle of running.values()) handle.stop();
     },
     immediate: (reason, count) => {
@@ -295,10 +309,18 @@ async function runLocally(options: RunSweepOptions, executor: TrialExecutor, pla
   view.log(`running ${plural(plan.toRun.length, 'trial')} of ${options.spec.name}, ${options.concurrency} at a time, as ${executor.description}; logs in ${sweepDir}/<trial>/`);
   const outcome: TrialsOutcome = { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [], causes: new Map() };
   const runOne = async (trial: Trial): Promise<void> => {
-    const control = trialControl(stops, (handle) => { if (handle) running.set(trial.name, handle); else running.delete(trial.name); });
+    const control = trialControl(stops, (handle) => {
+      if (handle) running.set(trial.name, handle);
+      else running.delete(trial.name);
+    });
     const run = await runTrial({
-      trial, dir: path.join(sweepDir, trial.name), executor, retries: options.retries ?? 0,
-      previous: plan.previous.get(trial.name), restart: plan.rerun.has(trial.name), control,
+      trial,
+      dir: path.join(sweepDir, trial.name),
+      executor,
+      retries: options.retries ?? 0,
+      previous: plan.previous.get(trial.name),
+      restart: plan.rerun.has(trial.name),
+      control,
       callbacks: {
         log: (line) => view.log(line),
         started: (attempt) => view.trialStarted(trial, attempt),
@@ -316,8 +338,7 @@ async function runLocally(options: RunSweepOptions, executor: TrialExecutor, pla
 
 /** The question asked on the first Ctrl-C while following a batch submission. */
 function cancelQuestion(reason: string, submission: BatchSubmission): string {
-  return `${reason}: cancel ${submission.description} (${submission.cancelCommand})? Its running trials would save a snapshot and stop; `
-    + 'otherwise they go on without this command. [y/N] ';
+  return `${reason}: cancel ${submission.description} (${submission.cancelCommand})? Its running trials would save a snapshot and stop; otherwise they go on without this command. [y/N] `;
 }
 
 /** All trials submitted at once to a cluster's queue, then followed until they ended. */
@@ -327,19 +348,35 @@ async function runAsBatch(options: RunSweepOptions, executor: BatchExecutor, pla
   if (stops.stopping) return { done: [], failed: [], interrupted: [], notStarted: names, leftRunning: [] };
   // A Ctrl-C while sbatch runs is handled once the job exists (it may be cancelled then).
   let lateStop: string | undefined;
-  stops.handleWith(eachRequest((reason) => { lateStop ??= reason; }));
+  stops.handleWith(
+    eachRequest((reason) => {
+      lateStop ??= reason;
+    }),
+  );
   const submission = await executor.submit({
-    sweepFile: spec.file, sweepName: spec.name, sweepDir, trials: options.trials, indices: plan.toRun.map((trial) => trial.index),
-    concurrency: options.concurrency, retries: options.retries ?? 0, force: options.force ?? false,
+    sweepFile: spec.file,
+    sweepName: spec.name,
+    sweepDir,
+    trials: options.trials,
+    indices: plan.toRun.map((trial) => trial.index),
+    concurrency: options.concurrency,
+    retries: options.retries ?? 0,
+    force: options.force ?? false,
   });
   if (options.detach) return { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: names, submission, detached: true };
   const pace = options.concurrency === undefined ? 'as many at once as the cluster gives' : `${options.concurrency} at a time`;
-  view.log(`submitted ${plural(plan.toRun.length, 'trial')} of ${spec.name} as ${submission.description} (${executor.description}, ${pace}); `
-    + `logs in ${sweepDir}/<trial>/`);
+  view.log(`submitted ${plural(plan.toRun.length, 'trial')} of ${spec.name} as ${submission.description} (${executor.description}, ${pace}); ` + `logs in ${sweepDir}/<trial>/`);
 
   const follower = new BatchFollower({
-    submission, trials: plan.toRun, sweepDir, previous: plan.previous, view, retries: options.retries ?? 0,
-    statusPollMs: options.statusPollMs ?? 1000, queuePollMs: options.queuePollMs ?? 10_000, orphanGraceMs: options.orphanGraceMs ?? 5_000,
+    submission,
+    trials: plan.toRun,
+    sweepDir,
+    previous: plan.previous,
+    view,
+    retries: options.retries ?? 0,
+    statusPollMs: options.statusPollMs ?? 1000,
+    queuePollMs: options.queuePollMs ?? 10_000,
+    orphanGraceMs: options.orphanGraceMs ?? 5_000,
   });
   let asking: AbortController | undefined;
   const onInterrupt = async (reason: string, count: number): Promise<void> => {
@@ -360,8 +397,10 @@ async function runAsBatch(options: RunSweepOptions, executor: BatchExecutor, pla
       cancel = choice;
     }
     if (cancel) {
-      view.log(`${reason}: cancelling ${submission.description} (${submission.cancelCommand}): queued trials will not start, `
-        + 'running ones save a snapshot and stop (press Ctrl-C again to stop following at once)');
+      view.log(
+        `${reason}: cancelling ${submission.description} (${submission.cancelCommand}): queued trials will not start, ` +
+          'running ones save a snapshot and stop (press Ctrl-C again to stop following at once)',
+      );
       await follower.cancel();
     } else {
       view.log(`${reason}: no longer following ${submission.description}; its trials go on`);
@@ -370,7 +409,7 @@ async function runAsBatch(options: RunSweepOptions, executor: BatchExecutor, pla
   };
   stops.handleWith(eachRequest((reason, count) => void onInterrupt(reason, count)));
   if (lateStop !== undefined) void onInterrupt(lateStop, 1);
-  return { ...await follower.run(), submission };
+  return { ...(await follower.run()), submission };
 }
 
 /** Where to look at a sweep that goes on without this process. */
@@ -407,8 +446,10 @@ function finalReport(options: RunSweepOptions, plan: SweepPlan, outcome: TrialsO
     for (const name of outcome.failed) report.push(`  ${name}: ${causes.get(name)}`, `    log: ${path.join(sweepDir, name, STDERR_LOG)}`);
     const full = [...causes.values()].filter((cause) => DISK_FULL.test(cause)).length;
     if (full > 0) {
-      report.push(`The disk is full: ${plural(full, 'trial')} failed for lack of space (ENOSPC) under ${sweepDir}; `
-        + `free some space (or pass --logdir on another disk), then resume with: ${options.resumeCommand}`);
+      report.push(
+        `The disk is full: ${plural(full, 'trial')} failed for lack of space (ENOSPC) under ${sweepDir}; ` +
+          `free some space (or pass --logdir on another disk), then resume with: ${options.resumeCommand}`,
+      );
     } else if (!interrupted) {
       report.push(`Rerun the failed trials with: ${options.resumeCommand}`);
     }
@@ -416,13 +457,15 @@ function finalReport(options: RunSweepOptions, plan: SweepPlan, outcome: TrialsO
   if (!interrupted && outcome.interrupted.length > 0) {
     // Stopped from outside (a kill, scancel, preemption): the sweep is not complete.
     exitCode ||= 1;
-    report.push('', `${plural(outcome.interrupted.length, 'trial')} stopped from outside this sweep (a signal, or its job was cancelled): `
-      + outcome.interrupted.join(', '), `Resume ${outcome.interrupted.length === 1 ? 'it' : 'them'} with: ${options.resumeCommand}`);
+    report.push(
+      '',
+      `${plural(outcome.interrupted.length, 'trial')} stopped from outside this sweep (a signal, or its job was cancelled): ${outcome.interrupted.join(', ')}`,
+      `Resume ${outcome.interrupted.length === 1 ? 'it' : 'them'} with: ${options.resumeCommand}`,
+    );
   }
   if (interrupted) {
     exitCode = 130;
-    report.push('', `Interrupted: ${plural(outcome.interrupted.length, 'trial')} stopped, `
-      + `${outcome.notStarted.length} not started, ${plan.skipped.length + outcome.done.length} done.`);
+    report.push('', `Interrupted: ${plural(outcome.interrupted.length, 'trial')} stopped, ` + `${outcome.notStarted.length} not started, ${plan.skipped.length + outcome.done.length} done.`);
     if (outcome.leftRunning.length > 0 && outcome.submission) {
       report.push(`${plural(outcome.leftRunning.length, 'trial')} still queued or running in ${outcome.submission.description}:`, ...followUpLines(options, outcome.submission));
       report.push(`Once it has ended, rerun what is not done with: ${options.resumeCommand}`);
@@ -444,30 +487,47 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> 
   const lock = await acquireLock(sweepDir, options.command);
   if (lock.tookOver) view.log(lock.tookOver);
 
-  const stops = new StopRequests(eachRequest((reason) => view.log(`${reason}: stopping before any trial starts`)), {
-    signals: options.handleSignals ?? false, name: (signal) => (signal === 'SIGINT' ? 'Ctrl-C' : signal),
-    ...(options.stopSignal ? { abort: options.stopSignal, abortReason: 'stop requested' } : {}),
-  });
+  const stops = new StopRequests(
+    eachRequest((reason) => view.log(`${reason}: stopping before any trial starts`)),
+    {
+      signals: options.handleSignals ?? false,
+      name: (signal) => (signal === 'SIGINT' ? 'Ctrl-C' : signal),
+      ...(options.stopSignal ? { abort: options.stopSignal, abortReason: 'stop requested' } : {}),
+    },
+  );
 
   try {
     const plan = await planSweep(options);
     if (plan.skipped.length > 0) view.log(`skipping ${plural(plan.skipped.length, 'done trial')} (already in ${sweepDir})`);
     const detaching = isBatchExecutor(executor) && options.detach;
     if (!detaching) view.begin(plan.toRun, plan.skipped.length);
-    const outcome: TrialsOutcome = plan.toRun.length === 0 ? { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [] }
-      : isBatchExecutor(executor) ? await runAsBatch(options, executor, plan, stops)
-      : await runLocally(options, executor, plan, stops);
+    const outcome: TrialsOutcome =
+      plan.toRun.length === 0
+        ? { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [] }
+        : isBatchExecutor(executor)
+          ? await runAsBatch(options, executor, plan, stops)
+          : await runLocally(options, executor, plan, stops);
     view.end();
 
     const results = await collectResults(sweepDir, sweepManifest(spec, trials));
     const { done, failed, interrupted, notStarted, leftRunning } = outcome;
     const base = {
-      skipped: plan.skipped.map((t) => t.name), done, failed, interrupted, notStarted, leftRunning, results,
+      skipped: plan.skipped.map((t) => t.name),
+      done,
+      failed,
+      interrupted,
+      notStarted,
+      leftRunning,
+      results,
       ...(outcome.submission ? { submitted: outcome.submission.id } : {}),
     };
     if (outcome.detached && outcome.submission) {
-      options.print([`Submitted ${plural(outcome.leftRunning.length, 'trial')} of ${spec.name} as ${outcome.submission.description} `
-        + `(logs in ${sweepDir}/<trial>/); they run without this command:`, ...followUpLines(options, outcome.submission)].join('\n'));
+      options.print(
+        [
+          `Submitted ${plural(outcome.leftRunning.length, 'trial')} of ${spec.name} as ${outcome.submission.description} ` + `(logs in ${sweepDir}/<trial>/); they run without this command:`,
+          ...followUpLines(options, outcome.submission),
+        ].join('\n'),
+      );
       return { exitCode: 0, ...base };
     }
     const files: ResultsFiles = await writeResults(sweepDir, results).catch((error: Error) => ({ error: error.message }));

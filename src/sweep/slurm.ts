@@ -29,9 +29,7 @@ export const SLURM_DIR = 'slurm';
 export const JOBS_FILE = 'jobs.json';
 
 /** States in which a job has ended (squeue --states=all shows them until the job is purged). */
-const ENDED_STATES = new Set([
-  'COMPLETED', 'CANCELLED', 'FAILED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'OUT_OF_MEMORY', 'REVOKED', 'SPECIAL_EXIT',
-]);
+const ENDED_STATES = new Set(['COMPLETED', 'CANCELLED', 'FAILED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'OUT_OF_MEMORY', 'REVOKED', 'SPECIAL_EXIT']);
 
 export interface SlurmOptions {
   /** sbatch --partition. */
@@ -87,16 +85,18 @@ export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): 
 export function checkSlurmAvailable(env: NodeJS.ProcessEnv = process.env): void {
   const missing = SLURM_COMMANDS.filter((command) => findOnPath(command, env) === undefined);
   if (missing.length === 0) return;
-  throw new SlurmUnavailableError(`Slurm is not available here: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not on PATH `
-    + `(${env.PATH || 'PATH is empty'}). Run the sweep on a machine of the cluster that can submit jobs (a login node), `
-    + 'put the Slurm client commands on PATH, or leave out --executor slurm to run the trials on this machine.');
+  throw new SlurmUnavailableError(
+    `Slurm is not available here: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not on PATH ` +
+      `(${env.PATH || 'PATH is empty'}). Run the sweep on a machine of the cluster that can submit jobs (a login node), ` +
+      'put the Slurm client commands on PATH, or leave out --executor slurm to run the trials on this machine.',
+  );
 }
 
 /** [0, 2, 3, 4, 7] -> "0,2-4,7" (sbatch --array syntax). */
 export function formatIndices(indices: readonly number[]): string {
   const sorted = [...new Set(indices)].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length;) {
+  for (let i = 0; i < sorted.length; ) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
@@ -147,7 +147,7 @@ export function batchScript(o: BatchScriptOptions): string {
   return [
     '#!/bin/bash',
     `# rlsweep: one array task per trial of ${o.sweepFile}, written by \`sweep run --executor slurm\`.`,
-    '# Each task runs `sweep trial <file> --index $SLURM_ARRAY_TASK_ID`, which writes the trial\'s folder and status.json.',
+    "# Each task runs `sweep trial <file> --index $SLURM_ARRAY_TASK_ID`, which writes the trial's folder and status.json.",
     `# Submitted with: ${o.submitCommand.map(shellQuote).join(' ')}`,
     'set -eu',
     'trials=(',
@@ -155,7 +155,7 @@ export function batchScript(o: BatchScriptOptions): string {
     ')',
     `trial_dir=${shellQuote(o.sweepDir)}/"\${trials[$SLURM_ARRAY_TASK_ID]}"`,
     'mkdir -p "$trial_dir"',
-    '# The task\'s output goes next to the trial\'s own logs (sbatch --output only holds what comes before this line).',
+    "# The task's output goes next to the trial's own logs (sbatch --output only holds what comes before this line).",
     `exec >>${taskOut} 2>&1 || { echo "cannot write ${taskOut.replace(/"/g, '')}" >&2; exit 1; }`,
     `rm -f ${shellQuote(o.slurmDir)}/"\${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}.out"`,
     `cd ${shellQuote(o.workDir)}`,
@@ -192,7 +192,12 @@ class SlurmSubmission implements BatchSubmission {
   readonly description: string;
   readonly cancelCommand: string;
 
-  constructor(readonly id: string, readonly indices: readonly number[], private readonly sweepDir: string, private readonly env: NodeJS.ProcessEnv) {
+  constructor(
+    readonly id: string,
+    readonly indices: readonly number[],
+    private readonly sweepDir: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
     this.description = `Slurm job ${id}`;
     this.cancelCommand = `scancel ${id}`;
   }
@@ -226,7 +231,10 @@ export class SlurmExecutor implements BatchExecutor {
   readonly description = 'a Slurm job array';
   private readonly env: NodeJS.ProcessEnv;
 
-  constructor(private readonly options: SlurmOptions = {}, private readonly trialCommand: string[] = defaultTrialCommand()) {
+  constructor(
+    private readonly options: SlurmOptions = {},
+    private readonly trialCommand: string[] = defaultTrialCommand(),
+  ) {
     this.env = options.env ?? process.env;
     if (options.time !== undefined) checkSlurmTime(options.time);
     checkSlurmAvailable(this.env);
@@ -252,22 +260,41 @@ export class SlurmExecutor implements BatchExecutor {
     await fs.copyFile(request.sweepFile, sweepFile);
     const script = path.join(slurmDir, `${name}.sh`);
     const array = arraySpec(request.indices, request.concurrency);
-    const command = [...this.trialCommand, sweepFile, '--logdir', path.dirname(sweepDir),
-      ...(request.retries > 0 ? ['--retries', String(request.retries)] : []), ...(request.force ? ['--force'] : [])];
+    const command = [
+      ...this.trialCommand,
+      sweepFile,
+      '--logdir',
+      path.dirname(sweepDir),
+      ...(request.retries > 0 ? ['--retries', String(request.retries)] : []),
+      ...(request.force ? ['--force'] : []),
+    ];
     const { partition, time } = this.options;
     const sbatch = [
-      '--parsable', `--array=${array}`, `--job-name=rlsweep-${request.sweepName}`, `--cpus-per-task=${this.options.cpusPerTrial ?? 1}`,
+      '--parsable',
+      `--array=${array}`,
+      `--job-name=rlsweep-${request.sweepName}`,
+      `--cpus-per-task=${this.options.cpusPerTrial ?? 1}`,
       // Only until the task redirects its output into the trial's folder.
       `--output=${path.join(slurmDir, '%A_%a.out')}`,
-      ...(partition ? [`--partition=${partition}`] : []), ...(time ? [`--time=${time}`] : []),
+      ...(partition ? [`--partition=${partition}`] : []),
+      ...(time ? [`--time=${time}`] : []),
       // Last, so that they override ours.
       ...(this.options.sbatchArgs ?? []),
       script,
     ];
-    await fs.writeFile(script, batchScript({
-      sweepDir, slurmDir, workDir: process.cwd(), trialNames: request.trials.map((trial) => trial.name),
-      command, submitCommand: ['sbatch', ...sbatch], sweepFile: request.sweepFile,
-    }), { mode: 0o755 });
+    await fs.writeFile(
+      script,
+      batchScript({
+        sweepDir,
+        slurmDir,
+        workDir: process.cwd(),
+        trialNames: request.trials.map((trial) => trial.name),
+        command,
+        submitCommand: ['sbatch', ...sbatch],
+        sweepFile: request.sweepFile,
+      }),
+      { mode: 0o755 },
+    );
     let stdout: string;
     try {
       ({ stdout } = await runCommand('sbatch', sbatch, this.env));
@@ -278,7 +305,12 @@ export class SlurmExecutor implements BatchExecutor {
     const jobId = stdout.trim().split(';')[0] ?? '';
     if (!/^\d+$/.test(jobId)) throw new Error(`sbatch printed ${JSON.stringify(stdout.trim())} instead of a job id (batch script: ${script})`);
     await appendJobRecord(sweepDir, {
-      jobId, submittedAt: new Date().toISOString(), script, sweepFile, indices: [...request.indices], concurrency: request.concurrency ?? null,
+      jobId,
+      submittedAt: new Date().toISOString(),
+      script,
+      sweepFile,
+      indices: [...request.indices],
+      concurrency: request.concurrency ?? null,
       sbatch: ['sbatch', ...sbatch],
     });
     return new SlurmSubmission(jobId, request.indices, sweepDir, this.env);

@@ -20,12 +20,8 @@
  * anchors, aliases and merge keys (<<) are resolved; integers are read without losing digits.
  */
 import { readUtf8File } from '../util/files.js';
-import {
-  LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type YAMLMap,
-} from 'yaml';
-import {
-  ConfigError, type RunConfigKey, checkConfig, defaultRunConfig, fieldOf, numbersFromBigInts, parseField, runConfigKeys, suggestKey,
-} from '../train/config.js';
+import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { ConfigError, type RunConfigKey, checkConfig, defaultRunConfig, fieldOf, numbersFromBigInts, parseField, runConfigKeys, suggestKey } from '../train/config.js';
 
 export const SWEEP_METHODS = ['grid', 'random'] as const;
 export type SweepMethod = (typeof SWEEP_METHODS)[number];
@@ -37,9 +33,7 @@ export type Distribution = 'uniform' | 'int_uniform' | 'log_uniform_values' | 'q
 export type ParamValue = number | string | boolean | number[];
 
 /** Scalar tags a run writes that a sweep can optimise. */
-export const SWEEP_METRICS = [
-  'eval/return_mean', 'eval/return_std', 'eval/avg_max_q', 'train/episode_return', 'train/episode_length', 'train/loss',
-] as const;
+export const SWEEP_METRICS = ['eval/return_mean', 'eval/return_std', 'eval/avg_max_q', 'train/episode_return', 'train/episode_length', 'train/loss'] as const;
 export type SweepMetricName = (typeof SWEEP_METRICS)[number];
 
 export const DISTRIBUTIONS: readonly Distribution[] = ['uniform', 'int_uniform', 'log_uniform_values', 'q_uniform'];
@@ -103,7 +97,10 @@ const SWEEP_NAME = /^[A-Za-z0-9_][A-Za-z0-9._=,+@-]*$/;
 
 class Checker {
   readonly problems: string[] = [];
-  constructor(readonly file: string, private readonly lines: LineCounter) {}
+  constructor(
+    readonly file: string,
+    private readonly lines: LineCounter,
+  ) {}
 
   /** "file:line:col" of a node (or the file when it has no range). */
   at(node: Node | null | undefined): string {
@@ -173,7 +170,11 @@ function oneOfStrings<T extends string>(check: Checker, node: Node | null, doc: 
 function checkValue(check: Checker, key: RunConfigKey, node: Node | null, doc: Document, inValues = false): ParamValue | undefined {
   const value = plain(node, doc);
   let parsed: unknown;
-  if (!check.config(() => { parsed = parseField(key, value, check.at(node)); })) {
+  if (
+    !check.config(() => {
+      parsed = parseField(key, value, check.at(node));
+    })
+  ) {
     if (inValues && fieldOf(key).kind === 'integerList' && typeof value === 'number') {
       check.problems[check.problems.length - 1] += ` (each entry of "values" is one whole list: write values: [[${value}, ${value}]])`;
     }
@@ -191,8 +192,7 @@ function isNumberKind(key: RunConfigKey): boolean {
 
 function parseParameter(check: Checker, keyNode: Node, key: RunConfigKey, node: unknown, doc: Document, method: SweepMethod | undefined): Parameter | undefined {
   const at = check.at(keyNode);
-  const pairs = pairsOf(check, node, `parameter "${key}"`,
-    `{ value: ${describe(fieldOf(key).defaultValue)} } or { values: [...] } or { min: ..., max: ..., distribution: ... }`);
+  const pairs = pairsOf(check, node, `parameter "${key}"`, `{ value: ${describe(fieldOf(key).defaultValue)} } or { values: [...] } or { min: ..., max: ..., distribution: ... }`);
   if (pairs.length === 0) {
     if (isMap(node)) check.fail(node as Node, `parameter "${key}" is empty; give value, values, or min and max`);
     return undefined;
@@ -244,7 +244,10 @@ function parseParameter(check: Checker, keyNode: Node, key: RunConfigKey, node: 
     let ok = true;
     for (const item of listNode.items as Node[]) {
       const value = checkValue(check, key, item, doc, true);
-      if (value === undefined) { ok = false; continue; }
+      if (value === undefined) {
+        ok = false;
+        continue;
+      }
       const id = JSON.stringify(value);
       if (seen.has(id)) {
         check.fail(item, `parameter "${key}": value ${id} is listed twice (first at ${check.at(seen.get(id))})`);
@@ -277,8 +280,11 @@ function parseParameter(check: Checker, keyNode: Node, key: RunConfigKey, node: 
   if (distributionEntry) {
     const value = plain(distributionEntry.valueNode, doc);
     if (typeof value === 'string' && ['normal', 'log_normal', 'q_normal', 'q_log_uniform_values', 'inv_log_uniform', 'categorical', 'constant'].includes(value)) {
-      check.fail(distributionEntry.valueNode, `parameter "${key}": distribution "${value}" is not supported; use one of ${DISTRIBUTIONS.join(', ')}`
-        + (value === 'categorical' ? ' (or values: [...])' : value === 'constant' ? ' (or value: v)' : ''));
+      check.fail(
+        distributionEntry.valueNode,
+        `parameter "${key}": distribution "${value}" is not supported; use one of ${DISTRIBUTIONS.join(', ')}` +
+          (value === 'categorical' ? ' (or values: [...])' : value === 'constant' ? ' (or value: v)' : ''),
+      );
       return undefined;
     }
     distribution = oneOfStrings(check, distributionEntry.valueNode, doc, `parameter "${key}": distribution`, DISTRIBUTIONS);
@@ -323,8 +329,7 @@ function parseParameter(check: Checker, keyNode: Node, key: RunConfigKey, node: 
     return undefined;
   }
   if (method === 'grid' && !GRID_DISTRIBUTIONS.includes(distribution)) {
-    check.fail(where, `parameter "${key}": ${distribution} is a continuous distribution, which a grid cannot enumerate; `
-      + `a grid takes value, values, int_uniform or q_uniform (or use method: random)`);
+    check.fail(where, `parameter "${key}": ${distribution} is a continuous distribution, which a grid cannot enumerate; a grid takes value, values, int_uniform or q_uniform (or use method: random)`);
     return undefined;
   }
   return q === undefined ? { key, at, kind: 'range', distribution, min, max } : { key, at, kind: 'range', distribution, min, max, q };
@@ -336,11 +341,14 @@ function parseParameter(check: Checker, keyNode: Node, key: RunConfigKey, node: 
  */
 function logUniformMessage(key: string, min: unknown, max: unknown): string {
   const value = (exponent: unknown): string => (typeof exponent === 'number' ? String(Number(Math.exp(exponent).toPrecision(4))) : 'e^max');
-  const example = typeof min === 'number' && typeof max === 'number'
-    ? `min: ${value(min)}, max: ${value(max)}, distribution: log_uniform_values (e^${min} to e^${max})`
-    : 'min: 0.0001, max: 0.01, distribution: log_uniform_values';
-  return `parameter "${key}": distribution "log_uniform" is W&B's, whose min and max are natural-log exponents (it draws e^min to e^max); `
-    + `rlsweep takes the values themselves with log_uniform_values: write ${example}`;
+  const example =
+    typeof min === 'number' && typeof max === 'number'
+      ? `min: ${value(min)}, max: ${value(max)}, distribution: log_uniform_values (e^${min} to e^${max})`
+      : 'min: 0.0001, max: 0.01, distribution: log_uniform_values';
+  return (
+    `parameter "${key}": distribution "log_uniform" is W&B's, whose min and max are natural-log exponents (it draws e^min to e^max); ` +
+    `rlsweep takes the values themselves with log_uniform_values: write ${example}`
+  );
 }
 
 /** A merge key, "<<: *defaults" (YAML 1.1, common with anchors). */
@@ -399,7 +407,11 @@ function resolveDocument(check: Checker, doc: Document): void {
       return target.clone() as Node;
     },
   });
-  visit(doc, { Map: (_, map) => { expandMerges(check, map); } });
+  visit(doc, {
+    Map: (_, map) => {
+      expandMerges(check, map);
+    },
+  });
   for (const { node, reason } of numbersFromBigInts(doc)) check.fail(node, reason);
 }
 
@@ -412,8 +424,10 @@ function singleDocument(file: string, text: string, lines: LineCounter): Documen
   const withContent = docs.filter((doc, i) => i === 0 || !isEmpty(doc) || doc.errors.length > 0);
   if (withContent.length > 1) {
     const second = lines.linePos(withContent[1]!.range[0]);
-    throw new SweepSpecError([`${file}:${second.line}:${second.col}: the file holds ${withContent.length} YAML documents (a "---" line starts each one after the first); `
-      + 'a sweep file is one document: put each sweep in its own file']);
+    throw new SweepSpecError([
+      `${file}:${second.line}:${second.col}: the file holds ${withContent.length} YAML documents (a "---" line starts each one after the first); ` +
+        'a sweep file is one document: put each sweep in its own file',
+    ]);
   }
   return docs[0];
 }
@@ -520,15 +534,22 @@ export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
     const node = seedsEntry.valueNode;
     if (!isSeq(node) || node.items.length === 0) {
       const value = plain(node, doc);
-      const hint = typeof value === 'number' && Number.isInteger(value) && value > 0
-        ? ` (for ${value} replicates write seeds: [${Array.from({ length: Math.min(value, 5) }, (_, i) => i).join(', ')}${value > 5 ? ', ...' : ''}])` : '';
+      const hint =
+        typeof value === 'number' && Number.isInteger(value) && value > 0
+          ? ` (for ${value} replicates write seeds: [${Array.from({ length: Math.min(value, 5) }, (_, i) => i).join(', ')}${value > 5 ? ', ...' : ''}])`
+          : '';
       check.fail(node, `"seeds" must be a non-empty list of integers, e.g. seeds: [0, 1, 2], got ${describe(value)}${hint}`);
     } else {
       seeds = [];
       const seen = new Map<number, Node>();
       for (const item of node.items as Node[]) {
         let seed: unknown;
-        if (!check.config(() => { seed = parseField('seed', plain(item, doc), check.at(item)); })) continue;
+        if (
+          !check.config(() => {
+            seed = parseField('seed', plain(item, doc), check.at(item));
+          })
+        )
+          continue;
         if (seen.has(seed as number)) {
           check.fail(item, `seed ${seed} is listed twice (first at ${check.at(seen.get(seed as number))})`);
           continue;
@@ -544,7 +565,7 @@ export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
   const runCapEntry = top.get('run_cap');
   const runCap = runCapEntry ? integerIn(check, runCapEntry.valueNode, doc, '"run_cap"', 1) : undefined;
   const sweepSeedEntry = top.get('sweep_seed');
-  const sweepSeed = sweepSeedEntry ? integerIn(check, sweepSeedEntry.valueNode, doc, '"sweep_seed"', 0) ?? 0 : 0;
+  const sweepSeed = sweepSeedEntry ? (integerIn(check, sweepSeedEntry.valueNode, doc, '"sweep_seed"', 0) ?? 0) : 0;
   if (method === 'random' && !runCapEntry) {
     check.fail(methodEntry?.valueNode ?? root, 'random search needs "run_cap": how many trials to draw (configurations x seeds)');
   }
@@ -563,8 +584,11 @@ export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
   const parametersEntry = top.get('parameters');
   if (!parametersEntry) {
     check.fail(root, 'missing "parameters": the run options of the sweep, e.g. parameters: { env: { value: CartPole-v1 } }');
-  } else if (parametersEntry.valueNode === null || (isScalar(parametersEntry.valueNode) && parametersEntry.valueNode.value === null)
-    || (isMap(parametersEntry.valueNode) && parametersEntry.valueNode.items.length === 0)) {
+  } else if (
+    parametersEntry.valueNode === null ||
+    (isScalar(parametersEntry.valueNode) && parametersEntry.valueNode.value === null) ||
+    (isMap(parametersEntry.valueNode) && parametersEntry.valueNode.items.length === 0)
+  ) {
     // Without options every trial would be a default run (MountainCar-v0, 200000 steps).
     check.fail(parametersEntry.valueNode ?? parametersEntry.keyNode, '"parameters" is empty: give the run options of the sweep, e.g. parameters: { env: { value: CartPole-v1 } }');
   } else {
@@ -582,7 +606,7 @@ export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
       }
       if (!isMap(pair.value)) {
         const value = plain(pair.value, doc);
-        check.fail(pair.value as Node ?? keyNode, `parameter "${key}" must be a map: write ${key}: { value: ${describe(value)} } for one value, or ${key}: { values: [...] } to sweep`);
+        check.fail((pair.value as Node) ?? keyNode, `parameter "${key}" must be a map: write ${key}: { value: ${describe(value)} } for one value, or ${key}: { values: [...] } to sweep`);
         continue;
       }
       const parameter = parseParameter(check, keyNode, key as RunConfigKey, pair.value, doc, method);

@@ -10,7 +10,7 @@ import { formatDuration } from './progress-view.js';
 import { formatNumber } from './results.js';
 import type { SlurmJobRecord } from './slurm.js';
 import { type LivenessProbe, type ShownState, type TrialLiveness, systemProbe, trialLiveness } from './liveness.js';
-import { type TrialState, type TrialStatus, readStatus, requireSweepFolder, STDERR_LOG } from './trial-status.js';
+import { type TrialStatus, readStatus, requireSweepFolder, STDERR_LOG } from './trial-status.js';
 import { formatTable } from '../util/text-table.js';
 
 /** The latest Slurm submission and its tasks (or why the queue could not be asked). */
@@ -76,7 +76,7 @@ export async function formatSweepStatus(sweepDir: string, queue: QueueView | und
     const dir = path.join(sweepDir, entry.name);
     const status = await readStatus(dir, () => {});
     const liveness: TrialLiveness = status ? trialLiveness(status, probe) : { kind: 'alive' };
-    const state: ShownState = liveness.kind !== 'alive' ? liveness.kind : status?.state ?? 'missing';
+    const state: ShownState = liveness.kind !== 'alive' ? liveness.kind : (status?.state ?? 'missing');
     counts.set(state, (counts.get(state) ?? 0) + 1);
     const total = status?.totalSteps ?? entry.steps;
     const step = status?.step ?? 0;
@@ -85,27 +85,34 @@ export async function formatSweepStatus(sweepDir: string, queue: QueueView | und
     const eta = speed ? await etas.secondsLeft(dir, { step, stepsPerSecond: speed }) : null;
     const notes = [queueNote(status, entry.index, queue, dir), trialDetail(status, dir, liveness)].filter((note) => note !== '');
     rows.push([
-      state + (status && status.attempt > 1 ? ` (attempt ${status.attempt})` : ''), entry.name, `${step}/${total}`,
-      formatNumber(status?.lastEvaluation?.returnMean ?? null), speed ? String(Math.round(speed)) : '-',
-      eta !== null ? formatDuration(eta) : '-', notes.join('; '),
+      state + (status && status.attempt > 1 ? ` (attempt ${status.attempt})` : ''),
+      entry.name,
+      `${step}/${total}`,
+      formatNumber(status?.lastEvaluation?.returnMean ?? null),
+      speed ? String(Math.round(speed)) : '-',
+      eta !== null ? formatDuration(eta) : '-',
+      notes.join('; '),
     ]);
   }
-  const summary = STATE_ORDER.filter((state) => counts.has(state)).map((state) => `${state} ${counts.get(state)}`).join(', ');
+  const summary = STATE_ORDER.filter((state) => counts.has(state))
+    .map((state) => `${state} ${counts.get(state)}`)
+    .join(', ');
   const count = (...states: ShownState[]): number => states.reduce((sum, state) => sum + (counts.get(state) ?? 0), 0);
   const resume = (options.resumeCommand ?? defaultResumeCommand(sweepDir, queue))(manifest.file);
   const footer: string[] = [];
   const dead = count('stopped', 'lost', 'orphaned');
   if (dead > 0) {
-    footer.push('', `${dead} trial${dead === 1 ? '' : 's'} no longer running without having recorded an end (the sweep was killed, or its node lost); `
-      + `${count('orphaned') > 0 ? 'once the orphaned runs have stopped, ' : ''}resume the sweep with: ${resume}`);
-  } else if (count('running') === 0 && count('pending', 'missing', 'interrupted', 'failed') > 0 && !(queue && typeof queue.tasks !== 'string' && [...queue.tasks.values()].some((task) => task.active))) {
+    footer.push(
+      '',
+      `${dead} trial${dead === 1 ? '' : 's'} no longer running without having recorded an end (the sweep was killed, or its node lost); ` +
+        `${count('orphaned') > 0 ? 'once the orphaned runs have stopped, ' : ''}resume the sweep with: ${resume}`,
+    );
+  } else if (
+    count('running') === 0 &&
+    count('pending', 'missing', 'interrupted', 'failed') > 0 &&
+    !(queue && typeof queue.tasks !== 'string' && [...queue.tasks.values()].some((task) => task.active))
+  ) {
     footer.push('', `Nothing is running and not every trial is done; resume the sweep with: ${resume}`);
   }
-  return [
-    `Sweep ${manifest.name} (${sweepDir}): ${manifest.trials.length} trials — ${summary}`,
-    ...(queue ? [queueLine(queue)] : []),
-    '',
-    ...formatTable(rows),
-    ...footer,
-  ].join('\n');
+  return [`Sweep ${manifest.name} (${sweepDir}): ${manifest.trials.length} trials — ${summary}`, ...(queue ? [queueLine(queue)] : []), '', ...formatTable(rows), ...footer].join('\n');
 }

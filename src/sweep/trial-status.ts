@@ -81,9 +81,24 @@ export type TrialPlacement = Pick<TrialStatus, 'host' | 'job'>;
 
 export function pendingStatus(trial: { name: string; index: number; config: { steps: number } }): TrialStatus {
   return {
-    trial: trial.name, index: trial.index, state: 'pending', attempt: 0, exitCode: null, signal: null, cause: null,
-    startedAt: null, endedAt: null, pid: null, step: 0, totalSteps: trial.config.steps, stepsPerSecond: null,
-    lastEvaluation: null, finalReturnMean: null, bestReturnMean: null, stdoutLog: STDOUT_LOG, stderrLog: STDERR_LOG,
+    trial: trial.name,
+    index: trial.index,
+    state: 'pending',
+    attempt: 0,
+    exitCode: null,
+    signal: null,
+    cause: null,
+    startedAt: null,
+    endedAt: null,
+    pid: null,
+    step: 0,
+    totalSteps: trial.config.steps,
+    stepsPerSecond: null,
+    lastEvaluation: null,
+    finalReturnMean: null,
+    bestReturnMean: null,
+    stdoutLog: STDOUT_LOG,
+    stderrLog: STDERR_LOG,
     updatedAt: new Date().toISOString(),
   };
 }
@@ -109,8 +124,7 @@ export async function readStatus(trialDir: string, warn: Warn = warnOnStderr): P
  * (which also holds how it ran: version, backend; compare RunConfig keys only).
  */
 export async function readTrialConfig(trialDir: string): Promise<Partial<RunConfig> | undefined> {
-  return await readJson<Partial<RunConfig>>(path.join(trialDir, TRIAL_CONFIG_FILE))
-    ?? await readJson<Partial<RunConfig>>(path.join(trialDir, 'config.json'));
+  return (await readJson<Partial<RunConfig>>(path.join(trialDir, TRIAL_CONFIG_FILE))) ?? (await readJson<Partial<RunConfig>>(path.join(trialDir, 'config.json')));
 }
 
 export const MANIFEST_FILE = SWEEP_MANIFEST_FILE;
@@ -152,11 +166,17 @@ async function requireFolderArgument(dir: string, command: string, expected: str
   }
   if (contents.kind === 'file') {
     if (contents.file !== dir) throw new ConfigError(`${contents.file} is a file, so ${dir} cannot be a folder; ${expected}`);
-    const name = /\.ya?ml$/i.test(dir) ? await loadSweepSpec(dir).then((spec) => spec.name, () => undefined) : undefined;
-    throw new ConfigError(name !== undefined
-      ? `${dir} is a sweep file, but sweep ${command} takes a sweep's folder: for this file, sweep ${command} ${path.join('runs', name)} `
-        + `(or <logdir>/${name} if it ran with --logdir)`
-      : `${dir} is a file, but ${expected}`);
+    const name = /\.ya?ml$/i.test(dir)
+      ? await loadSweepSpec(dir).then(
+          (spec) => spec.name,
+          () => undefined,
+        )
+      : undefined;
+    throw new ConfigError(
+      name !== undefined
+        ? `${dir} is a sweep file, but sweep ${command} takes a sweep's folder: for this file, sweep ${command} ${path.join('runs', name)} ` + `(or <logdir>/${name} if it ran with --logdir)`
+        : `${dir} is a file, but ${expected}`,
+    );
   }
   if (contents.kind === 'absent') throw new ConfigError(`${dir} does not exist; ${expected} (sweeps run so far have their folders under the logdir, runs/ by default)`);
   return contents;
@@ -176,8 +196,7 @@ export async function requireSweepFolder(dir: string, command: string): Promise<
     throw new Error(`${path.join(dir, MANIFEST_FILE)} is damaged (not a sweep manifest); running the sweep file again ("sweep run <file>") rewrites it`);
   }
   if (!manifest) {
-    throw new ConfigError(`${dir} is not a sweep folder: it has no valid ${MANIFEST_FILE} and ${describeContents(dir, contents)}; `
-      + `${expected}, made by "sweep run <file>"`);
+    throw new ConfigError(`${dir} is not a sweep folder: it has no valid ${MANIFEST_FILE} and ${describeContents(dir, contents)}; ` + `${expected}, made by "sweep run <file>"`);
   }
   return manifest;
 }

@@ -21,8 +21,16 @@ import { TEMPORARY_FILE_MARK, fileNameStamp, readJson, writeJsonAtomic } from '.
 import type { StopRequests } from '../util/signals.js';
 import { RUN_CONFIG_FILE } from '../util/run-folders.js';
 import {
-  type EndedTrialState, type EndedTrialStatus, type TrialPlacement, type TrialStatus,
-  STATUS_FILE, STDERR_LOG, STDOUT_LOG, TRIAL_CONFIG_FILE, pendingStatus, writeStatus,
+  type EndedTrialState,
+  type EndedTrialStatus,
+  type TrialPlacement,
+  type TrialStatus,
+  STATUS_FILE,
+  STDERR_LOG,
+  STDOUT_LOG,
+  TRIAL_CONFIG_FILE,
+  pendingStatus,
+  writeStatus,
 } from './trial-status.js';
 
 /** What the caller shows of a running trial (the sweep's progress view, or a `sweep trial` console). */
@@ -45,8 +53,12 @@ export interface TrialControl {
 /** A TrialControl that stops as `stops` says: gracefully after a first request, at once after a second. */
 export function trialControl(stops: StopRequests, running: (handle: RunningTrial | undefined) => void): TrialControl {
   return {
-    get stopping() { return stops.stopping; },
-    get killing() { return stops.stoppingNow; },
+    get stopping() {
+      return stops.stopping;
+    },
+    get killing() {
+      return stops.stoppingNow;
+    },
     running,
   };
 }
@@ -108,11 +120,18 @@ export async function moveAside(trialDir: string): Promise<string | undefined> {
     throw error;
   }
   // Slurm's output files stay too: the running array task is writing one of them.
-  const moving = entries.filter((name) => !KEPT_IN_TRIAL_DIR.has(name) && !name.startsWith(PREVIOUS_PREFIX) && !name.includes(TEMPORARY_FILE_MARK)
-    && !/^slurm-.*\.out$/.test(name));
+  const moving = entries.filter((name) => !KEPT_IN_TRIAL_DIR.has(name) && !name.startsWith(PREVIOUS_PREFIX) && !name.includes(TEMPORARY_FILE_MARK) && !/^slurm-.*\.out$/.test(name));
   if (moving.length === 0) return undefined;
   let target = path.join(trialDir, `${PREVIOUS_PREFIX}${fileNameStamp()}`);
-  for (let n = 2; await fs.access(target).then(() => true, () => false); n++) target = path.join(trialDir, `${PREVIOUS_PREFIX}${fileNameStamp()}-${n}`);
+  for (
+    let n = 2;
+    await fs.access(target).then(
+      () => true,
+      () => false,
+    );
+    n++
+  )
+    target = path.join(trialDir, `${PREVIOUS_PREFIX}${fileNameStamp()}-${n}`);
   await fs.mkdir(target);
   for (const name of moving) await fs.rename(path.join(trialDir, name), path.join(target, name));
   return target;
@@ -142,7 +161,10 @@ export async function failureCause(stderrFile: string): Promise<string | undefin
   } catch {
     return undefined;
   }
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   const errorLine = [...lines].reverse().find((line) => /^error: /.test(line));
   if (errorLine) return errorLine.slice('error: '.length);
   const thrown = [...lines].reverse().find((line) => /^\w*Error\b.*: /.test(line));
@@ -174,7 +196,14 @@ export async function missingRunFiles(dir: string, step: number): Promise<string
   const snapshot = path.join('snapshots', `step-${step}`);
   const required = [RUN_CONFIG_FILE, path.join(snapshot, 'model.json'), path.join(snapshot, 'weights.bin')];
   const missing: string[] = [];
-  for (const file of required) if (!await fs.access(path.join(dir, file)).then(() => true, () => false)) missing.push(file);
+  for (const file of required)
+    if (
+      !(await fs.access(path.join(dir, file)).then(
+        () => true,
+        () => false,
+      ))
+    )
+      missing.push(file);
   let events: string[] = [];
   try {
     events = listEventFiles(dir);
@@ -238,7 +267,11 @@ export function trialEndLine(trial: Trial, status: TrialStatus, dir: string): st
 async function runAttempt(options: RunTrialOptions, attempt: number): Promise<EndedTrialStatus | undefined> {
   const { trial, dir, executor, control, callbacks } = options;
   const status: TrialStatus = {
-    ...pendingStatus(trial), ...(options.placement ?? { host: hostname() }), state: 'running', attempt, startedAt: new Date().toISOString(),
+    ...pendingStatus(trial),
+    ...(options.placement ?? { host: hostname() }),
+    state: 'running',
+    attempt,
+    startedAt: new Date().toISOString(),
   };
   let writes = Promise.resolve();
   // Every write is a heartbeat too; the timer keeps them coming between progress messages.
@@ -254,7 +287,7 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<En
   try {
     // An incomplete run of the same configuration continues from its checkpoint; one of
     // another configuration (changed file with --force) is moved aside, never deleted.
-    const resume = !options.restart && await sameRunStarted(dir, trial);
+    const resume = !options.restart && (await sameRunStarted(dir, trial));
     if (resume) {
       callbacks.log(`${trial.name}: resuming the earlier incomplete run from its latest checkpoint`);
     } else {
@@ -270,7 +303,10 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<En
     }
     let lastSave = 0;
     const handle = executor.start({
-      trial, dir, configFile, resume,
+      trial,
+      dir,
+      configFile,
+      resume,
       stdoutFile: path.join(dir, STDOUT_LOG),
       stderrFile: path.join(dir, STDERR_LOG),
       onMessage: (message) => {
@@ -306,8 +342,10 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<En
   const classified = classify(exit, finished, control.stopping);
   // A run that says it finished but whose files are gone (deleted while it ran) is no result.
   const missing = classified.state === 'done' ? await missingRunFiles(dir, status.step) : [];
-  const { state, cause } = missing.length === 0 ? classified
-    : { state: 'failed' as const, cause: `the run finished, but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing (deleted while it ran?); run the sweep again to rerun it` };
+  const { state, cause } =
+    missing.length === 0
+      ? classified
+      : { state: 'failed' as const, cause: `the run finished, but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing (deleted while it ran?); run the sweep again to rerun it` };
   status.state = state;
   status.exitCode = exit.exitCode;
   status.signal = exit.signal;
@@ -324,8 +362,7 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<En
   delete status.heartbeatAt;
   const ended: EndedTrialStatus = { ...status, state };
   // The end must be recorded even on a full disk: then status.json is rewritten in place.
-  await writeStatus(dir, ended, { inPlaceWhenFull: true })
-    .catch((error: Error) => callbacks.log(`${trial.name}: cannot record its end (${state}) in ${STATUS_FILE}: ${error.message}`));
+  await writeStatus(dir, ended, { inPlaceWhenFull: true }).catch((error: Error) => callbacks.log(`${trial.name}: cannot record its end (${state}) in ${STATUS_FILE}: ${error.message}`));
   return ended;
 }
 

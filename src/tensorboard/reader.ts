@@ -5,24 +5,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import {
-  eventCodec,
-  hparamsPluginDataCodec,
-  SessionStatus,
-  type EventMessage,
-  type HParamsPluginDataMessage,
-  type SummaryValueMessage,
-} from './proto.js';
+import { eventCodec, hparamsPluginDataCodec, SessionStatus, type EventMessage, type HParamsPluginDataMessage, type SummaryValueMessage } from './proto.js';
 import { readRecords } from './tfrecord.js';
-import {
-  fromProtoValue,
-  imageFormat,
-  PluginName,
-  SESSION_END_STATUS_CODES,
-  type HParamValue,
-  type ImageFormat,
-  type SessionEndStatus,
-} from './summaries.js';
+import { fromProtoValue, imageFormat, PluginName, SESSION_END_STATUS_CODES, type HParamValue, type ImageFormat, type SessionEndStatus } from './summaries.js';
 import { tensorNumbers, tensorShape, tensorStrings } from './tensor.js';
 
 export interface DecodedValue {
@@ -232,7 +217,9 @@ function scalarOf(value: SummaryValueMessage): number | undefined {
 function textOf(value: SummaryValueMessage): string | undefined {
   if (!value.tensor) return undefined;
   // Rank > 0 text tensors render as tables in TensorBoard; here, one line per cell.
-  return tensorStrings(value.tensor).map((cell) => utf8.decode(cell)).join('\n');
+  return tensorStrings(value.tensor)
+    .map((cell) => utf8.decode(cell))
+    .join('\n');
 }
 
 function imagesOf(value: SummaryValueMessage, step: number, wallTime: number): ImagePoint[] {
@@ -266,11 +253,7 @@ function legacyHistogramBuckets(value: SummaryValueMessage): HistogramBucket[] {
   const histo = value.histo ?? {};
   const limits = histo.bucket_limit ?? [];
   const counts = histo.bucket ?? [];
-  return counts.map((count, i): HistogramBucket => [
-    i === 0 ? (histo.min ?? 0) : limits[i - 1]!,
-    i === counts.length - 1 ? (histo.max ?? 0) : limits[i]!,
-    count,
-  ]);
+  return counts.map((count, i): HistogramBucket => [i === 0 ? (histo.min ?? 0) : limits[i - 1]!, i === counts.length - 1 ? (histo.max ?? 0) : limits[i]!, count]);
 }
 
 export function applyHParams(run: RunData, data: HParamsPluginDataMessage): void {

@@ -8,10 +8,7 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { SessionStatus, summaryValueCodec, tensorCodec } from './proto.js';
-import {
-  type HParamsSessionInfo, type RunData, type ScalarPoint, type TagPluginMap,
-  append, applyHParams, decodeHParams, dropFromStep, emptyRun, listEventFiles,
-} from './reader.js';
+import { type HParamsSessionInfo, type RunData, type ScalarPoint, type TagPluginMap, append, applyHParams, decodeHParams, dropFromStep, emptyRun, listEventFiles } from './reader.js';
 import { RECORD_HEADER_BYTES, readRecords } from './tfrecord.js';
 import { PluginName } from './summaries.js';
 import { tensorNumbers } from './tensor.js';
@@ -107,7 +104,7 @@ class Strings {
   read(buffer: Uint8Array, start: number, end: number): string {
     const length = end - start;
     let known = this.byLength.get(length);
-    if (!known) this.byLength.set(length, known = []);
+    if (!known) this.byLength.set(length, (known = []));
     for (const entry of known) if (sameBytes(entry.bytes, buffer, start)) return entry.tag;
     const tag = protobuf.util.utf8.read(buffer, start, end);
     known.push({ bytes: new Uint8Array(buffer.subarray(start, end)), tag });

@@ -82,7 +82,10 @@ export function imageValue(tag: string, encoded: Uint8Array, width: number, heig
   if (!imageFormat(encoded)) {
     throw new TypeError(`image "${tag}": bytes are not an encoded PNG/GIF/JPEG/WebP/BMP image`);
   }
-  for (const [name, size] of [['width', width], ['height', height]] as const) {
+  for (const [name, size] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (!Number.isInteger(size) || size <= 0) throw new RangeError(`image "${tag}": ${name} must be a positive integer, got ${size}`);
   }
   return { tag, tensor: stringTensor([String(width), String(height), encoded], [3]), metadata: IMAGE_METADATA };

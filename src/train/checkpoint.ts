@@ -82,7 +82,10 @@ export async function saveCheckpoint(runDir: string, content: CheckpointContent)
   const { json, data } = encode(content);
   try {
     // Data first: a state file never points at data that is not there.
-    await writeFolderAtomic(target, [[DATA_FILE, data], [STATE_FILE, json]]);
+    await writeFolderAtomic(target, [
+      [DATA_FILE, data],
+      [STATE_FILE, json],
+    ]);
   } catch (error) {
     throw new CheckpointError(`cannot write the checkpoint ${target}: ${(error as Error).message}`);
   }
@@ -92,8 +95,11 @@ export async function saveCheckpoint(runDir: string, content: CheckpointContent)
 
 async function listCheckpointSteps(root: string): Promise<number[]> {
   const names = await fs.readdir(root).catch(() => [] as string[]);
-  return names.map((name) => /^step-(\d+)$/.exec(name)).filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1])).sort((a, b) => b - a);
+  return names
+    .map((name) => /^step-(\d+)$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => b - a);
 }
 
 async function pruneCheckpoints(root: string): Promise<void> {
@@ -105,7 +111,9 @@ async function pruneCheckpoints(root: string): Promise<void> {
 export async function readCheckpoint(dir: string): Promise<CheckpointContent> {
   const statePath = path.join(dir, STATE_FILE);
   const dataPath = path.join(dir, DATA_FILE);
-  const file = await readJson<CheckpointFile>(statePath, (problem) => { throw new CheckpointError(problem); }).catch((error: unknown) => {
+  const file = await readJson<CheckpointFile>(statePath, (problem) => {
+    throw new CheckpointError(problem);
+  }).catch((error: unknown) => {
     throw error instanceof CheckpointError ? error : new CheckpointError(`cannot read ${statePath} (${(error as NodeJS.ErrnoException).code})`);
   });
   if (file === undefined) throw new CheckpointError(`cannot read ${statePath} (ENOENT)`);
@@ -162,10 +170,13 @@ export async function prunableCheckpoints(runDir: string, kept: CheckpointsKept)
   if (kept === 'none') return [root];
   const dirs = steps.map((step) => path.join(root, `step-${step}`));
   for (const [i, dir] of dirs.entries()) {
-    const intact = await readCheckpoint(dir).then(() => true, (error: unknown) => {
-      if (error instanceof CheckpointError) return false;
-      throw error;
-    });
+    const intact = await readCheckpoint(dir).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof CheckpointError) return false;
+        throw error;
+      },
+    );
     if (intact) return dirs.filter((_, j) => j !== i);
   }
   return [];

@@ -24,26 +24,41 @@ interface Field<T> {
 }
 
 const positive = (description: string, defaultValue: number, group: string): Field<number> => ({
-  kind: 'number', defaultValue, description, group,
+  kind: 'number',
+  defaultValue,
+  description,
+  group,
   schema: z.number().refine((v) => Number.isFinite(v) && v > 0, 'must be a finite number > 0'),
 });
 const unitInterval = (description: string, defaultValue: number, group: string): Field<number> => ({
-  kind: 'number', defaultValue, description, group,
+  kind: 'number',
+  defaultValue,
+  description,
+  group,
   schema: z.number().min(0, 'must be >= 0').max(1, 'must be <= 1'),
 });
 const count = (description: string, defaultValue: number, group: string, min = 1): Field<number> => ({
-  kind: 'integer', defaultValue, description, group,
+  kind: 'integer',
+  defaultValue,
+  description,
+  group,
   schema: z.number().int('must be an integer').min(min, `must be >= ${min}`).max(Number.MAX_SAFE_INTEGER),
 });
 const text = (description: string, defaultValue: string, group: string): Field<string> => ({
-  kind: 'string', defaultValue, description, group, schema: z.string(),
+  kind: 'string',
+  defaultValue,
+  description,
+  group,
+  schema: z.string(),
 });
 const flag = (description: string, defaultValue: boolean, group: string): Field<boolean> => ({
-  kind: 'boolean', defaultValue, description, group, schema: z.boolean(),
+  kind: 'boolean',
+  defaultValue,
+  description,
+  group,
+  schema: z.boolean(),
 });
-function oneOf<const T extends readonly [string, ...string[]]>(
-  choices: T, defaultValue: T[number], description: string, group: string,
-): Field<T[number]> {
+function oneOf<const T extends readonly [string, ...string[]]>(choices: T, defaultValue: T[number], description: string, group: string): Field<T[number]> {
   return { kind: 'enum', defaultValue, description, group, choices, schema: z.enum(choices) as unknown as z.ZodType<T[number]> };
 }
 
@@ -70,44 +85,70 @@ export const runConfigFields = {
   tau: unitInterval('Target update rate: 1 copies the online network, < 1 is a Polyak (soft) update', 1, DQN),
   doubleDqn: flag('Double DQN: the online network selects the next action, the target network values it', false, DQN),
   loss: oneOf(['mse', 'huber'], 'mse', 'TD loss on the taken action: mse, or huber (delta 1)', DQN),
-  terminalOnTruncation: flag('Treat time-limit truncation as termination when bootstrapping (the tutorial\'s behaviour)', false, DQN),
+  terminalOnTruncation: flag("Treat time-limit truncation as termination when bootstrapping (the tutorial's behaviour)", false, DQN),
 
-  observationScaling: oneOf(['none', 'bounds'], 'none',
-    'Observations the network sees: none (raw), or bounds (each bounded component mapped onto [-1, 1] by the env\'s observation bounds; snapshots fold it into the first layer, so they still take raw observations)', NET),
+  observationScaling: oneOf(
+    ['none', 'bounds'],
+    'none',
+    "Observations the network sees: none (raw), or bounds (each bounded component mapped onto [-1, 1] by the env's observation bounds; snapshots fold it into the first layer, so they still take raw observations)",
+    NET,
+  ),
   hiddenLayers: {
-    kind: 'integerList', defaultValue: [32, 32] as number[], group: NET,
+    kind: 'integerList',
+    defaultValue: [32, 32] as number[],
+    group: NET,
     description: 'Units of each hidden layer, e.g. 64,64',
     schema: z.array(z.number().int('must be integers').min(1, 'must be >= 1').max(65536, 'must be <= 65536')).max(16, 'at most 16 layers'),
   } satisfies Field<number[]>,
   activation: oneOf(['relu', 'tanh'], 'relu', 'Hidden-layer activation', NET),
-  weightInit: oneOf(['glorot', 'pytorch'], 'glorot',
-    'Initial weights: glorot (Keras: Glorot-uniform kernels, zero biases) or pytorch (torch.nn.Linear: kernels and biases uniform in +-1/sqrt(fan-in), as SB3)', NET),
+  weightInit: oneOf(
+    ['glorot', 'pytorch'],
+    'glorot',
+    'Initial weights: glorot (Keras: Glorot-uniform kernels, zero biases) or pytorch (torch.nn.Linear: kernels and biases uniform in +-1/sqrt(fan-in), as SB3)',
+    NET,
+  ),
   learningRate: positive('Adam learning rate', 0.001, NET),
-  learningRateSchedule: oneOf(['constant', 'linear'], 'constant',
-    'Learning-rate schedule: constant learningRate, or linear from learningRate to learningRateEnd over learningRateFraction of training, then held (as rl-zoo\'s lin_<lr> at fraction 1)', NET),
+  learningRateSchedule: oneOf(
+    ['constant', 'linear'],
+    'constant',
+    "Learning-rate schedule: constant learningRate, or linear from learningRate to learningRateEnd over learningRateFraction of training, then held (as rl-zoo's lin_<lr> at fraction 1)",
+    NET,
+  ),
   learningRateEnd: {
-    kind: 'number', defaultValue: 0, group: NET,
+    kind: 'number',
+    defaultValue: 0,
+    group: NET,
     description: 'Linear schedule: the learning rate it reaches (at the end of learningRateFraction of training)',
     schema: z.number().min(0, 'must be >= 0'),
   } satisfies Field<number>,
   learningRateFraction: {
-    kind: 'number', defaultValue: 1, group: NET,
+    kind: 'number',
+    defaultValue: 1,
+    group: NET,
     description: 'Linear schedule: fraction of training over which the learning rate goes to learningRateEnd (then held there)',
     schema: z.number().gt(0, 'must be > 0').max(1, 'must be <= 1'),
   } satisfies Field<number>,
   clipNorm: {
-    kind: 'number', defaultValue: 1, group: NET,
+    kind: 'number',
+    defaultValue: 1,
+    group: NET,
     description: 'Clip each gradient tensor to this norm, as Keras clipnorm (0 = off)',
     schema: z.number().min(0, 'must be >= 0'),
   } satisfies Field<number>,
   clipGlobalNorm: {
-    kind: 'number', defaultValue: 0, group: NET,
+    kind: 'number',
+    defaultValue: 0,
+    group: NET,
     description: 'Clip all gradients together to this global norm (0 = off)',
     schema: z.number().min(0, 'must be >= 0'),
   } satisfies Field<number>,
 
-  epsilonSchedule: oneOf(['constant', 'linear', 'exponential'], 'constant',
-    'Exploration schedule: constant trainEpsilon; linear from epsilonStart to trainEpsilon over epsilonFraction of training; exponential decay by epsilonDecay per step, floored at trainEpsilon', EXPLORE),
+  epsilonSchedule: oneOf(
+    ['constant', 'linear', 'exponential'],
+    'constant',
+    'Exploration schedule: constant trainEpsilon; linear from epsilonStart to trainEpsilon over epsilonFraction of training; exponential decay by epsilonDecay per step, floored at trainEpsilon',
+    EXPLORE,
+  ),
   trainEpsilon: unitInterval('Exploration epsilon (the constant value, or the final value of a decaying schedule)', 0.01, EXPLORE),
   epsilonStart: unitInterval('Initial epsilon of the linear and exponential schedules', 1, EXPLORE),
   epsilonFraction: unitInterval('Linear schedule: fraction of training over which epsilon decays', 0.1, EXPLORE),
@@ -123,11 +164,15 @@ export const runConfigFields = {
   logEvery: count('Environment steps between console lines and train/* scalars', 2000, OUT),
   snapshotEvery: count('Environment steps between policy snapshots (0 = only at the end)', 50_000, OUT, 0),
   checkpointEvery: count('Environment steps between training checkpoints for --resume (0 = only when stopped)', 10_000, OUT, 0),
-  keepCheckpoints: oneOf(['last', 'all', 'none'], 'last',
-    'Checkpoints a run keeps once it has finished all its steps: last (the newest, to continue or extend it), all (the newest and its fallback), or none (the final snapshot is the policy either way). A stopped or failed run keeps them all for --resume', OUT),
+  keepCheckpoints: oneOf(
+    ['last', 'all', 'none'],
+    'last',
+    'Checkpoints a run keeps once it has finished all its steps: last (the newest, to continue or extend it), all (the newest and its fallback), or none (the final snapshot is the policy either way). A stopped or failed run keeps them all for --resume',
+    OUT,
+  ),
   name: text('Run name: the folder <logdir>/<name>/ (default: the date and time)', '', OUT),
   logdir: text('Folder that holds the runs', 'runs', OUT),
-  group: text('Session group in TensorBoard\'s HParams dashboard (a sweep puts the seeds of one configuration in one group; default: the name)', '', OUT),
+  group: text("Session group in TensorBoard's HParams dashboard (a sweep puts the seeds of one configuration in one group; default: the name)", '', OUT),
 };
 
 type Fields = typeof runConfigFields;
@@ -169,7 +214,7 @@ export function suggestKey(key: string, known: readonly string[]): string {
 }
 
 function describeValue(value: unknown): string {
-  return typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
+  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
 }
 
 /**
@@ -181,10 +226,14 @@ export function parseField(key: RunConfigKey, value: unknown, source: string): u
   const result = field.schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const expected = field.choices ? `one of ${field.choices.join(', ')}`
-    : field.kind === 'integerList' ? 'a list of positive integers, e.g. [64, 64]'
-    : field.kind === 'integer' ? 'an integer' : `a ${field.kind}`;
-  const reason = issue?.code === 'invalid_type' || issue?.code === 'invalid_value' ? `must be ${expected}` : issue?.message ?? `must be ${expected}`;
+  const expected = field.choices
+    ? `one of ${field.choices.join(', ')}`
+    : field.kind === 'integerList'
+      ? 'a list of positive integers, e.g. [64, 64]'
+      : field.kind === 'integer'
+        ? 'an integer'
+        : `a ${field.kind}`;
+  const reason = issue?.code === 'invalid_type' || issue?.code === 'invalid_value' ? `must be ${expected}` : (issue?.message ?? `must be ${expected}`);
   const path = issue && issue.path.length > 0 ? `[${issue.path.join('.')}]` : '';
   throw new ConfigError(`${source}: "${key}"${path} ${reason}, got ${describeValue(value)}`);
 }
@@ -236,14 +285,18 @@ export function configWarnings(config: RunConfig): string[] {
   if (config.steps < config.trainStart) {
     warnings.push(`steps (${config.steps}) < trainStart (${config.trainStart}): the run ends before its first gradient step, so the network is never trained; lower trainStart or raise steps`);
   } else if (Math.floor(config.steps / config.targetUpdateEvery) * config.targetUpdateEvery < Math.max(1, config.trainStart)) {
-    warnings.push(`targetUpdateEvery (${config.targetUpdateEvery}) > steps (${config.steps}) after trainStart (${config.trainStart}): the target network is never updated, so every target comes from the initial weights; lower targetUpdateEvery`);
+    warnings.push(
+      `targetUpdateEvery (${config.targetUpdateEvery}) > steps (${config.steps}) after trainStart (${config.trainStart}): the target network is never updated, so every target comes from the initial weights; lower targetUpdateEvery`,
+    );
   }
   return warnings;
 }
 
 /** Checks between fields, after merging. */
 export function checkConfig(config: RunConfig, source: string): RunConfig {
-  const fail = (message: string): never => { throw new ConfigError(`${source}: ${message}`); };
+  const fail = (message: string): never => {
+    throw new ConfigError(`${source}: ${message}`);
+  };
   if (!envIds.includes(config.env)) {
     fail(`"env" ${JSON.stringify(config.env)} is not a known environment${suggestKey(config.env, envIds)}; known: ${envIds.join(', ')}`);
   }
@@ -256,7 +309,7 @@ export function checkConfig(config: RunConfig, source: string): RunConfig {
   if (config.logdir.trim() === '') {
     fail('"logdir" must name a folder, e.g. runs, got ""');
   }
-  if (config.name && !/^[A-Za-z0-9._=,+@-][A-Za-z0-9._=,+@/-]*$/.test(config.name) || config.name.split('/').includes('..')) {
+  if ((config.name && !/^[A-Za-z0-9._=,+@-][A-Za-z0-9._=,+@/-]*$/.test(config.name)) || config.name.split('/').includes('..')) {
     fail(`name ${JSON.stringify(config.name)} must be a relative folder name of letters, digits and . _ = , + @ - (and / for subfolders)`);
   }
   return config;

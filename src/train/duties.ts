@@ -44,7 +44,10 @@ const GB = 1024 ** 3;
 /** Training returned a non-finite loss or Q-value; the last snapshot stays as the last good policy. */
 export class DivergedError extends Error {
   override name = 'DivergedError';
-  constructor(readonly step: number, detail: string) {
+  constructor(
+    readonly step: number,
+    detail: string,
+  ) {
     super(`diverged at step ${step}: ${detail}; try a lower learningRate or a clipNorm`);
   }
 }
@@ -69,11 +72,18 @@ export function intervalLog(context: RunContext, epsilonAt: EpsilonSchedule): Du
       writer.scalar('perf/steps_per_second', stepsPerSecond, step);
       writer.scalar('perf/rss_mb', rssMb, step);
       writer.scalar('perf/system_memory_used_gb', systemUsedGb, step);
-      output.line(`episode ${loop.episode} steps ${loop.lastEpisodeLength}/${step} loss ${(meanLoss ?? NaN).toFixed(7)} return ${(loop.lastEpisodeReturn ?? NaN).toFixed(1)} `
-        + `in ${seconds.toFixed(2)}s ${stepsPerSecond.toFixed(1)} steps/s ${systemUsedGb.toFixed(1)}/${(os.totalmem() / GB).toFixed(1)} GB RAM`);
+      output.line(
+        `episode ${loop.episode} steps ${loop.lastEpisodeLength}/${step} loss ${(meanLoss ?? NaN).toFixed(7)} return ${(loop.lastEpisodeReturn ?? NaN).toFixed(1)} ` +
+          `in ${seconds.toFixed(2)}s ${stepsPerSecond.toFixed(1)} steps/s ${systemUsedGb.toFixed(1)}/${(os.totalmem() / GB).toFixed(1)} GB RAM`,
+      );
       report({
-        type: 'progress', step, totalSteps: config.steps, stepsPerSecond, episodes: loop.episode - 1,
-        lastEpisodeReturn: loop.lastEpisodeReturn, loss: meanLoss,
+        type: 'progress',
+        step,
+        totalSteps: config.steps,
+        stepsPerSecond,
+        episodes: loop.episode - 1,
+        lastEpisodeReturn: loop.lastEpisodeReturn,
+        loss: meanLoss,
       });
       loop.lossSum = 0;
       loop.lossCount = 0;

@@ -131,5 +131,3 @@ function nearestColor(palette: readonly Rgb[], red: number, green: number, blue:
   });
   return best;
 }
-
-

@@ -16,8 +16,11 @@ export function modelSummary(spec: NetworkSpec): string {
   });
   const header: [string, string, string] = ['Layer (type)', 'Output shape', 'Param #'];
   const widths = [0, 1, 2].map((c) => maxOf([header, ...rows].map((row) => row[c]!.length)) + 2);
-  const format = (row: [string, string, string]): string => row.map((cell, c) => cell.padEnd(widths[c]!)).join('').trimEnd();
+  const format = (row: [string, string, string]): string =>
+    row
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('')
+      .trimEnd();
   const rule = '_'.repeat(widths.reduce((a, b) => a + b, 0));
-  return [rule, format(header), '='.repeat(rule.length), ...rows.map(format), '='.repeat(rule.length),
-    `Input: [null,${spec.observationSize}]   Total params: ${total}`, rule].join('\n');
+  return [rule, format(header), '='.repeat(rule.length), ...rows.map(format), '='.repeat(rule.length), `Input: [null,${spec.observationSize}]   Total params: ${total}`, rule].join('\n');
 }

@@ -53,7 +53,9 @@ export function recordEpisode(learner: QLearner, env: Env, options: RecordOption
   const { width, height } = options;
   const skip = effectiveFrameSkip(env.maxEpisodeSteps, options.maxFrames, options.frameSkip);
   const encoder = new AnimatedGifEncoder({
-    width, height, palette: RENDER_PALETTE,
+    width,
+    height,
+    palette: RENDER_PALETTE,
     frameDelayMs: Math.round((skip * 1000) / renderFps(env.id)),
     finalFrameDelayMs: FINAL_FRAME_HOLD_MS,
   });

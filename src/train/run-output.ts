@@ -19,12 +19,15 @@ export function consoleOutput(stream: NodeJS.WriteStream = process.stderr): RunO
         console.log(`${label}...`);
         return { update: () => {}, stop: () => {} };
       }
-      const bar = new cliProgress.SingleBar({
-        format: `${label} [{bar}] {percentage}% | {duration_formatted}`,
-        stream,
-        hideCursor: true,
-        clearOnComplete: true,
-      }, cliProgress.Presets.shades_classic);
+      const bar = new cliProgress.SingleBar(
+        {
+          format: `${label} [{bar}] {percentage}% | {duration_formatted}`,
+          stream,
+          hideCursor: true,
+          clearOnComplete: true,
+        },
+        cliProgress.Presets.shades_classic,
+      );
       bar.start(100, 0);
       return {
         update: (fraction) => bar.update(Math.round(fraction * 100)),
@@ -38,8 +41,12 @@ export function consoleOutput(stream: NodeJS.WriteStream = process.stderr): RunO
 export function memoryOutput(lines: string[] = []): RunOutput & { lines: string[] } {
   return {
     lines,
-    line: (text) => { lines.push(text); },
-    error: (text) => { lines.push(text); },
+    line: (text) => {
+      lines.push(text);
+    },
+    error: (text) => {
+      lines.push(text);
+    },
     progress: () => ({ update: () => {}, stop: () => {} }),
   };
 }

@@ -35,9 +35,19 @@ export interface LoopState {
 
 export function initialLoopState(): LoopState {
   return {
-    step: 0, episode: 1, episodeReturn: 0, episodeLength: 0, lastEpisodeReturn: null, lastEpisodeLength: 0,
-    lossSum: 0, lossCount: 0, lastEvaluatedStep: -1, lastSnapshotStep: -1, lastCheckpointStep: -1,
-    episodeReturns: [], evaluations: [],
+    step: 0,
+    episode: 1,
+    episodeReturn: 0,
+    episodeLength: 0,
+    lastEpisodeReturn: null,
+    lastEpisodeLength: 0,
+    lossSum: 0,
+    lossCount: 0,
+    lastEvaluatedStep: -1,
+    lastSnapshotStep: -1,
+    lastCheckpointStep: -1,
+    episodeReturns: [],
+    evaluations: [],
   };
 }
 
@@ -132,10 +142,18 @@ export function checkpointOf(loop: LoopState, parts: RunParts): CheckpointConten
   const online = parts.learner.getWeights('online');
   const arrays: CheckpointContent['arrays'] = { [ArrayName.observation]: parts.observation };
   for (const name of REPLAY_ARRAYS) arrays[ArrayName.replay(name)] = replay.arrays[name]!;
-  online.forEach((w, i) => { arrays[ArrayName.online(i)] = w; });
-  parts.learner.getWeights('target').forEach((w, i) => { arrays[ArrayName.target(i)] = w; });
-  optimizer.firstMoments.forEach((m, i) => { arrays[ArrayName.adamFirst(i)] = m; });
-  optimizer.secondMoments.forEach((v, i) => { arrays[ArrayName.adamSecond(i)] = v; });
+  online.forEach((w, i) => {
+    arrays[ArrayName.online(i)] = w;
+  });
+  parts.learner.getWeights('target').forEach((w, i) => {
+    arrays[ArrayName.target(i)] = w;
+  });
+  optimizer.firstMoments.forEach((m, i) => {
+    arrays[ArrayName.adamFirst(i)] = m;
+  });
+  optimizer.secondMoments.forEach((v, i) => {
+    arrays[ArrayName.adamSecond(i)] = v;
+  });
   if (parts.qValidationStates) arrays[ArrayName.qValidation] = parts.qValidationStates;
   const state: CheckpointState = {
     loop,

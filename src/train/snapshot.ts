@@ -88,7 +88,10 @@ export function encodeSnapshot(spec: NetworkSpec, weights: Weights, metadata: Sn
 export async function saveSnapshot(dir: string, spec: NetworkSpec, weights: Weights, metadata: SnapshotMetadata): Promise<string> {
   const { modelJson, weightData } = encodeSnapshot(spec, weights, metadata);
   try {
-    await writeFolderAtomic(dir, [[WEIGHTS_FILE, weightData], [MODEL_FILE, modelJson]]);
+    await writeFolderAtomic(dir, [
+      [WEIGHTS_FILE, weightData],
+      [MODEL_FILE, modelJson],
+    ]);
   } catch (error) {
     throw new SnapshotError(`cannot write the snapshot ${dir}: ${(error as Error).message}`);
   }
@@ -139,7 +142,9 @@ async function readWeightData(modelJsonPath: string, json: ModelJson): Promise<{
   const bytes = Buffer.concat(chunks);
   const expectedBytes = weightSpecs.reduce((sum, spec) => sum + 4 * spec.shape.reduce((a, b) => a * b, 1), 0);
   if (bytes.length !== expectedBytes) {
-    throw new SnapshotError(`${path.join(folder, json.weightsManifest![0]?.paths[0] ?? WEIGHTS_FILE)} holds ${bytes.length} bytes but ${modelJsonPath} describes ${expectedBytes}; the snapshot is truncated or corrupt`);
+    throw new SnapshotError(
+      `${path.join(folder, json.weightsManifest![0]?.paths[0] ?? WEIGHTS_FILE)} holds ${bytes.length} bytes but ${modelJsonPath} describes ${expectedBytes}; the snapshot is truncated or corrupt`,
+    );
   }
   return { weightSpecs, weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) };
 }
@@ -172,7 +177,10 @@ export async function loadSnapshot(snapshotPath: string): Promise<LoadedSnapshot
   // TensorFlow.js checks the file as a LayersModel; loaded here only, not when saving.
   const { tf, initTf } = await import('../tf.js');
   await initTf();
-  const isFile = await fs.stat(snapshotPath).then((stat) => stat.isFile(), () => false);
+  const isFile = await fs.stat(snapshotPath).then(
+    (stat) => stat.isFile(),
+    () => false,
+  );
   if (isFile && !snapshotPath.endsWith('.json')) {
     throw new SnapshotError(`${snapshotPath} is a file but not a model.json; give the snapshot folder (with ${MODEL_FILE} and ${WEIGHTS_FILE}) or its ${MODEL_FILE}`);
   }
@@ -187,7 +195,10 @@ export async function loadSnapshot(snapshotPath: string): Promise<LoadedSnapshot
   }
   try {
     const spec = specOf(model, modelJsonPath);
-    const weights = model.getWeights().map((tensor) => tensor.dataSync() as Float32Array).map((values) => Float32Array.from(values));
+    const weights = model
+      .getWeights()
+      .map((tensor) => tensor.dataSync() as Float32Array)
+      .map((values) => Float32Array.from(values));
     return { spec, weights, metadata: json.userDefinedMetadata?.rlsweep ?? {}, modelJsonPath };
   } finally {
     model.dispose();
@@ -198,6 +209,8 @@ export async function loadSnapshot(snapshotPath: string): Promise<LoadedSnapshot
 export function checkSnapshotFitsEnv(snapshot: LoadedSnapshot, env: { id: string; observationSize: number; actionCount: number }): void {
   const { spec, modelJsonPath } = snapshot;
   if (spec.observationSize !== env.observationSize || spec.actionCount !== env.actionCount) {
-    throw new SnapshotError(`${modelJsonPath} takes ${spec.observationSize} observations and gives ${spec.actionCount} actions, but ${env.id} has ${env.observationSize} and ${env.actionCount}; pass the env it was trained on with --env`);
+    throw new SnapshotError(
+      `${modelJsonPath} takes ${spec.observationSize} observations and gives ${spec.actionCount} actions, but ${env.id} has ${env.observationSize} and ${env.actionCount}; pass the env it was trained on with --env`,
+    );
   }
 }

@@ -17,12 +17,9 @@ import { modelSummary } from './model-summary.js';
 import type { ProgressReporter } from './run-messages.js';
 import { describeFsError, ensureDir, writeFileAtomic } from '../util/files.js';
 import { DivergedError, type Duty, type RunContext, checkpoints, evaluation, intervalLog, snapshots, takeQValidationSet } from './duties.js';
-import {
-  DEFAULT_FACTORIES, type EvaluationRecord, type LoopState, type RunFactories, createRunParts, initialLoopState, restoreCheckpoint,
-} from './run-state.js';
+import { DEFAULT_FACTORIES, type EvaluationRecord, type LoopState, type RunFactories, createRunParts, initialLoopState, restoreCheckpoint } from './run-state.js';
 import { type FolderContents, RUN_CONFIG_FILE, SWEEP_MANIFEST_FILE, TRIAL_CONFIG_FILE, describeContents, folderContents } from '../util/run-folders.js';
 import { maxOf } from '../util/extent.js';
-
 
 export interface TrainOptions {
   /** The run's folder; it must exist and hold config.json already. */
@@ -183,18 +180,28 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
       output.line(`Interrupted at step ${loop.step}; checkpoint and snapshot saved, logs flushed. Continue with --resume ${runDir}`);
     } else {
       // Checkpoints exist to resume; a finished run keeps what keepCheckpoints says. A failure here leaves a complete run.
-      await pruneFinishedRun(runDir, config.keepCheckpoints).catch((error: unknown) => output.error(
-        `warning: could not remove the older checkpoints in ${path.join(runDir, CHECKPOINTS_DIR)} (${describeFsError(error)}); the run itself is complete`));
+      await pruneFinishedRun(runDir, config.keepCheckpoints).catch((error: unknown) =>
+        output.error(`warning: could not remove the older checkpoints in ${path.join(runDir, CHECKPOINTS_DIR)} (${describeFsError(error)}); the run itself is complete`),
+      );
     }
     // TensorBoard has no 'interrupted' status; 'unknown' keeps it apart from success and failure.
     writer.hparamsSessionEnd(interrupted ? 'unknown' : 'success');
     const returnMeans = loop.evaluations.map((e) => e.returnMean);
     report({
-      type: 'finished', step: loop.step, totalSteps: config.steps, interrupted,
-      finalReturnMean: returnMeans.at(-1) ?? null, bestReturnMean: returnMeans.length > 0 ? maxOf(returnMeans) : null,
+      type: 'finished',
+      step: loop.step,
+      totalSteps: config.steps,
+      interrupted,
+      finalReturnMean: returnMeans.at(-1) ?? null,
+      bestReturnMean: returnMeans.length > 0 ? maxOf(returnMeans) : null,
     });
     return {
-      stepsDone: loop.step, interrupted, resumedFrom, episodeReturns: loop.episodeReturns, evaluations: loop.evaluations, learner,
+      stepsDone: loop.step,
+      interrupted,
+      resumedFrom,
+      episodeReturns: loop.episodeReturns,
+      evaluations: loop.evaluations,
+      learner,
     };
   } catch (error) {
     try {
@@ -228,13 +235,15 @@ async function checkRunFolder(runDir: string, configFile: string | undefined): P
     case 'trial': {
       const ownTrial = configFile !== undefined && path.resolve(configFile) === path.resolve(runDir, TRIAL_CONFIG_FILE);
       if (ownTrial) return;
-      throw new ConfigError(`${runDir} ${describeContents(runDir, contents)}: rerun or resume it with "sweep run <its sweep file>" `
-        + `(named in ${path.join(path.dirname(runDir), SWEEP_MANIFEST_FILE)}), or ${elsewhere}`);
+      throw new ConfigError(
+        `${runDir} ${describeContents(runDir, contents)}: rerun or resume it with "sweep run <its sweep file>" ` +
+          `(named in ${path.join(path.dirname(runDir), SWEEP_MANIFEST_FILE)}), or ${elsewhere}`,
+      );
     }
     case 'other':
       throw new ConfigError(`${runDir} ${describeContents(runDir, contents)}, not a run: a run writes only into a new or empty folder, so it is left as it was; ${elsewhere}`);
     default:
-      // absent, empty, a run (refused below unless --overwrite), or a file in the way (ensureDir says so).
+    // absent, empty, a run (refused below unless --overwrite), or a file in the way (ensureDir says so).
   }
 }
 
@@ -243,14 +252,17 @@ export async function prepareRunDir(config: RunConfig, runInfo: Record<string, s
   const runDir = path.join(config.logdir, config.name);
   await checkRunFolder(runDir, configFile);
   const configPath = path.join(runDir, RUN_CONFIG_FILE);
-  const exists = await fs.access(configPath).then(() => true, () => false);
+  const exists = await fs.access(configPath).then(
+    () => true,
+    () => false,
+  );
   if (exists && !overwrite) {
     throw new ConfigError(`${runDir} already holds a run (${configPath}); continue it with --resume ${runDir}, choose another --name, or pass --overwrite to replace it`);
   }
   if (exists) await fs.rm(runDir, { recursive: true, force: true });
   try {
     await ensureDir(runDir);
-    await writeFileAtomic(configPath, JSON.stringify({ ...config, ...runInfo }, null, 2) + '\n');
+    await writeFileAtomic(configPath, `${JSON.stringify({ ...config, ...runInfo }, null, 2)}\n`);
   } catch (error) {
     throw new Error(`cannot write the run folder ${runDir} (${describeFsError(error)}); check that ${config.logdir} is writable or pass --logdir`);
   }

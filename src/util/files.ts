@@ -17,7 +17,7 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, o
   } catch (error) {
     await fs.rm(temporary, { force: true }).catch(() => {});
     const full = ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException).code ?? '');
-    if (!(options.inPlaceWhenFull && full && await overwriteInPlace(file, data))) throw fileWriteError(file, error);
+    if (!(options.inPlaceWhenFull && full && (await overwriteInPlace(file, data)))) throw fileWriteError(file, error);
   }
 }
 
@@ -49,12 +49,15 @@ async function overwriteInPlace(file: string, data: Uint8Array | string): Promis
 
 /** JSON (two-space indented, one trailing newline) written by writeFileAtomic. */
 export async function writeJsonAtomic(file: string, value: unknown, options: AtomicWriteOptions = {}): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', options);
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, options);
 }
 
 /** A time as it goes into a file name, to the second and in UTC: 20261202T163005Z. */
 export function fileNameStamp(date = new Date()): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** What temporary files of writeFileAtomic have in their names (`<file>.tmp-<pid>-<tag>`). */
@@ -155,13 +158,15 @@ export async function readUtf8File(file: string): Promise<string> {
   } catch {
     const offset = firstInvalidUtf8Offset(bytes);
     const line = bytes.subarray(0, offset).toString('latin1').split('\n').length;
-    throw Object.assign(new Error(`${file} is not UTF-8 text (invalid byte 0x${bytes[offset]?.toString(16).padStart(2, '0')} on line ${line}, byte offset ${offset}); save it as UTF-8`), { code: 'EILSEQ' });
+    throw Object.assign(new Error(`${file} is not UTF-8 text (invalid byte 0x${bytes[offset]?.toString(16).padStart(2, '0')} on line ${line}, byte offset ${offset}); save it as UTF-8`), {
+      code: 'EILSEQ',
+    });
   }
 }
 
 /** Where the first byte that cannot start or continue a UTF-8 sequence is. */
 function firstInvalidUtf8Offset(bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length;) {
+  for (let i = 0; i < bytes.length; ) {
     const lead = bytes[i]!;
     const continuation = lead < 0x80 ? 0 : lead >= 0xc2 && lead <= 0xdf ? 1 : (lead & 0xf0) === 0xe0 ? 2 : lead >= 0xf0 && lead <= 0xf4 ? 3 : -1;
     if (continuation < 0) return i;
@@ -215,7 +220,10 @@ export async function writeFolderAtomic(dir: string, files: ReadonlyArray<readon
     throw error;
   }
   const previous = path.join(parent, `.old-${path.basename(dir)}-${process.pid}`);
-  const replacing = await fs.rename(dir, previous).then(() => true, () => false);
+  const replacing = await fs.rename(dir, previous).then(
+    () => true,
+    () => false,
+  );
   await fs.rename(temporary, dir);
   await syncDirectory(parent);
   if (replacing) await fs.rm(previous, { recursive: true, force: true });
@@ -251,8 +259,7 @@ export async function explainFsError(error: NodeJS.ErrnoException): Promise<stri
   switch (error.code) {
     case 'ENOTDIR': {
       const file = await fileInTheWay(where);
-      return `${file ?? where} is a file where a folder was expected${file && file !== path.resolve(where) ? ` (to reach ${where})` : ''}; `
-        + 'give the path of a folder, or move the file away';
+      return `${file ?? where} is a file where a folder was expected${file && file !== path.resolve(where) ? ` (to reach ${where})` : ''}; give the path of a folder, or move the file away`;
     }
     case 'EISDIR':
       return `${where} is a folder where a file was expected; give the path of a file`;

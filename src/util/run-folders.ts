@@ -48,12 +48,18 @@ export async function folderContents(dir: string): Promise<FolderContents> {
 /** "holds a single run (config.json)" and the like, for messages that refuse a folder. */
 export function describeContents(dir: string, contents: FolderContents): string {
   switch (contents.kind) {
-    case 'absent': return 'does not exist';
-    case 'file': return contents.file === dir ? 'is a file' : `cannot be a folder: ${contents.file} is a file`;
-    case 'empty': return 'is empty';
-    case 'sweep': return `holds a sweep (its ${SWEEP_MANIFEST_FILE})`;
-    case 'trial': return `holds a trial of a sweep (its ${TRIAL_CONFIG_FILE})`;
-    case 'run': return `holds a single run (its ${RUN_CONFIG_FILE} and event files)`;
+    case 'absent':
+      return 'does not exist';
+    case 'file':
+      return contents.file === dir ? 'is a file' : `cannot be a folder: ${contents.file} is a file`;
+    case 'empty':
+      return 'is empty';
+    case 'sweep':
+      return `holds a sweep (its ${SWEEP_MANIFEST_FILE})`;
+    case 'trial':
+      return `holds a trial of a sweep (its ${TRIAL_CONFIG_FILE})`;
+    case 'run':
+      return `holds a single run (its ${RUN_CONFIG_FILE} and event files)`;
     case 'other': {
       const shown = contents.entries.slice(0, 3).join(', ');
       return `holds files of its own (${shown}${contents.entries.length > 3 ? `, and ${contents.entries.length - 3} more` : ''})`;

@@ -38,11 +38,15 @@ export class StopRequests {
     if (sources.signals) {
       const onSignal = (signal: NodeJS.Signals): void => this.request(sources.name?.(signal) ?? signal);
       for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
-      this.#removers.push(() => { for (const signal of STOP_SIGNALS) process.off(signal, onSignal); });
+      this.#removers.push(() => {
+        for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+      });
     }
     if (sources.parentGone) {
       // Once a stop is under way, the parent going too must not turn it into a stop at once.
-      const onDisconnect = (): void => { if (this.#count === 0) this.request(PARENT_GONE); };
+      const onDisconnect = (): void => {
+        if (this.#count === 0) this.request(PARENT_GONE);
+      };
       process.on('disconnect', onDisconnect);
       this.#removers.push(() => process.off('disconnect', onDisconnect));
     }

@@ -8,5 +8,10 @@ import { maxOf } from './extent.js';
 export function formatTable(rows: ReadonlyArray<readonly string[]>, rightAligned: ReadonlySet<number> = new Set()): string[] {
   const columns = maxOf(rows.map((row) => row.length));
   const widths = Array.from({ length: Math.max(0, columns) }, (_, c) => Math.max(0, maxOf(rows.map((row) => (row[c] ?? '').length))));
-  return rows.map((row) => row.map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }

@@ -11,9 +11,7 @@ import { z } from 'zod';
 import { envIds } from '../../src/envs/index.js';
 import { fieldOf, type RunConfigKey, runConfigKeys } from '../../src/train/config.js';
 import { commandOptions, RUN_INFO_KEYS } from '../../src/cli/run.js';
-import {
-  DISTRIBUTIONS, METRIC_GOALS, PARAMETER_KEYS, RESERVED_PARAMETERS, SWEEP_METHODS, SWEEP_METRICS, TOP_LEVEL_KEYS, WANDB_ONLY_KEYS,
-} from '../../src/sweep/spec.js';
+import { DISTRIBUTIONS, METRIC_GOALS, PARAMETER_KEYS, RESERVED_PARAMETERS, SWEEP_METHODS, SWEEP_METRICS, TOP_LEVEL_KEYS, WANDB_ONLY_KEYS } from '../../src/sweep/spec.js';
 
 /** A number as typed, for literals no JS number holds (2^53 + 1, 1e400, 0x10). */
 export class Literal {
@@ -21,7 +19,10 @@ export class Literal {
 }
 /** A map as a list of pairs, so that a key can be missing or given twice. */
 export class Pairs {
-  constructor(readonly pairs: ReadonlyArray<readonly [string, Value]>, readonly flow = false) {}
+  constructor(
+    readonly pairs: ReadonlyArray<readonly [string, Value]>,
+    readonly flow = false,
+  ) {}
 }
 export type Value = null | boolean | number | string | Literal | Pairs | Value[];
 
@@ -42,17 +43,24 @@ const ASCII_PUNCTUATION = [...' \t:#\'"%@`&*!|>-?,[]{}=./\\'];
 
 /** A string one typo away from `text`: a character dropped, doubled, swapped, replaced or its case changed. */
 export function typoOf(text: fc.Arbitrary<string>): fc.Arbitrary<string> {
-  return fc.tuple(text, fc.nat(), fc.constantFrom('drop', 'double', 'swap', 'replace', 'case', 'suffix'), fc.constantFrom(...'aeiorstxz_-0'))
+  return fc
+    .tuple(text, fc.nat(), fc.constantFrom('drop', 'double', 'swap', 'replace', 'case', 'suffix'), fc.constantFrom(...'aeiorstxz_-0'))
     .map(([t, at, how, c]) => {
       if (t.length === 0) return c;
       const i = at % t.length;
       switch (how) {
-        case 'drop': return t.slice(0, i) + t.slice(i + 1);
-        case 'double': return t.slice(0, i) + t[i] + t.slice(i);
-        case 'swap': return i + 1 < t.length ? t.slice(0, i) + t[i + 1] + t[i] + t.slice(i + 2) : `${t}${c}`;
-        case 'replace': return t.slice(0, i) + c + t.slice(i + 1);
-        case 'case': return t.slice(0, i) + (t[i] === t[i]!.toUpperCase() ? t[i]!.toLowerCase() : t[i]!.toUpperCase()) + t.slice(i + 1);
-        default: return `${t}${c}`;
+        case 'drop':
+          return t.slice(0, i) + t.slice(i + 1);
+        case 'double':
+          return t.slice(0, i) + t[i] + t.slice(i);
+        case 'swap':
+          return i + 1 < t.length ? t.slice(0, i) + t[i + 1] + t[i] + t.slice(i + 2) : `${t}${c}`;
+        case 'replace':
+          return t.slice(0, i) + c + t.slice(i + 1);
+        case 'case':
+          return t.slice(0, i) + (t[i] === t[i]!.toUpperCase() ? t[i]!.toLowerCase() : t[i]!.toUpperCase()) + t.slice(i + 1);
+        default:
+          return `${t}${c}`;
       }
     })
     .filter((t) => t.length > 0);
@@ -114,8 +122,7 @@ export function validValue(key: RunConfigKey): fc.Arbitrary<Value> {
       return key === 'env' ? fc.constantFrom(...envIds) : fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9._=,+@-]{0,15}$/);
     case 'integerList': {
       const element = numberBounds((field.schema as z.ZodArray<z.ZodNumber>).element);
-      return fc.array(fc.oneof(fc.integer({ min: element.min, max: Math.min(element.max, 256) }), fc.constant(element.max)), { maxLength: 4 })
-        .filter(accepted);
+      return fc.array(fc.oneof(fc.integer({ min: element.min, max: Math.min(element.max, 256) }), fc.constant(element.max)), { maxLength: 4 }).filter(accepted);
     }
   }
 }
@@ -135,7 +142,16 @@ export function nearMissValue(key: RunConfigKey): fc.Arbitrary<Value> {
       return junk;
     case 'integerList':
       return fc.oneof(
-        fc.constantFrom<Value>([0], [-1], [1.5], [65537], Array.from({ length: 17 }, () => 8), [new Literal('1e400')], '64,64', [[64]]),
+        fc.constantFrom<Value>(
+          [0],
+          [-1],
+          [1.5],
+          [65537],
+          Array.from({ length: 17 }, () => 8),
+          [new Literal('1e400')],
+          '64,64',
+          [[64]],
+        ),
         junk,
       );
   }
@@ -152,7 +168,10 @@ const runKeyOrTypo = fc.oneof({ weight: 5, arbitrary: runKey }, { weight: 1, arb
 
 /** [key, value] pairs of run options (some misspelt, some twice), values matched to the key. */
 function optionPairs(keys: fc.Arbitrary<string>, maxLength: number): fc.Arbitrary<Array<[string, Value]>> {
-  return fc.array(keys.chain((key) => fc.tuple(fc.constant(key), (runConfigKeys as string[]).includes(key) ? fieldValue(key as RunConfigKey) : junk)), { maxLength });
+  return fc.array(
+    keys.chain((key) => fc.tuple(fc.constant(key), (runConfigKeys as string[]).includes(key) ? fieldValue(key as RunConfigKey) : junk)),
+    { maxLength },
+  );
 }
 
 // ---------------------------------------------------------------- sweep files
@@ -168,15 +187,23 @@ function parameterEntry(key: string): fc.Arbitrary<Value> {
   return fc.oneof(
     fc.tuple(value, flow).map(([v, f]) => new Pairs([['value', v]], f)),
     fc.tuple(fc.array(value, { maxLength: 4 }), flow).map(([vs, f]) => new Pairs([['values', vs]], f)),
-    fc.record({ min: value, max: value, distribution: fc.option(distribution, { nil: undefined }), q: fc.option(fc.oneof(fc.constantFrom(1, 2, 0.5, 0.1), junk), { nil: undefined }), flow })
-      .map(({ min, max, distribution: d, q, flow: f }) => new Pairs([
-        ['min', min], ['max', max], ...(d === undefined ? [] : [['distribution', d] as const]), ...(q === undefined ? [] : [['q', q] as const]),
-      ], f)),
+    fc
+      .record({ min: value, max: value, distribution: fc.option(distribution, { nil: undefined }), q: fc.option(fc.oneof(fc.constantFrom(1, 2, 0.5, 0.1), junk), { nil: undefined }), flow })
+      .map(
+        ({ min, max, distribution: d, q, flow: f }) =>
+          new Pairs([['min', min], ['max', max], ...(d === undefined ? [] : [['distribution', d] as const]), ...(q === undefined ? [] : [['q', q] as const])], f),
+      ),
     // Not a map, empty, or keys a parameter does not have.
     value,
     fc.constant(new Pairs([])),
     fc.tuple(typoOf(fc.constantFrom(...PARAMETER_KEYS)), value).map(([k, v]) => new Pairs([[k, v]], true)),
-    fc.tuple(fc.subarray([...PARAMETER_KEYS], { minLength: 2 }), value).map(([ks, v]) => new Pairs(ks.map((k) => [k, v] as const), true)),
+    fc.tuple(fc.subarray([...PARAMETER_KEYS], { minLength: 2 }), value).map(
+      ([ks, v]) =>
+        new Pairs(
+          ks.map((k) => [k, v] as const),
+          true,
+        ),
+    ),
   );
 }
 
@@ -188,8 +215,22 @@ const parameterKey = fc.oneof(
 
 const parametersMap: fc.Arbitrary<Value> = fc.oneof(
   // Mostly distinct keys (a repeated one is a YAML error that stops everything else).
-  { weight: 8, arbitrary: fc.uniqueArray(parameterKey, { maxLength: 5 }).chain((keys) => fc.tuple(...keys.map((key) => fc.tuple(fc.constant(key), parameterEntry(key))))).map((pairs) => new Pairs(pairs)) },
-  { weight: 1, arbitrary: fc.array(parameterKey.chain((key) => fc.tuple(fc.constant(key), parameterEntry(key))), { maxLength: 5 }).map((pairs) => new Pairs(pairs)) },
+  {
+    weight: 8,
+    arbitrary: fc
+      .uniqueArray(parameterKey, { maxLength: 5 })
+      .chain((keys) => fc.tuple(...keys.map((key) => fc.tuple(fc.constant(key), parameterEntry(key)))))
+      .map((pairs) => new Pairs(pairs)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .array(
+        parameterKey.chain((key) => fc.tuple(fc.constant(key), parameterEntry(key))),
+        { maxLength: 5 },
+      )
+      .map((pairs) => new Pairs(pairs)),
+  },
   { weight: 1, arbitrary: junk },
 );
 
@@ -202,39 +243,61 @@ const sweepName = fc.oneof(
 const smallCount = (min: number): fc.Arbitrary<Value> => fc.oneof({ weight: 4, arbitrary: fc.integer({ min, max: 40 }) }, { weight: 1, arbitrary: junk });
 
 /** The top-level entries of a sweep file, each present or not, with misspelt, W&B-only and run-option keys mixed in. */
-const sweepEntries: fc.Arbitrary<Array<[string, Value]>> = fc.record({
-  name: sweepName,
-  description: fc.oneof(fc.string({ maxLength: 20 }), junk),
-  method: fc.oneof({ weight: 6, arbitrary: fc.constantFrom<Value>(...SWEEP_METHODS) }, { weight: 1, arbitrary: fc.constantFrom<Value>('bayes') }, { weight: 1, arbitrary: typoOf(fc.constantFrom(...SWEEP_METHODS)) }),
-  metric: fc.oneof(
-    fc.record({
-      name: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<Value>(...SWEEP_METRICS) }, { weight: 1, arbitrary: typoOf(fc.constantFrom(...SWEEP_METRICS)) }),
-      goal: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<Value>(...METRIC_GOALS) }, { weight: 1, arbitrary: junk }),
-      flow: fc.boolean(),
-    }).chain(({ name, goal, flow }) => fc.subarray([['name', name], ['goal', goal], ['gaol', goal]] as Array<[string, Value]>).map((pairs) => new Pairs(pairs, flow))),
-    junk,
-  ),
-  seeds: fc.oneof({ weight: 4, arbitrary: fc.array(fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 0, max: 9 }) }, { weight: 1, arbitrary: junk }), { maxLength: 4 }) }, { weight: 1, arbitrary: junk }),
-  concurrency: smallCount(0),
-  run_cap: smallCount(0),
-  sweep_seed: smallCount(0),
-  parameters: parametersMap,
-}).chain(({ name, parameters, ...optional }) => fc.tuple(
-  // name and parameters are there most of the time, so most cases get past "missing name" to the parameters.
-  fc.option(fc.constant(['name', name] as [string, Value]), { freq: 9, nil: undefined }),
-  fc.subarray(Object.entries(optional) as Array<[string, Value]>),
-  fc.option(fc.constant(['parameters', parameters] as [string, Value]), { freq: 9, nil: undefined }),
-  // Now and then a key a sweep does not have: misspelt, W&B-only, or a run option written at the top.
-  fc.oneof(
-    { weight: 5, arbitrary: fc.constant(undefined) },
-    { weight: 1, arbitrary: fc.tuple(fc.oneof(typoOf(fc.constantFrom(...TOP_LEVEL_KEYS)), fc.constantFrom(...Object.keys(WANDB_ONLY_KEYS)), runKey), junk) },
-  ),
-  fc.nat(),
-)).map(([name, optional, parameters, extra, at]) => {
-  const pairs = [...(name ? [name] : []), ...optional, ...(parameters ? [parameters] : [])];
-  if (extra) pairs.splice(at % (pairs.length + 1), 0, extra);
-  return pairs;
-});
+const sweepEntries: fc.Arbitrary<Array<[string, Value]>> = fc
+  .record({
+    name: sweepName,
+    description: fc.oneof(fc.string({ maxLength: 20 }), junk),
+    method: fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom<Value>(...SWEEP_METHODS) },
+      { weight: 1, arbitrary: fc.constantFrom<Value>('bayes') },
+      { weight: 1, arbitrary: typoOf(fc.constantFrom(...SWEEP_METHODS)) },
+    ),
+    metric: fc.oneof(
+      fc
+        .record({
+          name: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<Value>(...SWEEP_METRICS) }, { weight: 1, arbitrary: typoOf(fc.constantFrom(...SWEEP_METRICS)) }),
+          goal: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<Value>(...METRIC_GOALS) }, { weight: 1, arbitrary: junk }),
+          flow: fc.boolean(),
+        })
+        .chain(({ name, goal, flow }) =>
+          fc
+            .subarray([
+              ['name', name],
+              ['goal', goal],
+              ['gaol', goal],
+            ] as Array<[string, Value]>)
+            .map((pairs) => new Pairs(pairs, flow)),
+        ),
+      junk,
+    ),
+    seeds: fc.oneof(
+      { weight: 4, arbitrary: fc.array(fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 0, max: 9 }) }, { weight: 1, arbitrary: junk }), { maxLength: 4 }) },
+      { weight: 1, arbitrary: junk },
+    ),
+    concurrency: smallCount(0),
+    run_cap: smallCount(0),
+    sweep_seed: smallCount(0),
+    parameters: parametersMap,
+  })
+  .chain(({ name, parameters, ...optional }) =>
+    fc.tuple(
+      // name and parameters are there most of the time, so most cases get past "missing name" to the parameters.
+      fc.option(fc.constant(['name', name] as [string, Value]), { freq: 9, nil: undefined }),
+      fc.subarray(Object.entries(optional) as Array<[string, Value]>),
+      fc.option(fc.constant(['parameters', parameters] as [string, Value]), { freq: 9, nil: undefined }),
+      // Now and then a key a sweep does not have: misspelt, W&B-only, or a run option written at the top.
+      fc.oneof(
+        { weight: 5, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: fc.tuple(fc.oneof(typoOf(fc.constantFrom(...TOP_LEVEL_KEYS)), fc.constantFrom(...Object.keys(WANDB_ONLY_KEYS)), runKey), junk) },
+      ),
+      fc.nat(),
+    ),
+  )
+  .map(([name, optional, parameters, extra, at]) => {
+    const pairs = [...(name ? [name] : []), ...optional, ...(parameters ? [parameters] : [])];
+    if (extra) pairs.splice(at % (pairs.length + 1), 0, extra);
+    return pairs;
+  });
 
 function yamlScalar(value: number | string | boolean | null | Literal): string {
   if (value instanceof Literal) return value.text;
@@ -259,12 +322,14 @@ function yamlBlock(pairs: Pairs, indent: string): string[] {
 }
 
 type TextMutation = (text: string, at: number, pick: number) => string;
-const lineEdit = (edit: (line: string, pick: number) => string[]): TextMutation => (text, at, pick) => {
-  const lines = text.split('\n');
-  const i = at % lines.length;
-  lines.splice(i, 1, ...edit(lines[i]!, pick));
-  return lines.join('\n');
-};
+const lineEdit =
+  (edit: (line: string, pick: number) => string[]): TextMutation =>
+  (text, at, pick) => {
+    const lines = text.split('\n');
+    const i = at % lines.length;
+    lines.splice(i, 1, ...edit(lines[i]!, pick));
+    return lines.join('\n');
+  };
 
 /** Ways to break (or merely restyle) a YAML file's text. */
 const YAML_MUTATIONS: Record<string, TextMutation> = {
@@ -274,8 +339,15 @@ const YAML_MUTATIONS: Record<string, TextMutation> = {
   duplicateLine: lineEdit((line) => [line, line]),
   dropLine: lineEdit(() => []),
   emptyValue: lineEdit((line) => [line.replace(/:\s.*$/, ':')]),
-  unclose: (text, at) => { const closers = [...text.matchAll(/[\]}]/g)]; const m = closers[at % Math.max(1, closers.length)]; return m ? text.slice(0, m.index) + text.slice(m.index! + 1) : `${text}[`; },
-  insertChar: (text, at, pick) => { const i = at % (text.length + 1); return text.slice(0, i) + ASCII_PUNCTUATION[pick % ASCII_PUNCTUATION.length] + text.slice(i); },
+  unclose: (text, at) => {
+    const closers = [...text.matchAll(/[\]}]/g)];
+    const m = closers[at % Math.max(1, closers.length)];
+    return m ? text.slice(0, m.index) + text.slice(m.index! + 1) : `${text}[`;
+  },
+  insertChar: (text, at, pick) => {
+    const i = at % (text.length + 1);
+    return text.slice(0, i) + ASCII_PUNCTUATION[pick % ASCII_PUNCTUATION.length] + text.slice(i);
+  },
   truncate: (text, at) => text.slice(0, at % (text.length + 1)),
   bom: (text) => `\uFEFF${text}`,
   crlf: (text) => text.replace(/\n/g, '\r\n'),
@@ -290,7 +362,7 @@ const YAML_MUTATIONS: Record<string, TextMutation> = {
     const bEnd = text.indexOf('\n', b.index!);
     const bLine = text.slice(b.index!, bEnd < 0 ? undefined : bEnd).replace(/: .*?( }|$)/, ': *x$1');
     const withAlias = text.slice(0, b.index!) + bLine + (bEnd < 0 ? '' : text.slice(bEnd));
-    return withAlias.slice(0, a.index! + a[0].length) + '&x ' + withAlias.slice(a.index! + a[0].length);
+    return `${withAlias.slice(0, a.index! + a[0].length)}&x ${withAlias.slice(a.index! + a[0].length)}`;
   },
   mergeKey: lineEdit((line) => [line, line.replace(/^(\s*).*/, '$1<<: { gamma: 0.5 }')]),
 };
@@ -327,12 +399,15 @@ function mutated(text: string, defects: string[], mutations: Record<string, Text
   const step = fc.tuple(fc.constantFrom(...names, 'nonUtf8'), fc.nat(), fc.nat());
   return fc.oneof(
     { weight: 3, arbitrary: fc.constant({ bytes: Buffer.from(text), mutations: [] as string[], defects }) },
-    { weight: 2, arbitrary: fc.array(step, { minLength: 1, maxLength: 3 }).map((steps) => {
-      let current = text;
-      for (const [name, at, pick] of steps) if (name !== 'nonUtf8') current = mutations[name]!(current, at, pick);
-      const bytesStep = steps.find(([name]) => name === 'nonUtf8');
-      return { bytes: bytesStep ? withBytes(current, bytesStep[1], bytesStep[2]) : Buffer.from(current), mutations: steps.map(([name]) => name), defects };
-    }) },
+    {
+      weight: 2,
+      arbitrary: fc.array(step, { minLength: 1, maxLength: 3 }).map((steps) => {
+        let current = text;
+        for (const [name, at, pick] of steps) if (name !== 'nonUtf8') current = mutations[name]!(current, at, pick);
+        const bytesStep = steps.find(([name]) => name === 'nonUtf8');
+        return { bytes: bytesStep ? withBytes(current, bytesStep[1], bytesStep[2]) : Buffer.from(current), mutations: steps.map(([name]) => name), defects };
+      }),
+    },
   );
 }
 
@@ -350,15 +425,11 @@ function keyDefects(pairs: ReadonlyArray<readonly [string, Value]>, allowed: rea
 function sweepDefects(pairs: Array<[string, Value]>): string[] {
   const parameters = pairs.find(([key]) => key === 'parameters')?.[1];
   const parameterKeys = runConfigKeys.filter((key) => RESERVED_PARAMETERS[key] === undefined);
-  return [
-    ...keyDefects(pairs, TOP_LEVEL_KEYS, ''),
-    ...(parameters instanceof Pairs ? keyDefects(parameters.pairs, parameterKeys, 'parameters: ') : []),
-  ];
+  return [...keyDefects(pairs, TOP_LEVEL_KEYS, ''), ...(parameters instanceof Pairs ? keyDefects(parameters.pairs, parameterKeys, 'parameters: ') : [])];
 }
 
 /** A sweep file: generated from the spec's keys and the run options, then maybe broken as text. */
-export const sweepFileText: fc.Arbitrary<GeneratedFile> = sweepEntries
-  .chain((pairs) => mutated(`${yamlBlock(new Pairs(pairs), '').join('\n')}\n`, sweepDefects(pairs), YAML_MUTATIONS));
+export const sweepFileText: fc.Arbitrary<GeneratedFile> = sweepEntries.chain((pairs) => mutated(`${yamlBlock(new Pairs(pairs), '').join('\n')}\n`, sweepDefects(pairs), YAML_MUTATIONS));
 
 // ---------------------------------------------------------------- config JSON
 
@@ -386,11 +457,9 @@ function configDefects(pairs: Array<readonly [string, Value]>): string[] {
 }
 
 /** A --config file: run options (and the keys a run adds to its config.json), some misspelt or repeated, then maybe broken. */
-export const configFileText: fc.Arbitrary<GeneratedFile> = fc.tuple(
-  optionPairs(runKeyOrTypo, 8),
-  fc.array(fc.tuple(fc.constantFrom(...RUN_INFO_KEYS), junk), { maxLength: 1 }),
-  fc.boolean(),
-).map(([pairs, info, repeat]) => [...pairs, ...info, ...(repeat && pairs.length > 0 ? [pairs[0]!] : [])])
+export const configFileText: fc.Arbitrary<GeneratedFile> = fc
+  .tuple(optionPairs(runKeyOrTypo, 8), fc.array(fc.tuple(fc.constantFrom(...RUN_INFO_KEYS), junk), { maxLength: 1 }), fc.boolean())
+  .map(([pairs, info, repeat]) => [...pairs, ...info, ...(repeat && pairs.length > 0 ? [pairs[0]!] : [])])
   .chain((pairs) => mutated(jsonText(new Pairs(pairs)), configDefects(pairs), JSON_MUTATIONS));
 
 // ---------------------------------------------------------------- command lines
@@ -431,10 +500,16 @@ function commandValue(name: string, paths: FuzzPaths): fc.Arbitrary<Value> {
 export function runArgv(paths: FuzzPaths): fc.Arbitrary<string[]> {
   const options = Object.keys(commandOptions).filter((name) => name !== 'dry-run');
   const configFlag = fc.oneof(
-    { weight: 6, arbitrary: runKey.filter((k) => k !== 'logdir').chain((key) => fc.tuple(fc.constantFrom(key, kebab(key)), fieldValue(key))
-      .chain(([flag, value]) => flagTokens(flag, value, fieldOf(key).kind))) },
-    { weight: 2, arbitrary: fc.constantFrom(...options).chain((name) => commandValue(name, paths)
-      .chain((value) => flagTokens(name, value, (commandOptions as unknown as Record<string, { type?: string }>)[name]!.type ?? 'number'))) },
+    {
+      weight: 6,
+      arbitrary: runKey.filter((k) => k !== 'logdir').chain((key) => fc.tuple(fc.constantFrom(key, kebab(key)), fieldValue(key)).chain(([flag, value]) => flagTokens(flag, value, fieldOf(key).kind))),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .constantFrom(...options)
+        .chain((name) => commandValue(name, paths).chain((value) => flagTokens(name, value, (commandOptions as unknown as Record<string, { type?: string }>)[name]!.type ?? 'number'))),
+    },
     { weight: 1, arbitrary: unknownFlag([...runConfigKeys.filter((k) => k !== 'logdir'), ...options]) },
   );
   return fc.array(configFlag, { maxLength: 6 }).map((flags) => ['--dry-run', '--logdir', paths.logdir, ...flags.flat()]);
@@ -449,8 +524,20 @@ export const SWEEP_COMMANDS: Record<string, { positional: 'file' | 'dir'; flags:
   run: {
     positional: 'file',
     flags: {
-      logdir: 'string', concurrency: 'number', retries: 'number', force: 'boolean', yes: 'boolean', 'progress-every': 'number', executor: ['local', 'slurm'],
-      partition: 'string', time: 'string', 'cpus-per-trial': 'number', 'sbatch-arg': 'array', detach: 'boolean', 'cancel-on-interrupt': 'boolean', 'poll-seconds': 'number',
+      logdir: 'string',
+      concurrency: 'number',
+      retries: 'number',
+      force: 'boolean',
+      yes: 'boolean',
+      'progress-every': 'number',
+      executor: ['local', 'slurm'],
+      partition: 'string',
+      time: 'string',
+      'cpus-per-trial': 'number',
+      'sbatch-arg': 'array',
+      detach: 'boolean',
+      'cancel-on-interrupt': 'boolean',
+      'poll-seconds': 'number',
     },
   },
   trial: { positional: 'file', flags: { index: 'number', logdir: 'string', retries: 'number', force: 'boolean' } },
@@ -468,9 +555,8 @@ export function sweepArgv(paths: FuzzPaths, commands: readonly string[]): fc.Arb
   return fc.constantFrom(...commands).chain((command) => {
     const { positional, flags } = SWEEP_COMMANDS[command]!;
     const invalidFiles = [paths.missing, paths.folder, paths.run, '', ...paths.files];
-    const positionals = positional === 'dir'
-      ? [paths.logdir, paths.run, paths.folder, paths.missing, paths.validSweep, '', ...paths.files]
-      : command === 'plan' ? [paths.validSweep, ...invalidFiles] : invalidFiles;
+    const positionals =
+      positional === 'dir' ? [paths.logdir, paths.run, paths.folder, paths.missing, paths.validSweep, '', ...paths.files] : command === 'plan' ? [paths.validSweep, ...invalidFiles] : invalidFiles;
     const flagNames = Object.keys(flags);
     const value = (name: string): fc.Arbitrary<Value> => {
       const kind = flags[name]!;
@@ -479,14 +565,19 @@ export function sweepArgv(paths: FuzzPaths, commands: readonly string[]): fc.Arb
       if (name === 'time') return fc.constantFrom('02:00:00', '1-00:00', '99:99', 'soon', '');
       return kind === 'number' ? fc.oneof(fc.integer({ min: -2, max: 64 }), junk) : kind === 'boolean' ? fc.boolean() : junk;
     };
-    const flag = flagNames.length === 0 ? unknownFlag(['logdir', 'force']) : fc.oneof(
-      { weight: 4, arbitrary: fc.constantFrom(...flagNames).chain((name) => value(name).chain((v) => flagTokens(name, v, String(flags[name])))) },
-      { weight: 1, arbitrary: unknownFlag(flagNames) },
-    );
-    return fc.tuple(
-      fc.oneof({ weight: 8, arbitrary: fc.constant(command) }, { weight: 1, arbitrary: typoOf(fc.constant(command)) }),
-      fc.option(fc.constantFrom(...positionals), { freq: 6, nil: undefined }),
-      fc.array(flag, { maxLength: 4 }),
-    ).map(([name, file, flagTokensList]) => [name, ...(file === undefined ? [] : [file]), ...flagTokensList.flat()]);
+    const flag =
+      flagNames.length === 0
+        ? unknownFlag(['logdir', 'force'])
+        : fc.oneof(
+            { weight: 4, arbitrary: fc.constantFrom(...flagNames).chain((name) => value(name).chain((v) => flagTokens(name, v, String(flags[name])))) },
+            { weight: 1, arbitrary: unknownFlag(flagNames) },
+          );
+    return fc
+      .tuple(
+        fc.oneof({ weight: 8, arbitrary: fc.constant(command) }, { weight: 1, arbitrary: typoOf(fc.constant(command)) }),
+        fc.option(fc.constantFrom(...positionals), { freq: 6, nil: undefined }),
+        fc.array(flag, { maxLength: 4 }),
+      )
+      .map(([name, file, flagTokensList]) => [name, ...(file === undefined ? [] : [file]), ...flagTokensList.flat()]);
   });
 }

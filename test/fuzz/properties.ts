@@ -10,7 +10,7 @@
  * Valid inputs never train: run.ts gets --dry-run, sweep files go through `sweep plan`,
  * and `sweep run`/`trial` only ever see files that cannot be run.
  */
-import fc from 'fast-check';
+import type fc from 'fast-check';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { createRequire } from 'node:module';
@@ -20,7 +20,9 @@ import { type CommandResult, fingerprint, runCommand, sweepCommand } from '../he
 import { configFileText, type FuzzPaths, type GeneratedFile, runArgv, sweepArgv, sweepFileText } from './inputs.js';
 
 /** The object through which yargs exits: it keeps its own reference to process.exit, taken when it loads. */
-interface YargsShim { process: { exit: (code?: number) => never } }
+interface YargsShim {
+  process: { exit: (code?: number) => never };
+}
 
 export interface Fixture {
   tmp: string;
@@ -32,8 +34,14 @@ export interface Fixture {
 }
 
 const VALID_SWEEP = [
-  'name: fuzz-plan', 'method: grid', 'seeds: [0, 1]', 'parameters:', '  env: { value: CartPole-v1 }', '  steps: { value: 300 }',
-  '  learningRate: { values: [0.001, 0.002] }', '',
+  'name: fuzz-plan',
+  'method: grid',
+  'seeds: [0, 1]',
+  'parameters:',
+  '  env: { value: CartPole-v1 }',
+  '  steps: { value: 300 }',
+  '  learningRate: { values: [0.001, 0.002] }',
+  '',
 ].join('\n');
 
 /** A temporary folder with a runs folder holding one short real run, and files to point commands at. */
@@ -44,8 +52,27 @@ export async function createFixture(): Promise<Fixture> {
     return path.join(tmp, name);
   };
   const logdir = path.join(tmp, 'runs');
-  const trained = await runCommand('--env', 'CartPole-v1', '--steps', '200', '--train-start', '64', '--eval-every', '0', '--eval-episodes', '1',
-    '--q-validation-size', '20', '--log-every', '100', '--no-eval-gif', '--logdir', logdir, '--name', 'existing');
+  const trained = await runCommand(
+    '--env',
+    'CartPole-v1',
+    '--steps',
+    '200',
+    '--train-start',
+    '64',
+    '--eval-every',
+    '0',
+    '--eval-episodes',
+    '1',
+    '--q-validation-size',
+    '20',
+    '--log-every',
+    '100',
+    '--no-eval-gif',
+    '--logdir',
+    logdir,
+    '--name',
+    'existing',
+  );
   if (trained.code !== 0) throw new Error(`fuzz fixture: the short run failed:\n${trained.text}`);
   mkdirSync(path.join(tmp, 'folder'));
   const paths: FuzzPaths = {
@@ -63,12 +90,17 @@ export async function createFixture(): Promise<Fixture> {
     missing: path.join(tmp, 'missing', 'nothing'),
   };
   const yargsDir = path.dirname(createRequire(import.meta.url).resolve('yargs/package.json'));
-  const yargsShim = (await import(pathToFileURL(path.join(yargsDir, 'lib', 'platform-shims', 'esm.mjs')).href) as { default: YargsShim }).default;
+  const yargsShim = ((await import(pathToFileURL(path.join(yargsDir, 'lib', 'platform-shims', 'esm.mjs')).href)) as { default: YargsShim }).default;
   const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => { unhandled.push(reason); };
+  const onUnhandled = (reason: unknown): void => {
+    unhandled.push(reason);
+  };
   process.on('unhandledRejection', onUnhandled);
   return {
-    tmp, paths, unhandled, yargsShim,
+    tmp,
+    paths,
+    unhandled,
+    yargsShim,
     dispose: () => {
       process.off('unhandledRejection', onUnhandled);
       rmSync(tmp, { recursive: true, force: true });
@@ -96,8 +128,15 @@ async function execute(command: string, logdir: string, fixture: Fixture, call: 
   const before = fingerprint(logdir);
   const printed: string[] = [];
   const saved = { log: console.log, error: console.error, warn: console.warn, exit: process.exit, yargsExit: fixture.yargsShim.process.exit };
-  console.log = console.error = console.warn = (...args: unknown[]): void => { printed.push(args.map(String).join(' ')); };
-  const exit = (code?: number): never => { throw new ProcessExitCalled(code); };
+  console.log =
+    console.error =
+    console.warn =
+      (...args: unknown[]): void => {
+        printed.push(args.map(String).join(' '));
+      };
+  const exit = (code?: number): never => {
+    throw new ProcessExitCalled(code);
+  };
   process.exit = exit as typeof process.exit;
   fixture.yargsShim.process.exit = exit;
   let result: CommandResult | undefined;
@@ -115,7 +154,10 @@ async function execute(command: string, logdir: string, fixture: Fixture, call: 
   await new Promise((resolve) => setImmediate(resolve));
   if (fixture.unhandled.length > 0) thrown ??= fixture.unhandled.splice(0)[0];
   return {
-    command, code: result?.code, text: [...printed, result?.text ?? ''].filter(Boolean).join('\n'), thrown,
+    command,
+    code: result?.code,
+    text: [...printed, result?.text ?? ''].filter(Boolean).join('\n'),
+    thrown,
     runsChanged: fingerprint(logdir) !== before,
   };
 }
@@ -130,7 +172,8 @@ export interface Violation {
 const STACK_FRAME = /^\s+at .+(\(.*:\d+:\d+\)|:\d+:\d+)$|node:internal|file:\/\//m;
 /** Node's own fs message: "ENOENT: no such file or directory, open '/x'". */
 const RAW_FS_ERROR = /\bE[A-Z]{2,}: [^,\n]+, [a-z]+ '|\b(ENOENT|ENOTDIR|EISDIR|EACCES|EPERM|EEXIST|ENAMETOOLONG|ELOOP|EMFILE|EINVAL|EBUSY)\b(?!,)/;
-const JS_INTERNALS = /\b(TypeError|ReferenceError|RangeError|AssertionError)\b|Cannot read properties|is not a function|is not iterable|Maximum call stack|\[object Object\]|argument must be of type \w+\. Received/;
+const JS_INTERNALS =
+  /\b(TypeError|ReferenceError|RangeError|AssertionError)\b|Cannot read properties|is not a function|is not iterable|Maximum call stack|\[object Object\]|argument must be of type \w+\. Received/;
 
 function lineMatching(text: string, pattern: RegExp): string {
   return text.split('\n').find((line) => pattern.test(line)) ?? text.split('\n')[0] ?? '';
@@ -139,7 +182,9 @@ function lineMatching(text: string, pattern: RegExp): string {
 /** The rules an outcome breaks. `checksOnly`: the command never writes, even when it succeeds. */
 export function violations(outcome: Outcome, options: { checksOnly: boolean; inputErrorsExit2: boolean }): Violation[] {
   const found: Violation[] = [];
-  const add = (rule: string, detail: string): void => { found.push({ rule: `${outcome.command}: ${rule}`, detail }); };
+  const add = (rule: string, detail: string): void => {
+    found.push({ rule: `${outcome.command}: ${rule}`, detail });
+  };
   if (outcome.thrown !== undefined) {
     const error = outcome.thrown;
     if (error instanceof ProcessExitCalled) add(`exits the process (code ${error.code}) from inside`, outcome.text.split('\n').at(-1) ?? '');
@@ -181,11 +226,15 @@ export interface FuzzProperty<T> {
 
 function showBytes({ bytes, mutations }: GeneratedFile): string {
   const text = bytes.toString('utf8');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL, tabs and CRs are exactly what must show escaped
   const escaped = /[\uFFFD\u0000\uFEFF\t\r]/.test(text) ? JSON.stringify(text) : text;
   return `${mutations.length > 0 ? `(text mutations: ${mutations.join(', ')})\n` : ''}${escaped}`;
 }
 
-const showArgv = (prefix: string) => (argv: string[]): string => `${prefix} ${argv.map((a) => (/^[\w./=,:+@-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}`;
+const showArgv =
+  (prefix: string) =>
+  (argv: string[]): string =>
+    `${prefix} ${argv.map((a) => (/^[\w./=,:+@-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}`;
 
 /** A file built with a defect (and not mutated after) must not pass without an error or a warning. */
 function silentlyAccepted(input: GeneratedFile, outcome: Outcome): Violation[] {
