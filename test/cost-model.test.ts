@@ -23,10 +23,23 @@ import {
   trialWork,
   workSeconds,
 } from '../src/sweep/cost-model.js';
-import { expandSweep } from '../src/sweep/expand.js';
+import { expandSweep, type Trial } from '../src/sweep/expand.js';
 import { SweepProgress } from '../src/sweep/progress-view.js';
 import { parseSweepSpec } from '../src/sweep/spec.js';
 import { defaultRunConfig, type RunConfig } from '../src/train/config.js';
+import { type TrialProgress, applyRunMessage } from '../src/sweep/trial-status.js';
+import type { RunProgressMessage } from '../src/train/run-messages.js';
+
+/** Folds run messages into each trial's progress, as a sweep does, and hands it to the view's state. */
+function reporter(progress: SweepProgress): (trial: Trial, message: RunProgressMessage) => void {
+  const reported = new Map<string, TrialProgress>();
+  return (trial, message) => {
+    const state = reported.get(trial.name) ?? { step: 0, totalSteps: trial.config.steps, stepsPerSecond: null, lastEvaluation: null, finalReturnMean: null, bestReturnMean: null };
+    applyRunMessage(state, message);
+    reported.set(trial.name, state);
+    progress.update(trial, state);
+  };
+}
 
 /** Round unit costs, so expected values can be worked out by hand. */
 const COSTS: UnitCosts = {
@@ -180,6 +193,7 @@ parameters:
     const env = envShapeOf(c.env);
     const full = trialSeconds(c, env, COSTS);
     const progress = new SweepProgress(() => now, model(2, 2));
+    const report = reporter(progress);
     progress.begin(trials, 0);
     // Four trials of `full` seconds, two at a time on two cores.
     expect(progress.etaSeconds()).to.be.closeTo(2 * full, 1e-9);
@@ -187,7 +201,7 @@ parameters:
     progress.started(trials[1]!, 1);
     // Trial 0 reports its first interval (before training) at half the model's speed.
     const interval = workSeconds(trialWork(c, env, 0, 1000, false), COSTS);
-    progress.message(trials[0]!, { type: 'progress', step: 1000, totalSteps: 10_000, stepsPerSecond: 1000 / (2 * interval), episodes: 40, lastEpisodeReturn: 20, loss: null });
+    report(trials[0]!, { type: 'progress', step: 1000, totalSteps: 10_000, stepsPerSecond: 1000 / (2 * interval), episodes: 40, lastEpisodeReturn: 20, loss: null });
     now = 2000;
     const left = 2 * remainingWorkSeconds(c, env, COSTS, 1000);
     const line = progress.trialLine(progress.running.get(trials[0]!.name)!, false);

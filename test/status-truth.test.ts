@@ -161,7 +161,7 @@ describe("a running trial's heartbeat", () => {
       control: { stopping: false, killing: false, running: () => {} },
       callbacks: {
         log: () => {},
-        message: () => {},
+        progress: () => {},
         ended: () => {},
         started: () => {
           // The first status of the attempt is on its way; read it once written, then end the run (it failed).

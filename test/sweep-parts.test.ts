@@ -18,6 +18,19 @@ import { parseSweepSpec } from '../src/sweep/spec.js';
 import { readStatus, writeManifest, writeStatus, pendingStatus, type TrialStatus } from '../src/sweep/trial-status.js';
 import { readRun, SummaryWriter } from '../src/tensorboard/index.js';
 import { defaultRunConfig } from '../src/train/config.js';
+import { type TrialProgress, applyRunMessage } from '../src/sweep/trial-status.js';
+import type { RunProgressMessage } from '../src/train/run-messages.js';
+
+/** Folds run messages into each trial's progress, as a sweep does, and hands it to the view's state. */
+function reporter(progress: SweepProgress): (trial: Trial, message: RunProgressMessage) => void {
+  const reported = new Map<string, TrialProgress>();
+  return (trial, message) => {
+    const state = reported.get(trial.name) ?? { step: 0, totalSteps: trial.config.steps, stepsPerSecond: null, lastEvaluation: null, finalReturnMean: null, bestReturnMean: null };
+    applyRunMessage(state, message);
+    reported.set(trial.name, state);
+    progress.update(trial, state);
+  };
+}
 
 /** What a fake trial does: its exit, after `ms`, and the eval return it reports. */
 type Script = (trial: Trial, attempt: number) => { exit: TrialExit; ms?: number; returnMean?: number; stopExit?: TrialExit; filesDeleted?: boolean };
@@ -458,14 +471,15 @@ describe('sweep progress view', () => {
   it("per-trial lines and the sweep's counts (ETAs need the cost model: test/cost-model.test.ts)", () => {
     let now = 0;
     const progress = new SweepProgress(() => now);
+    const report = reporter(progress);
     const spec = parseSweepSpec(SPEC, 'fake.yaml');
     const trials = expandSweep(spec, { sweepDir: 'runs/fake' });
     progress.begin(trials.slice(1), 1);
     progress.started(trials[1]!, 1);
     progress.started(trials[2]!, 2);
-    progress.message(trials[1]!, { type: 'progress', step: 500, totalSteps: 1000, stepsPerSecond: 100, episodes: 3, lastEpisodeReturn: 9, loss: 0.1 });
-    progress.message(trials[1]!, { type: 'evaluation', step: 500, returnMean: 12.34, returnStd: 1, avgMaxQ: 2 });
-    progress.message(trials[2]!, { type: 'progress', step: 0, totalSteps: 1000, stepsPerSecond: 100, episodes: 0, lastEpisodeReturn: null, loss: null });
+    report(trials[1]!, { type: 'progress', step: 500, totalSteps: 1000, stepsPerSecond: 100, episodes: 3, lastEpisodeReturn: 9, loss: 0.1 });
+    report(trials[1]!, { type: 'evaluation', step: 500, returnMean: 12.34, returnStd: 1, avgMaxQ: 2 });
+    report(trials[2]!, { type: 'progress', step: 0, totalSteps: 1000, stepsPerSecond: 100, episodes: 0, lastEpisodeReturn: null, loss: null });
     now = 65_000;
     const run = progress.running.get(trials[1]!.name)!;
     expect(progress.trialLine(run, true)).to.equal('learningRate=0.002,seed=0  [######......] 500/1000 (50%)  eval 12.3  100 steps/s  ETA ?');

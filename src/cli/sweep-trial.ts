@@ -124,7 +124,7 @@ export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number
       callbacks: {
         log: (line) => io.out(line),
         started: (attempt) => io.out(`started ${trial.name}${attempt > 1 ? ` (attempt ${attempt})` : ''} in ${dir}${job ? ` (job ${job}, host ${hostname()})` : ''}`),
-        message: () => {},
+        progress: () => {},
         ended: (_state, line) => io.out(line),
       },
     });

@@ -151,23 +151,12 @@ export class BatchFollower {
       if (!status || status.state === 'pending') continue;
       if (status.state === 'failed') f.lastCause = status.cause;
       if (status.attempt > f.shown) this.showStarted(f, status.attempt);
-      // The run's own progress messages, as the file last recorded them.
-      if (status.step !== f.lastStep && status.stepsPerSecond !== null) {
+      // The run's progress, as the file last recorded it.
+      const evaluationStep = status.lastEvaluation?.step ?? null;
+      if ((status.step !== f.lastStep && status.stepsPerSecond !== null) || evaluationStep !== f.lastEvalStep) {
         f.lastStep = status.step;
-        view.trialMessage(f.trial, {
-          type: 'progress',
-          step: status.step,
-          totalSteps: status.totalSteps,
-          stepsPerSecond: status.stepsPerSecond,
-          episodes: 0,
-          lastEpisodeReturn: null,
-          loss: null,
-        });
-      }
-      const evaluation = status.lastEvaluation;
-      if (evaluation && evaluation.step !== f.lastEvalStep) {
-        f.lastEvalStep = evaluation.step;
-        view.trialMessage(f.trial, { type: 'evaluation', ...evaluation });
+        f.lastEvalStep = evaluationStep;
+        view.trialProgress(f.trial, status);
       }
       // Its task is only exiting now: the end need not wait for the queue to say so.
       const settled = this.settled(f);

@@ -4,15 +4,16 @@
  * (done/failed/remaining, sweep ETA), with trial events printed above them.
  * Otherwise: the events as plain lines, and the same status every few seconds.
  */
-import type { RunProgressMessage } from '../train/run-messages.js';
 import { type EtaModel, envShapeOf, observedSpeedFactor, remainingWorkSeconds, shareCores, sharingSlowdown, trialSeconds } from './cost-model.js';
+import type { TrialProgress } from './trial-status.js';
 import type { Trial } from './expand.js';
 
 export interface SweepView {
   /** The trials this invocation will run (not the skipped ones); `skipped` were done before. */
   begin(toRun: readonly Trial[], skipped: number): void;
   trialStarted(trial: Trial, attempt: number): void;
-  trialMessage(trial: Trial, message: RunProgressMessage): void;
+  /** The trial's progress changed: what its run reported so far. */
+  trialProgress(trial: Trial, progress: Readonly<TrialProgress>): void;
   /** A trial stopped running; `line` says how (printed above the live lines). */
   trialEnded(trial: Trial, state: 'done' | 'failed' | 'interrupted' | 'retrying', line: string): void;
   /** Any other message. */
@@ -115,32 +116,23 @@ export class SweepProgress {
     });
   }
 
-  message(trial: Trial, message: RunProgressMessage): void {
+  /** A running trial's progress, as its run reported it (see applyRunMessage). */
+  update(trial: Trial, progress: Readonly<TrialProgress>): void {
     const run = this.running.get(trial.name);
     if (!run) return;
     this.version++;
-    switch (message.type) {
-      case 'started':
-        run.total = message.totalSteps;
-        break;
-      case 'progress':
-        run.step = message.step;
-        run.total = message.totalSteps;
-        run.stepsPerSecond = message.stepsPerSecond;
-        if (this.model) {
-          const { config } = trial;
-          const costs = this.model.costsOf(config);
-          // The slowdown the schedule models (sharing the cores, a neighbour beside) is not the trial's own.
-          const modelled = sharingSlowdown(this.running.size, this.model.cores) * (this.running.size > 1 ? costs.neighbourSlowdown : 1);
-          run.speedFactor = observedSpeedFactor(config, envShapeOf(config.env), costs, message, modelled) ?? run.speedFactor;
-        }
-        break;
-      case 'evaluation':
-        run.evalReturn = message.returnMean;
-        break;
-      case 'finished':
-        run.step = message.step;
-        break;
+    const { config } = trial;
+    // A log interval ended (the trainer reports every logEvery steps): how fast it went against the model.
+    const newInterval = progress.step !== run.step && progress.step % config.logEvery === 0;
+    run.step = progress.step;
+    run.total = progress.totalSteps;
+    run.stepsPerSecond = progress.stepsPerSecond;
+    run.evalReturn = progress.lastEvaluation?.returnMean ?? null;
+    if (this.model && newInterval && progress.stepsPerSecond !== null) {
+      const costs = this.model.costsOf(config);
+      // The slowdown the schedule models (sharing the cores, a neighbour beside) is not the trial's own.
+      const modelled = sharingSlowdown(this.running.size, this.model.cores) * (this.running.size > 1 ? costs.neighbourSlowdown : 1);
+      run.speedFactor = observedSpeedFactor(config, envShapeOf(config.env), costs, { step: progress.step, stepsPerSecond: progress.stepsPerSecond }, modelled) ?? run.speedFactor;
     }
   }
 
@@ -276,8 +268,8 @@ export function createView(stream: NodeJS.WritableStream & { isTTY?: boolean; co
       progress.started(trial, attempt);
       print(`started ${trial.name}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
     },
-    trialMessage(trial, message) {
-      progress.message(trial, message);
+    trialProgress(trial, trialProgress) {
+      progress.update(trial, trialProgress);
     },
     trialEnded(trial, state, line) {
       progress.ended(trial, state);

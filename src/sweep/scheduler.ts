@@ -324,7 +324,7 @@ async function runLocally(options: RunSweepOptions, executor: TrialExecutor, pla
       callbacks: {
         log: (line) => view.log(line),
         started: (attempt) => view.trialStarted(trial, attempt),
-        message: (message) => view.trialMessage(trial, message),
+        progress: (progress) => view.trialProgress(trial, progress),
         ended: (state, line) => view.trialEnded(trial, state, line),
       },
     });

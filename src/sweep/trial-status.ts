@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { ConfigError, type RunConfig } from '../train/config.js';
+import type { RunProgressMessage } from '../train/run-messages.js';
 import { type AtomicWriteOptions, type Warn, describeFsError, readJson, warnOnStderr, writeJsonAtomic } from '../util/files.js';
 import { type FolderContents, SWEEP_MANIFEST_FILE, TRIAL_CONFIG_FILE, describeContents, folderContents } from '../util/run-folders.js';
 import { loadSweepSpec } from './spec.js';
@@ -199,4 +200,31 @@ export async function requireSweepFolder(dir: string, command: string): Promise<
     throw new ConfigError(`${dir} is not a sweep folder: it has no valid ${MANIFEST_FILE} and ${describeContents(dir, contents)}; ` + `${expected}, made by "sweep run <file>"`);
   }
   return manifest;
+}
+
+/** What a trial's run has reported so far: the part of its status that the run's progress messages fill in. */
+export type TrialProgress = Pick<TrialStatus, 'step' | 'totalSteps' | 'stepsPerSecond' | 'lastEvaluation' | 'finalReturnMean' | 'bestReturnMean'>;
+
+/** Folds one of the run's progress messages into `progress` (a status.json's, or a view's): the one place messages become state. */
+export function applyRunMessage(progress: TrialProgress, message: RunProgressMessage): void {
+  switch (message.type) {
+    case 'started':
+      progress.totalSteps = message.totalSteps;
+      break;
+    case 'progress':
+      progress.step = message.step;
+      progress.totalSteps = message.totalSteps;
+      progress.stepsPerSecond = message.stepsPerSecond;
+      break;
+    case 'evaluation':
+      progress.lastEvaluation = { step: message.step, returnMean: message.returnMean, returnStd: message.returnStd, avgMaxQ: message.avgMaxQ };
+      break;
+    case 'finished':
+      progress.step = message.step;
+      progress.finalReturnMean = message.finalReturnMean;
+      progress.bestReturnMean = message.bestReturnMean;
+      break;
+    case 'failed':
+      break;
+  }
 }

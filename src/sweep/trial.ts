@@ -29,6 +29,8 @@ import {
   STDERR_LOG,
   STDOUT_LOG,
   TRIAL_CONFIG_FILE,
+  type TrialProgress,
+  applyRunMessage,
   pendingStatus,
   writeStatus,
 } from './trial-status.js';
@@ -37,7 +39,8 @@ import {
 export interface TrialCallbacks {
   log(line: string): void;
   started(attempt: number): void;
-  message(message: RunProgressMessage): void;
+  /** The trial's progress changed (after one of its run's messages). */
+  progress(progress: Readonly<TrialProgress>): void;
   /** How the attempt ended; 'retrying': it failed, and another attempt follows. */
   ended(state: EndedTrialState | 'retrying', line: string): void;
 }
@@ -222,30 +225,6 @@ function classify(exit: TrialExit, finished: Finished | undefined, stopping: boo
   return { state: 'failed', cause: null };
 }
 
-/** Copies a run's progress message into its status. */
-function applyMessage(status: TrialStatus, message: RunProgressMessage): void {
-  switch (message.type) {
-    case 'started':
-      status.totalSteps = message.totalSteps;
-      break;
-    case 'progress':
-      status.step = message.step;
-      status.totalSteps = message.totalSteps;
-      status.stepsPerSecond = message.stepsPerSecond;
-      break;
-    case 'evaluation':
-      status.lastEvaluation = { step: message.step, returnMean: message.returnMean, returnStd: message.returnStd, avgMaxQ: message.avgMaxQ };
-      break;
-    case 'finished':
-      status.step = message.step;
-      status.finalReturnMean = message.finalReturnMean;
-      status.bestReturnMean = message.bestReturnMean;
-      break;
-    case 'failed':
-      break;
-  }
-}
-
 /** The line that says how a trial ended (the same for local and Slurm trials). */
 export function trialEndLine(trial: Trial, status: TrialStatus, dir: string): string {
   switch (status.state) {
@@ -310,8 +289,8 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<En
       stdoutFile: path.join(dir, STDOUT_LOG),
       stderrFile: path.join(dir, STDERR_LOG),
       onMessage: (message) => {
-        callbacks.message(message);
-        applyMessage(status, message);
+        applyRunMessage(status, message);
+        callbacks.progress(status);
         if (message.type === 'finished') finished = message;
         if (message.type === 'failed') failure = message;
         if (message.type !== 'progress' || Date.now() - lastSave > PROGRESS_SAVE_MS) {
