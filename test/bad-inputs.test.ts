@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fingerprint, runCommand as run, sweepCommand as sweep } from './helpers/cli-harness.js';
+import { fingerprint, tinyRunFlags, runCommand as run, sweepCommand as sweep } from './helpers/cli-harness.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'rlsweep-bad-'));
 const logdir = path.join(tmp, 'runs');
@@ -436,27 +436,7 @@ describe('bad inputs: a clear error, and runs/ left as it was', function () {
 
   before(async () => {
     // One real run in the runs folder (so "left as it was" means something), and a snapshot to damage.
-    const trained = await run(
-      '--env',
-      'CartPole-v1',
-      '--steps',
-      '300',
-      '--train-start',
-      '100',
-      '--eval-every',
-      '0',
-      '--eval-episodes',
-      '1',
-      '--q-validation-size',
-      '50',
-      '--log-every',
-      '100',
-      '--no-eval-gif',
-      '--logdir',
-      logdir,
-      '--name',
-      'existing',
-    );
+    const trained = await run(...tinyRunFlags(logdir, 'existing'));
     expect(trained.code, trained.text).to.equal(0);
     cpSync(path.join(logdir, 'existing', 'snapshots', 'step-300'), path.join(tmp, 'snapshot'), { recursive: true });
     cpSync(path.join(logdir, 'existing'), path.join(tmp, 'trained'), { recursive: true });
@@ -507,26 +487,7 @@ describe('bad inputs: a clear error, and runs/ left as it was', function () {
       {
         what: 'a run whose target network is never updated',
         message: /^warning: targetUpdateEvery \(1000\) > steps \(300\) after trainStart \(100\): the target network is never updated/m,
-        call: () =>
-          run(
-            '--env',
-            'CartPole-v1',
-            '--steps',
-            '300',
-            '--train-start',
-            '100',
-            '--eval-every',
-            '0',
-            '--eval-episodes',
-            '1',
-            '--q-validation-size',
-            '50',
-            '--no-eval-gif',
-            '--logdir',
-            warnLogdir,
-            '--name',
-            'no-target',
-          ),
+        call: () => run(...tinyRunFlags(warnLogdir, 'no-target')),
       },
       {
         what: 'a sweep whose trials never reach trainStart',

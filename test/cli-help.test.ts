@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { runConfigFields, runConfigKeys } from '../src/train/config.js';
 import { memoryOutput } from '../src/train/run-output.js';
 import { runCli } from '../src/cli/run.js';
+import { tinyRunFlags } from './helpers/cli-harness.js';
 import { loadPolicy, viewPolicy } from '../src/train/playback.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -66,30 +67,7 @@ describe('--view', function () {
   after(() => rmSync(logdir, { recursive: true, force: true }));
 
   it("keeps each finished episode's return on screen and ends with the average and std", async () => {
-    const trained = await runCli(
-      [
-        '--env',
-        'CartPole-v1',
-        '--steps',
-        '300',
-        '--train-start',
-        '100',
-        '--eval-every',
-        '0',
-        '--eval-episodes',
-        '1',
-        '--q-validation-size',
-        '50',
-        '--log-every',
-        '100',
-        '--no-eval-gif',
-        '--logdir',
-        logdir,
-        '--name',
-        'view',
-      ],
-      memoryOutput(),
-    );
+    const trained = await runCli(tinyRunFlags(logdir, 'view'), memoryOutput());
     expect(trained).to.equal(0);
     const policy = await loadPolicy(path.join(logdir, 'view', 'snapshots', 'step-300'), undefined);
     const frames: string[] = [];

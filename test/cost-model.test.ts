@@ -23,23 +23,11 @@ import {
   trialWork,
   workSeconds,
 } from '../src/sweep/cost-model.js';
-import { expandSweep, type Trial } from '../src/sweep/expand.js';
+import { expandSweep } from '../src/sweep/expand.js';
 import { SweepProgress } from '../src/sweep/progress-view.js';
 import { parseSweepSpec } from '../src/sweep/spec.js';
 import { defaultRunConfig, type RunConfig } from '../src/train/config.js';
-import { type TrialProgress, applyRunMessage } from '../src/sweep/trial-status.js';
-import type { RunProgressMessage } from '../src/train/run-messages.js';
-
-/** Folds run messages into each trial's progress, as a sweep does, and hands it to the view's state. */
-function reporter(progress: SweepProgress): (trial: Trial, message: RunProgressMessage) => void {
-  const reported = new Map<string, TrialProgress>();
-  return (trial, message) => {
-    const state = reported.get(trial.name) ?? { step: 0, totalSteps: trial.config.steps, stepsPerSecond: null, lastEvaluation: null, finalReturnMean: null, bestReturnMean: null };
-    applyRunMessage(state, message);
-    reported.set(trial.name, state);
-    progress.update(trial, state);
-  };
-}
+import { reporter } from './helpers/progress.js';
 
 /** Round unit costs, so expected values can be worked out by hand. */
 const COSTS: UnitCosts = {

@@ -3,39 +3,19 @@
  * checkpoints, as sweeps did before keepCheckpoints existed), then each test prunes a copy.
  */
 import { expect } from 'chai';
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { sweepMain } from '../src/cli/sweep-commands.js';
 import { applyPrune, planPrune } from '../src/sweep/prune.js';
 import type { TrialStatus } from '../src/sweep/trial-status.js';
 import { CHECKPOINTS_DIR, readCheckpoint } from '../src/train/checkpoint.js';
 import { temporaryWriterPid } from '../src/util/files.js';
+import { fingerprint, sweepCommand as sweep } from './helpers/cli-harness.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'rlsweep-prune-'));
 /** Above Linux's largest pid (2^22): never a live process. */
 const DEAD_PID = 4_194_399;
 const TRIALS = ['learningRate=0.001,seed=0', 'learningRate=0.002,seed=0'];
-
-async function sweep(...args: string[]): Promise<{ code: number; text: string }> {
-  const lines: string[] = [];
-  const stdout = Object.assign(new PassThrough(), { isTTY: false, columns: 100 });
-  const code = await sweepMain(args, { out: (t) => lines.push(t), err: (t) => lines.push(t), stdout });
-  return { code, text: lines.join('\n') };
-}
-
-/** Every file under `dir`: names, sizes and contents. */
-function fingerprint(dir: string): string {
-  const hash = createHash('sha256');
-  for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
-    const full = path.join(dir, name);
-    hash.update(name);
-    if (statSync(full).isFile()) hash.update(readFileSync(full));
-  }
-  return hash.digest('hex');
-}
 
 const checkpoints = (trialDir: string): string[] | undefined => (existsSync(path.join(trialDir, CHECKPOINTS_DIR)) ? readdirSync(path.join(trialDir, CHECKPOINTS_DIR)).sort() : undefined);
 

@@ -18,19 +18,7 @@ import { parseSweepSpec } from '../src/sweep/spec.js';
 import { readStatus, writeManifest, writeStatus, pendingStatus, type TrialStatus } from '../src/sweep/trial-status.js';
 import { readRun, SummaryWriter } from '../src/tensorboard/index.js';
 import { defaultRunConfig } from '../src/train/config.js';
-import { type TrialProgress, applyRunMessage } from '../src/sweep/trial-status.js';
-import type { RunProgressMessage } from '../src/train/run-messages.js';
-
-/** Folds run messages into each trial's progress, as a sweep does, and hands it to the view's state. */
-function reporter(progress: SweepProgress): (trial: Trial, message: RunProgressMessage) => void {
-  const reported = new Map<string, TrialProgress>();
-  return (trial, message) => {
-    const state = reported.get(trial.name) ?? { step: 0, totalSteps: trial.config.steps, stepsPerSecond: null, lastEvaluation: null, finalReturnMean: null, bestReturnMean: null };
-    applyRunMessage(state, message);
-    reported.set(trial.name, state);
-    progress.update(trial, state);
-  };
-}
+import { reporter } from './helpers/progress.js';
 
 /** What a fake trial does: its exit, after `ms`, and the eval return it reports. */
 type Script = (trial: Trial, attempt: number) => { exit: TrialExit; ms?: number; returnMean?: number; stopExit?: TrialExit; filesDeleted?: boolean };

@@ -129,7 +129,7 @@ function timePerCall(body: () => void, budgetMs: number): number {
 }
 
 /** A learner of `config`'s shape and a replay buffer to train it from, as a trial has them. */
-async function gradientStepBench(config: RunConfig): Promise<{ step: () => void; dispose: () => void }> {
+export async function gradientStepBench(config: RunConfig): Promise<{ step: () => void; dispose: () => void }> {
   const env = agentEnv(makeEnv(config.env), config.observationScaling);
   const learner = await createLearner(learnerOptions(config, env.observationSize, env.actionCount), config.engine);
   const replay = new ReplayBuffer(config.bufferSize, env.observationSize);

@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type CommandResult, fingerprint, runCommand, sweepCommand } from '../helpers/cli-harness.js';
+import { type CommandResult, fingerprint, runCommand, sweepCommand, tinyRunFlags } from '../helpers/cli-harness.js';
 import { configFileText, type FuzzPaths, type GeneratedFile, runArgv, sweepArgv, sweepFileText } from './inputs.js';
 
 /** The object through which yargs exits: it keeps its own reference to process.exit, taken when it loads. */
@@ -52,27 +52,7 @@ export async function createFixture(): Promise<Fixture> {
     return path.join(tmp, name);
   };
   const logdir = path.join(tmp, 'runs');
-  const trained = await runCommand(
-    '--env',
-    'CartPole-v1',
-    '--steps',
-    '200',
-    '--train-start',
-    '64',
-    '--eval-every',
-    '0',
-    '--eval-episodes',
-    '1',
-    '--q-validation-size',
-    '20',
-    '--log-every',
-    '100',
-    '--no-eval-gif',
-    '--logdir',
-    logdir,
-    '--name',
-    'existing',
-  );
+  const trained = await runCommand(...tinyRunFlags(logdir, 'existing'));
   if (trained.code !== 0) throw new Error(`fuzz fixture: the short run failed:\n${trained.text}`);
   mkdirSync(path.join(tmp, 'folder'));
   const paths: FuzzPaths = {

@@ -43,3 +43,20 @@ export async function sweepCommand(...args: string[]): Promise<CommandResult> {
   const code = await sweepMain(args, { out: (t) => lines.push(t), err: (t) => lines.push(t), stdout });
   return { code, text: lines.join('\n') };
 }
+
+/** The flags of a tiny CartPole run (300 steps, no GIF): a real run folder in about a second; `changes` replace flags' values. */
+export function tinyRunFlags(logdir: string, name: string, changes: Record<string, string> = {}): string[] {
+  const flags: Record<string, string | undefined> = {
+    env: 'CartPole-v1',
+    steps: '300',
+    'train-start': '100',
+    'eval-every': '0',
+    'eval-episodes': '1',
+    'q-validation-size': '50',
+    'log-every': '100',
+    ...changes,
+    logdir,
+    name,
+  };
+  return [...Object.entries(flags).flatMap(([flag, value]) => [`--${flag}`, value!]), '--no-eval-gif'];
+}
