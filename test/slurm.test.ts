@@ -364,7 +364,9 @@ describe('sweep on Slurm', function () {
       expect(early.code, early.stderr).to.equal(0);
       expect(early.stdout).to.match(new RegExp(`Slurm job ${jobId} \\(submitted .*, 2 trials\\): .*(pending|running)`));
       // The second task waits for the first (concurrency 1) unless that one has already ended: a state that depends on the clock.
-      expect(early.stdout, early.stdout).to.match(/^(?:pending\s+learningRate=0\.0005,seed=0\s+0\/1500 .*Slurm \d+_1 (?:PENDING|CONFIGURING|RUNNING)|(?:running|done)\s+learningRate=0\.0005,seed=0\s+\d+\/1500)/m);
+      expect(early.stdout, early.stdout).to.match(
+        /^(?:pending\s+learningRate=0\.0005,seed=0\s+0\/1500 .*Slurm \d+_1 (?:PENDING|CONFIGURING|RUNNING)|(?:running|done)\s+learningRate=0\.0005,seed=0\s+\d+\/1500)/m,
+      );
 
       const trials = ['learningRate=0.001,seed=0', 'learningRate=0.0005,seed=0'];
       await waitFor(() => trials.every((name) => statusIs(path.join(dir, name), (s) => s.state === 'done')), 60_000, 'the detached trials to finish');
