@@ -165,7 +165,11 @@ function catalogue(): BadInput[] {
       call: () => run('--keep-checkpoints', 'some', '--logdir', logdir),
       message: /command line: "keepCheckpoints" must be one of last, all, none, got "some"/,
     },
-    { what: 'sweep prune --keep-checkpoints not one of its choices', call: () => sweep('prune', path.join(logdir, 'existing'), '--keep-checkpoints', 'some'), message: /Argument: keep-checkpoints, Given: "some", Choices: "last", "all", "none"/ },
+    {
+      what: 'sweep prune --keep-checkpoints not one of its choices',
+      call: () => sweep('prune', path.join(logdir, 'existing'), '--keep-checkpoints', 'some'),
+      message: /Argument: keep-checkpoints, Given: "some", Choices: "last", "all", "none"/,
+    },
     // sweep prune (disk): only a sweep's own folder, never a running trial, nothing touched on refusal
     { what: 'sweep prune of the runs folder', call: () => sweep('prune', logdir), message: new RegExp(`${esc(logdir)} holds sweeps \\(.*\\), it is not one; prune each, e\\.g\\. sweep prune `) },
     { what: 'sweep prune of a single run', call: () => sweep('prune', path.join(logdir, 'existing')), message: /existing is a single run, not a sweep folder/ },
