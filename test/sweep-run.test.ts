@@ -231,6 +231,8 @@ describe('sweep run (end to end, smoke.yaml)', function () {
     expect(refused.stderr).to.match(/changed the configuration of 2 finished trials/);
     expect(refused.stderr).to.include('learningRate=0.001,seed=0: steps 1500 -> 1600');
     expect(refused.stderr).to.include('--force');
+    // Refused before the estimate's calibration spends its seconds.
+    expect(refused.stdout).not.to.include('estimate:');
     expect(GOOD.map((name) => statSync(path.join(sweepDir, name, 'status.json')).mtimeMs)).to.deep.equal(before);
   });
 
@@ -243,6 +245,7 @@ describe('sweep run (end to end, smoke.yaml)', function () {
       expect(refused.code).to.equal(2);
       expect(refused.stderr).to.match(new RegExp(`another sweep is writing .*smoke-fail: pid ${process.ppid}`));
       expect(refused.stdout).not.to.include('started');
+      expect(refused.stdout).not.to.include('estimate:');
     } finally {
       rmSync(lock, { force: true });
     }

@@ -24,12 +24,12 @@ import type { Argv, MiddlewareFunction } from 'yargs';
 import { numberTextOption, objectMemberFlag, repeatedFlag, yargs } from '../util/yargs.js';
 import { checkTrialCount, DEFAULT_TRIAL_LIMIT, expandSweep, sweepWarnings, sweptParameters, type Trial } from '../sweep/expand.js';
 import { type BatchExecutor, LocalExecutor, type TrialExecutor } from '../sweep/executor.js';
-import { SweepLockedError } from '../sweep/lock.js';
+import { refuseIfLocked, SweepLockedError } from '../sweep/lock.js';
 import { type Calibration, calibrate, describeEstimate, estimateSweep, etaModel } from '../sweep/calibrate.js';
 import { createView } from '../sweep/progress-view.js';
 import { collectResults, formatResults, writeResults } from '../sweep/results.js';
 import { writeReport } from '../sweep/report.js';
-import { type CancelPrompt, checkSweepFolder, runSweep, SweepChangedError } from '../sweep/scheduler.js';
+import { type CancelPrompt, checkSweepFolder, planTrials, readPreviousStatuses, runSweep, SweepChangedError } from '../sweep/scheduler.js';
 import { checkSlurmTime, latestSlurmJob, shellQuote, SlurmExecutor } from '../sweep/slurm.js';
 import { loadSweepSpec, type SweepSpec } from '../sweep/spec.js';
 import { readStatus, requireRunsFolder, requireSweepFolder } from '../sweep/trial-status.js';
@@ -188,9 +188,12 @@ async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
   printWarnings(sweepWarnings(spec, trials, { concurrency: slurm ? undefined : concurrency, cpus: os.availableParallelism() }), io);
   // A cluster gives each trial a core of its own.
   const cores = slurm ? Number.POSITIVE_INFINITY : os.availableParallelism();
-  const toRun = await trialsToRun(trials, sweepDir);
-  // Every trial's shape: --force may rerun done ones.
-  const calibration = await calibrate(trials.map((trial) => trial.config));
+  // What runSweep would refuse (a live sweep's lock, running or changed trials) is refused before the
+  // calibration's seconds are spent; runSweep checks again under the lock. Nothing is written here.
+  await refuseIfLocked(sweepDir);
+  const previous = await readPreviousStatuses(sweepDir, trials, () => {});
+  const { toRun } = await planTrials(spec, sweepDir, trials, previous, { force: args.force ?? false, batch: slurm });
+  const calibration = await calibrate(toRun.map((trial) => trial.config));
   const slots = concurrency ?? Math.max(1, toRun.length);
   io.out(estimateLines(toRun, trials.length - toRun.length, calibration, slots, cores).join('\n'));
   const view = createView(io.stdout, { plainIntervalSeconds: args.progressEvery, eta: etaModel(calibration, slots, cores) });

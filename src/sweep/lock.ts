@@ -57,6 +57,32 @@ async function readLock(file: string): Promise<{ text: string; info: LockInfo | 
   }
 }
 
+/** The error for a lock held by a sweep that may still run (alive on this host, or on another host); undefined when it is stale. */
+function liveHolderError(sweepDir: string, file: string, holder: LockInfo | undefined): SweepLockedError | undefined {
+  if (holder && holder.hostname === hostname() && processAlive(holder.pid)) {
+    return new SweepLockedError(
+      `another sweep is writing ${sweepDir}: pid ${holder.pid}, started ${holder.startedAt} (${holder.command}). ` +
+        `Wait for it to finish or stop it (Ctrl-C) first; if that process is not a sweep, delete ${file}.`,
+      holder,
+    );
+  }
+  if (holder && holder.hostname !== hostname()) {
+    return new SweepLockedError(
+      `${sweepDir} is locked by a sweep on host ${holder.hostname} (pid ${holder.pid}, started ${holder.startedAt}); ` + `if it is no longer running, delete ${file}.`,
+      holder,
+    );
+  }
+  return undefined;
+}
+
+/** Refuses, as acquireLock would, while another live sweep holds the lock of `sweepDir`; takes nothing, so a command can refuse before its slow preparations. */
+export async function refuseIfLocked(sweepDir: string): Promise<void> {
+  const file = path.join(sweepDir, LOCK_FILE);
+  const held = await readLock(file);
+  const live = held && liveHolderError(sweepDir, file, held.info);
+  if (live) throw live;
+}
+
 /**
  * Takes the lock of `sweepDir` (which must exist) or throws SweepLockedError
  * naming the sweep that holds it.
@@ -96,23 +122,11 @@ export async function acquireLock(sweepDir: string, command = process.argv.slice
     const held = await readLock(file);
     if (!held) continue; // released meanwhile
     const holder = held.info;
-    const sameHost = holder?.hostname === hostname();
-    if (holder && holder.pid === process.pid && sameHost) {
+    if (holder && holder.pid === process.pid && holder.hostname === hostname()) {
       throw new SweepLockedError(`${file} is already held by this process`, holder);
     }
-    if (holder && sameHost && processAlive(holder.pid)) {
-      throw new SweepLockedError(
-        `another sweep is writing ${sweepDir}: pid ${holder.pid}, started ${holder.startedAt} (${holder.command}). ` +
-          `Wait for it to finish or stop it (Ctrl-C) first; if that process is not a sweep, delete ${file}.`,
-        holder,
-      );
-    }
-    if (holder && !sameHost) {
-      throw new SweepLockedError(
-        `${sweepDir} is locked by a sweep on host ${holder.hostname} (pid ${holder.pid}, started ${holder.startedAt}); ` + `if it is no longer running, delete ${file}.`,
-        holder,
-      );
-    }
+    const live = liveHolderError(sweepDir, file, holder);
+    if (live) throw live;
     // Stale: the owner is gone (or the file is unreadable). Remove it only if unchanged since read.
     const again = await readLock(file);
     if (again?.text === held.text) await fs.rm(file, { force: true });
