@@ -265,7 +265,9 @@ export function trialsOf(spec: SweepSpec, configIndex: number, assignment: Assig
  */
 export function expandSweep(spec: SweepSpec, options: ExpandOptions): Trial[] {
   if (spec.method === 'bayes') {
-    throw new SweepSpecError([`${spec.file}: method bayes chooses each configuration from the results of the ones before it, so its trials cannot be listed in advance; run it with sweep run`]);
+    throw new SweepSpecError([
+      `${spec.file}: method bayes chooses each configuration from the results of the ones before it, so its trials cannot be listed in advance: they are made one configuration at a time as results come in`,
+    ]);
   }
   const count = countTrials(spec);
   if (count.trials > HARD_TRIAL_LIMIT) checkTrialCount(spec, { yes: true });

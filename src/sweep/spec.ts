@@ -412,9 +412,9 @@ function parseBayes(check: Checker, entry: Entry | undefined, doc: Document, run
 /** A run option every trial shares: its one value in the file, or the default; `swept` when it varies. */
 function sharedRunValue(parameters: readonly Parameter[], key: RunConfigKey): { value: number; from: string } | { swept: Parameter } {
   const parameter = parameters.find((candidate) => candidate.key === key);
-  if (!parameter) return { value: defaultRunConfig()[key] as number, from: `the default ${key}` };
-  if (parameter.kind === 'value') return { value: parameter.value as number, from: `${key} (${parameter.at})` };
-  if (parameter.kind === 'values' && parameter.values.length === 1) return { value: parameter.values[0] as number, from: `${key} (${parameter.at})` };
+  if (!parameter) return { value: defaultRunConfig()[key] as number, from: 'the default' };
+  if (parameter.kind === 'value') return { value: parameter.value as number, from: `set at ${parameter.at}` };
+  if (parameter.kind === 'values' && parameter.values.length === 1) return { value: parameter.values[0] as number, from: `set at ${parameter.at}` };
   return { swept: parameter };
 }
 
@@ -492,65 +492,63 @@ function parseEarlyTerminate(check: Checker, entry: Entry, doc: Document, parame
     ['evalEvery', evalEvery],
   ] as const) {
     if ('swept' in shared) {
-      check.fail(
-        entry.keyNode,
-        `"early_terminate" needs every trial to share one ${key}, but ${key} is swept (${shared.swept.at}): ${key === 'steps' ? 'rungs are steps of one run length' : 'each rung is an evaluation, at the same steps for every configuration'}; give ${key} one value`,
-      );
+      const why = key === 'steps' ? 'the rungs are steps of one run length' : 'each rung is an evaluation, at the same step for every configuration';
+      check.fail(entry.keyNode, `"early_terminate" needs one ${key} for every trial, but ${key} is swept (${shared.swept.at}): ${why}; give ${key} one value`);
     }
   }
   if ('swept' in steps || 'swept' in evalEvery) return undefined;
-  if (evalEvery.value === 0) {
+  const period = evalEvery.value;
+  if (period === 0) {
     check.fail(
       entry.keyNode,
-      `"early_terminate" compares configurations at evaluations, but ${evalEvery.from} is 0 (evaluate only at the end); set evalEvery, e.g. parameters: { evalEvery: { value: ${minSteps ?? 10000} } }`,
+      `"early_terminate" compares configurations at evaluations, but evalEvery is 0 (${evalEvery.from}), which evaluates only at the end; set it under parameters, e.g. evalEvery: { value: ${minSteps ?? 10000} }`,
     );
     return undefined;
   }
-  const perIter = (key: string): string => `${key} counts evaluations (W&B's iterations), one every evalEvery = ${evalEvery.value} steps`;
-  const top = maxSteps ?? (maxIter !== undefined ? maxIter * evalEvery.value : steps.value);
-  const topWhat =
-    maxSteps !== undefined ? `max_steps ${maxSteps}` : maxIter !== undefined ? `max_iter ${maxIter} (${perIter('max_iter')}: step ${top})` : `the trials' steps (${steps.value}, ${steps.from})`;
+  const runLength = `the trials' steps (${steps.value}, ${steps.from})`;
+  const iterSteps = (key: string, iterations: number): string => `${key} ${iterations} (evaluations, one every evalEvery = ${period} steps: step ${iterations * period})`;
+  const top = maxSteps ?? (maxIter !== undefined ? maxIter * period : steps.value);
+  const topWhat = maxSteps !== undefined ? `max_steps ${maxSteps}` : maxIter !== undefined ? iterSteps('max_iter', maxIter) : runLength;
+  // The lowest rung, in steps, what the file said, and how to write a rung at step `at` in the file's own terms.
   let lowest: number;
   let lowestWhat: string;
-  let lowestNode: Node | null;
+  let lowestKey: 'min_steps' | 'min_iter' | 's';
   if (minSteps !== undefined) {
-    [lowest, lowestWhat, lowestNode] = [minSteps, `min_steps ${minSteps}`, node('min_steps')!];
+    [lowest, lowestWhat, lowestKey] = [minSteps, `min_steps ${minSteps}`, 'min_steps'];
   } else if (minIter !== undefined) {
-    [lowest, lowestWhat, lowestNode] = [minIter * evalEvery.value, `min_iter ${minIter} (${perIter('min_iter')}: step ${minIter * evalEvery.value})`, node('min_iter')!];
+    [lowest, lowestWhat, lowestKey] = [minIter * period, iterSteps('min_iter', minIter), 'min_iter'];
   } else {
-    // W&B's max_iter with s: s rungs, top / eta^k for k = 1..s.
-    const divisor = reductionFactor ** s!;
-    lowest = top / divisor;
-    lowestWhat = `max_iter / eta^s = ${top} / ${reductionFactor}^${s} = step ${Number(lowest.toPrecision(6))}`;
-    lowestNode = node('s')!;
+    // W&B's max_iter with s: s rungs, at top / eta^k for k = s, ..., 1.
+    lowest = top / reductionFactor ** s!;
+    lowestWhat = `${maxIter !== undefined ? `max_iter ${maxIter} (step ${top})` : `max_steps ${maxSteps}`} / eta^s (${reductionFactor}^${s}) = step ${Number(lowest.toPrecision(6))}`;
+    lowestKey = 's';
   }
+  const rungAt = (step: number): string => (lowestKey === 'min_steps' ? `min_steps: ${step}` : `min_iter: ${step / period}${lowestKey === 's' ? ' instead of s' : ''}`);
+  const lowestNode = node(lowestKey)!;
   if (top > steps.value) {
-    check.fail(
-      node(maxSteps !== undefined ? 'max_steps' : 'max_iter')!,
-      `"early_terminate": ${topWhat} is above the trials' steps (${steps.value}, ${steps.from}); a rung there is never reached: lower it, or raise steps`,
-    );
+    check.fail(node(maxSteps !== undefined ? 'max_steps' : 'max_iter')!, `"early_terminate": ${topWhat} is above ${runLength}; a rung there is never reached: lower it, or raise steps`);
     return undefined;
   }
   if (lowest >= top) {
-    check.fail(
-      lowestNode,
-      `"early_terminate": the lowest rung, ${lowestWhat}, is not below ${topWhat}, so no rung would stop anything; lower it (e.g. to ${suggestedRung(top, reductionFactor, evalEvery.value)})`,
-    );
+    const fit = Math.max(period, Math.floor(top / reductionFactor / period) * period);
+    check.fail(lowestNode, `"early_terminate": the lowest rung, ${lowestWhat}, is not below ${topWhat}, so no rung would stop anything; lower it (e.g. ${rungAt(fit)})`);
     return undefined;
   }
-  if (!Number.isInteger(lowest) || lowest % evalEvery.value !== 0) {
+  if (!Number.isInteger(lowest) || lowest % period !== 0) {
+    const nearest = Math.max(1, Math.round(lowest / period)) * period;
     check.fail(
       lowestNode,
-      `"early_terminate": the lowest rung, ${lowestWhat}, is not a multiple of evalEvery (${evalEvery.value}, ${evalEvery.from}): a rung's metric is the evaluation at that step, and trials evaluate every ${evalEvery.value} steps; ` +
-        `make the rung a multiple of ${evalEvery.value} (e.g. min_steps: ${Math.max(1, Math.round(lowest / evalEvery.value)) * evalEvery.value}) or give evalEvery a value that divides it`,
+      `"early_terminate": the lowest rung, ${lowestWhat}, is not a multiple of evalEvery (${period}, ${evalEvery.from}): a rung's metric is the evaluation at that step, and trials evaluate every ${period} steps; ` +
+        `put the rung on an evaluation (e.g. ${rungAt(nearest)}) or give evalEvery a value that divides it`,
     );
     return undefined;
   }
   const trainStart = largestRunValue(parameters, 'trainStart');
   if (lowest < trainStart) {
+    const first = Math.ceil(trainStart / period) * period;
     check.fail(
       lowestNode,
-      `"early_terminate": the lowest rung, ${lowestWhat}, comes before trainStart (${trainStart}): trials evaluate only from trainStart on, so the rung has no metric; raise the rung to at least ${Math.ceil(trainStart / evalEvery.value) * evalEvery.value} or lower trainStart`,
+      `"early_terminate": the lowest rung, ${lowestWhat}, comes before trainStart (${trainStart}): trials evaluate only from trainStart on, so the rung has no metric; raise it (e.g. ${rungAt(first)}) or lower trainStart`,
     );
     return undefined;
   }
@@ -565,11 +563,6 @@ function parseEarlyTerminate(check: Checker, entry: Entry, doc: Document, parame
     return undefined;
   }
   return { type, ...schedule, brackets: brackets ?? (type === 'asha' ? 1 : maxBrackets), at };
-}
-
-/** A lowest rung that fits below `top`: top / eta, down to a multiple of evalEvery. */
-function suggestedRung(top: number, reductionFactor: number, evalEvery: number): number {
-  return Math.max(evalEvery, Math.floor(top / reductionFactor / evalEvery) * evalEvery);
 }
 
 /** A merge key, "<<: *defaults" (YAML 1.1, common with anchors). */
