@@ -249,10 +249,12 @@ describe('bayes (TPE)', () => {
     );
   });
 
-  it('ranks observations: scored above failed, later steps above earlier ones, then by score', () => {
-    const at = (configIndex: number, score: number | null, step: number): Observation => ({ configIndex, assignment: {}, score, step });
-    const ranked = rankObservations([at(0, 5, 1000), at(1, null, 9000), at(2, 1, 9000), at(3, 9, 3000), at(4, 2, 9000), at(5, 1, 9000), at(6, 100, 1000)]);
-    expect(ranked.map((observation) => observation.configIndex)).to.deep.equal([4, 2, 5, 3, 6, 0, 1]);
+  it('ranks observations: scored above failed, run to the end above stopped, later steps above earlier ones, then by score', () => {
+    const at = (configIndex: number, score: number | null, step: number, steps = 9000): Observation => ({ configIndex, assignment: { steps }, score, step });
+    const runLength = (assignment: Assignment): number => assignment.steps as number;
+    const observations = [at(0, 5, 1000), at(1, null, 9000), at(2, 1, 9000), at(3, 9, 3000), at(4, 2, 9000), at(5, 1, 9000), at(6, 100, 1000), at(7, 1.5, 3000, 3000)];
+    // 7 ran to the end of its 3000 steps: it compares with the other finished ones by score.
+    expect(rankObservations(observations, runLength).map((observation) => observation.configIndex)).to.deep.equal([4, 7, 2, 5, 3, 6, 0, 1]);
     expect([1, 10, 11, 100, 250, 251, 1000].map(goodCount)).to.deep.equal([1, 1, 2, 10, 25, 25, 25]);
   });
 

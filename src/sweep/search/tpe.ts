@@ -10,38 +10,53 @@
  * A configuration already tried or pending is never suggested again (the same configuration and
  * seed give the same run): the next best combination of candidates is, then a prior draw.
  *
- * Ranking, best first (Optuna ranks pruned trials the same way, by their last step):
+ * Ranking, best first (Optuna ranks complete trials first and pruned ones by their last step):
  *  - a configuration with a score ranks above one without (failed, or no evaluation: bad);
- *  - a configuration measured at a later step ranks above one measured earlier, whatever the
- *    scores (one run to the end above one stopped at a rung, a higher rung above a lower one),
- *    since returns at different steps of training do not compare;
- *  - at the same step, the larger score (goal-oriented) ranks higher; ties go to the earlier configuration.
+ *  - one run to the end (measured at its steps) ranks above one stopped early, whatever the
+ *    scores, and one stopped at a later step above one stopped at an earlier step, since
+ *    returns at different points of training do not compare;
+ *  - then the larger score (goal-oriented) ranks higher; ties go to the earlier configuration.
  *
  * Every draw comes from an Rng seeded by (sweep_seed, configIndex), so suggest() is a pure
  * function of the spec, the index, the observations and the pending configurations.
  */
+import { defaultRunConfig } from '../../train/config.js';
 import { deriveSeed, Rng } from '../../util/random.js';
 import { type BayesSettings, DEFAULT_BAYES, type Parameter, type ParamValue, type SweepSpec } from '../spec.js';
 import { GridSearcher } from './grid.js';
 import { categoricalEstimator, type Estimator, logDensity, numericEstimator, sampleEstimator } from './parzen.js';
 import type { Assignment, Observation, Searcher } from './searcher.js';
-import { assignmentKey, drawValue, qGrid, roundDraw, sameValue, spaceSize, sweptParameters, tidy } from './space.js';
+import { assignmentKey, domainValueAt, drawValue, qGrid, roundDraw, sameValue, spaceSize, sweptParameters, tidy } from './space.js';
 
 /** Optuna's default gamma: how many of n observations are "good". */
 export function goodCount(observations: number): number {
   return Math.min(Math.ceil(0.1 * observations), 25);
 }
 
-/** The observations best first, by the rule in this file's comment. */
-export function rankObservations(observations: readonly Observation[]): Observation[] {
+/**
+ * The observations best first, by the rule in this file's comment. `runLength` gives a
+ * configuration's steps, where a run to the end is measured (steps may be swept).
+ */
+export function rankObservations(observations: readonly Observation[], runLength: (assignment: Assignment) => number): Observation[] {
+  // How far a configuration got: Infinity when it ran to the end, so all of those compare by score alone.
+  const reached = (observation: Observation): number => (observation.step >= runLength(observation.assignment) ? Infinity : observation.step);
   return [...observations].sort((a, b) => {
     if ((a.score === null) !== (b.score === null)) return a.score === null ? 1 : -1;
     if (a.score !== null && b.score !== null) {
-      if (a.step !== b.step) return b.step - a.step;
+      const [reachedA, reachedB] = [reached(a), reached(b)];
+      if (reachedA !== reachedB) return reachedA < reachedB ? 1 : -1;
       if (a.score !== b.score) return b.score - a.score;
     }
     return a.configIndex - b.configIndex;
   });
+}
+
+/** A configuration's steps: its own when steps is swept, else the file's one value or the default. */
+function runLengthOf(spec: SweepSpec): (assignment: Assignment) => number {
+  const parameter = spec.parameters.find((candidate) => candidate.key === 'steps');
+  // Unswept, steps has one value: the first of its domain (swept, the assignment holds it).
+  const fixed = parameter ? (domainValueAt(parameter, 0) as number) : defaultRunConfig().steps;
+  return (assignment) => (typeof assignment.steps === 'number' ? assignment.steps : fixed);
 }
 
 /** One swept parameter as TPE sees it: internal values are numbers. */
@@ -117,8 +132,10 @@ export class TpeSearcher implements Searcher {
   private readonly axes: Axis[];
   private readonly settings: BayesSettings;
   private readonly space: number;
+  private readonly runLength: (assignment: Assignment) => number;
 
   constructor(private readonly spec: SweepSpec) {
+    this.runLength = runLengthOf(spec);
     this.swept = sweptParameters(spec);
     this.axes = this.swept.map(axisOf);
     this.settings = spec.bayes ?? DEFAULT_BAYES;
@@ -135,7 +152,7 @@ export class TpeSearcher implements Searcher {
     const taken = new Set([...observations.map((observation) => observation.assignment), ...pending].map((assignment) => assignmentKey(this.swept, assignment)));
     if (observations.length < this.settings.nStartupTrials) return this.priorDraw(rng, taken);
 
-    const ranked = rankObservations(observations);
+    const ranked = rankObservations(observations, this.runLength);
     const scored = ranked.filter((observation) => observation.score !== null).length;
     const good = Math.min(goodCount(observations.length), scored);
     const byAge = (a: Observation, b: Observation): number => a.configIndex - b.configIndex;
