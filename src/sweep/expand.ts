@@ -177,7 +177,7 @@ export class TrialNamer {
 
   /** "<configName>,seed=<seed>", or "seed=<seed>" when nothing is swept. */
   trialName(configName: string, seed: number): string {
-    const key = JSON.stringify([configName, seed]);
+    const key = `${seed}\u0000${configName}`;
     let name = this.trialNameOf.get(key);
     if (name === undefined) {
       name = this.trialNames.claim(configName ? `${configName},seed=${seed}` : `seed=${seed}`);
@@ -199,12 +199,16 @@ interface TrialProblem {
   reason: string;
 }
 
-/** The trial of each seed, in the file's seed order, or why it cannot be made. */
-function buildTrials(spec: SweepSpec, configIndex: number, assignment: Assignment, options: TrialsOfOptions): (Trial | TrialProblem)[] {
-  const wrong = assignmentProblems(spec, assignment);
-  if (wrong.length > 0) throw new SweepSpecError(wrong.map((problem) => `${spec.file}: configuration ${configIndex}: ${problem}`));
-  const namer = options.namer ?? new TrialNamer();
-  const swept = sweptParameters(spec);
+/** What building a sweep's trials needs besides the configuration, computed once per sweep. */
+interface TrialContext {
+  sweepDir: string;
+  namer: TrialNamer;
+  swept: readonly Parameter[];
+}
+
+/** The trial of each seed, in the file's seed order, or why it cannot be made; the assignment is known to fit the spec. */
+function buildTrials(spec: SweepSpec, configIndex: number, assignment: Assignment, context: TrialContext): (Trial | TrialProblem)[] {
+  const { namer, swept } = context;
   const configName = namer.configName(swept, assignment);
   const sweptValues: Record<string, ParamValue> = {};
   for (const parameter of swept) sweptValues[parameter.key] = assignment[parameter.key]!;
@@ -219,7 +223,7 @@ function buildTrials(spec: SweepSpec, configIndex: number, assignment: Assignmen
       // Drawn and enumerated values go through the same check as the file's own values.
       for (const [key, value] of Object.entries(overrides)) parseField(key as RunConfigKey, value, source);
       // One HParams session group per configuration, so TensorBoard aggregates its seeds.
-      config = resolveConfig({ values: { ...overrides, seed, name, logdir: options.sweepDir, group: configName || 'default' }, source });
+      config = resolveConfig({ values: { ...overrides, seed, name, logdir: context.sweepDir, group: configName || 'default' }, source });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       const reason = error.message.startsWith(`${source}: `) ? error.message.slice(source.length + 2) : error.message;
@@ -253,7 +257,9 @@ function problemsError(spec: SweepSpec, problems: readonly TrialProblem[]): Swee
  * when the assignment does not fit the spec or a trial's configuration is invalid.
  */
 export function trialsOf(spec: SweepSpec, configIndex: number, assignment: Assignment, options: TrialsOfOptions): Trial[] {
-  const outcomes = buildTrials(spec, configIndex, assignment, options);
+  const wrong = assignmentProblems(spec, assignment);
+  if (wrong.length > 0) throw new SweepSpecError(wrong.map((problem) => `${spec.file}: configuration ${configIndex}: ${problem}`));
+  const outcomes = buildTrials(spec, configIndex, assignment, { sweepDir: options.sweepDir, namer: options.namer ?? new TrialNamer(), swept: sweptParameters(spec) });
   const problems = outcomes.filter(isProblem);
   if (problems.length > 0) throw problemsError(spec, problems);
   return outcomes as Trial[];
@@ -279,15 +285,21 @@ export function expandSweep(spec: SweepSpec, options: ExpandOptions): Trial[] {
   // Names are claimed in the order they always were: every configuration, then the trials seeds-outermost.
   const configNames = assignments.map((assignment) => namer.configName(swept, assignment));
   for (const seed of spec.seeds) for (const configName of configNames) namer.trialName(configName, seed);
-  const built = assignments.map((assignment, configIndex) => buildTrials(spec, configIndex, assignment, { ...options, namer }));
+  // The searchers' own configurations fit the spec: no need to check them as trialsOf does.
+  const context: TrialContext = { sweepDir: options.sweepDir, namer, swept };
+  const built = assignments.map((assignment, configIndex) => buildTrials(spec, configIndex, assignment, context));
 
   const trials: Trial[] = [];
   const problems: TrialProblem[] = [];
   spec.seeds.forEach((_, seedPosition) => {
     for (const outcomes of built) {
       const outcome = outcomes[seedPosition]!;
-      if (isProblem(outcome)) problems.push(outcome);
-      else trials.push({ ...outcome, index: trials.length });
+      if (isProblem(outcome)) {
+        problems.push(outcome);
+      } else {
+        outcome.index = trials.length;
+        trials.push(outcome);
+      }
     }
   });
   if (problems.length > 0) throw problemsError(spec, problems);
