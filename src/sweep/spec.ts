@@ -25,6 +25,7 @@ import { readUtf8File } from '../util/files.js';
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { ConfigError, type RunConfigKey, checkConfig, defaultRunConfig, fieldOf, numbersFromBigInts, parseField, runConfigKeys, suggestKey } from '../train/config.js';
 import { DEFAULT_REDUCTION_FACTOR, EARLY_TERMINATE_KEYS, EARLY_TERMINATE_TYPES, type EarlyTerminate, rungSteps } from './early-terminate.js';
+import { domainSize, domainValueAt } from './search/space.js';
 
 export const SWEEP_METHODS = ['grid', 'random', 'bayes'] as const;
 export type SweepMethod = (typeof SWEEP_METHODS)[number];
@@ -413,8 +414,7 @@ function parseBayes(check: Checker, entry: Entry | undefined, doc: Document, run
 function sharedRunValue(parameters: readonly Parameter[], key: RunConfigKey): { value: number; from: string } | { swept: Parameter } {
   const parameter = parameters.find((candidate) => candidate.key === key);
   if (!parameter) return { value: defaultRunConfig()[key] as number, from: 'the default' };
-  if (parameter.kind === 'value') return { value: parameter.value as number, from: `set at ${parameter.at}` };
-  if (parameter.kind === 'values' && parameter.values.length === 1) return { value: parameter.values[0] as number, from: `set at ${parameter.at}` };
+  if (domainSize(parameter) === 1) return { value: domainValueAt(parameter, 0) as number, from: `set at ${parameter.at}` };
   return { swept: parameter };
 }
 
