@@ -18,7 +18,7 @@ import { loadReportData } from '../src/sweep/report-data.js';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { runTrial } from '../src/sweep/trial.js';
-import { sweepManifest } from '../src/sweep/scheduler.js';
+import { sweepManifest } from '../src/sweep/sweep-files.js';
 import { explainFsError, isFsError, writeFileAtomic, writeJsonAtomic } from '../src/util/files.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');

@@ -29,7 +29,9 @@ import { type Calibration, calibrate, describeEstimate, estimateSweep, etaModel 
 import { createView } from '../sweep/progress-view.js';
 import { collectResults, formatResults, writeResults } from '../sweep/results.js';
 import { writeReport } from '../sweep/report.js';
-import { type CancelPrompt, checkSweepFolder, runSweep, SweepChangedError } from '../sweep/scheduler.js';
+import { type CancelPrompt, runSweep } from '../sweep/scheduler.js';
+import { checkSweepFolder } from '../sweep/sweep-files.js';
+import { SweepChangedError } from '../sweep/sweep-plan.js';
 import { checkSlurmTime, latestSlurmJob, shellQuote, SlurmExecutor } from '../sweep/slurm.js';
 import { loadSweepSpec, type SweepSpec } from '../sweep/spec.js';
 import { readStatus, requireRunsFolder, requireSweepFolder } from '../sweep/trial-status.js';

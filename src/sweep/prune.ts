@@ -18,7 +18,7 @@ import { type CheckpointsKept, prunableCheckpoints } from '../train/checkpoint.j
 import { ConfigError, parseField } from '../train/config.js';
 import { describeFsError, isFsError, readJson, temporaryWriterPid } from '../util/files.js';
 import { processAlive } from './lock.js';
-import { describeRun, mayStillRun } from './scheduler.js';
+import { describeRun, mayStillRun } from './sweep-plan.js';
 import { type SweepManifest, type TrialState, type TrialStatus, MANIFEST_FILE, STATUS_FILE, TRIAL_CONFIG_FILE, readStatus, readTrialConfig } from './trial-status.js';
 import { PREVIOUS_PREFIX } from './trial.js';
 
