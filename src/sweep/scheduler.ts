@@ -22,8 +22,8 @@ import { trialLiveness } from './liveness.js';
 import type { SweepView } from './progress-view.js';
 import { collectResults, formatResults, writeResults, type SweepResults } from './results.js';
 import type { SweepSpec } from './spec.js';
-import { type SweepManifest, type TrialStatus, STDERR_LOG, pendingStatus, readManifest, readStatus, readTrialConfig, writeManifest, writeStatus } from './trial-status.js';
-import { configDifferences, runTrial, trialControl } from './trial.js';
+import { type SweepManifest, type TrialStatus, STDERR_LOG, isComplete, pendingStatus, readManifest, readStatus, readTrialConfig, writeManifest, writeStatus } from './trial-status.js';
+import { type TrialOutcomes, configDifferences, emptyTrialOutcomes, runTrial, trialControl } from './trial.js';
 import { type StopHandlers, StopRequests } from '../util/signals.js';
 
 /** Asks whether to cancel a batch submission after a Ctrl-C; aborted by a second Ctrl-C. */
@@ -69,10 +69,13 @@ export interface RunSweepOptions {
 export interface SweepOutcome {
   /** 0 all done (or submitted, with detach), 1 some trial failed or was stopped from outside, 130 interrupted. */
   exitCode: number;
+  /** Trials complete before this run (done, or stopped at a rung): not run again. */
   skipped: string[];
   done: string[];
   failed: string[];
   interrupted: string[];
+  /** Trials left waiting at a rung (paused; a later run resumes them). */
+  paused: string[];
   notStarted: string[];
   /** Batch executors: trials still queued or running when this process stopped following (or detached). */
   leftRunning: string[];
@@ -145,11 +148,7 @@ export interface SweepPlan {
 }
 
 /** How the trials of this run ended. */
-interface TrialsOutcome {
-  done: string[];
-  failed: string[];
-  interrupted: string[];
-  notStarted: string[];
+interface TrialsOutcome extends TrialOutcomes {
   leftRunning: string[];
   /** Why trials failed, as this process saw it (their status.json may not have taken it: a full disk). */
   causes?: Map<string, string>;
@@ -243,8 +242,9 @@ export async function readPreviousStatuses(sweepDir: string, trials: Trial[], wa
 }
 
 /**
- * What a run of `trials` does with each, from what earlier runs left (`previous`): a done
- * trial is skipped; one whose configuration the sweep file has changed since is refused
+ * What a run of `trials` does with each, from what earlier runs left (`previous`): a complete
+ * trial (done, or stopped at a rung by the sweep's scheduler) is skipped, a paused one resumed
+ * from its rung like any incomplete one; a complete one whose configuration the sweep file has changed since is refused
  * (results of two configurations would mix), or rerun with `force`. Trials an earlier run
  * may still be running are refused too (checkNothingRuns). `sweep run` plans all its
  * trials with it, `sweep trial` its one; nothing is written.
@@ -253,7 +253,7 @@ export async function planTrials(spec: SweepSpec, sweepDir: string, trials: Tria
   checkNothingRuns(trials, previous, options);
   const changed: Array<{ trial: Trial; differences: string[] }> = [];
   for (const trial of trials) {
-    if (previous.get(trial.name)?.state !== 'done') continue;
+    if (!isComplete(previous.get(trial.name))) continue;
     const before = await readTrialConfig(path.join(sweepDir, trial.name));
     const differences = before ? configDifferences(before, trial.config) : [];
     if (differences.length > 0) changed.push({ trial, differences });
@@ -268,7 +268,7 @@ export async function planTrials(spec: SweepSpec, sweepDir: string, trials: Tria
     );
   }
   const rerun = new Set(changed.map(({ trial }) => trial.name));
-  const skipped = trials.filter((trial) => previous.get(trial.name)?.state === 'done' && !rerun.has(trial.name));
+  const skipped = trials.filter((trial) => isComplete(previous.get(trial.name)) && !rerun.has(trial.name));
   const skippedNames = new Set(skipped.map((trial) => trial.name));
   const toRun = trials.filter((trial) => !skippedNames.has(trial.name));
   return { previous, rerun, skipped, toRun };
@@ -307,7 +307,7 @@ async function runLocally(options: RunSweepOptions, executor: TrialExecutor, pla
     },
   });
   view.log(`running ${plural(plan.toRun.length, 'trial')} of ${options.spec.name}, ${options.concurrency} at a time, as ${executor.description}; logs in ${sweepDir}/<trial>/`);
-  const outcome: TrialsOutcome = { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [], causes: new Map() };
+  const outcome: TrialsOutcome = { ...emptyTrialOutcomes(), leftRunning: [], causes: new Map() };
   const runOne = async (trial: Trial): Promise<void> => {
     const control = trialControl(stops, (handle) => {
       if (handle) running.set(trial.name, handle);
@@ -345,7 +345,7 @@ function cancelQuestion(reason: string, submission: BatchSubmission): string {
 async function runAsBatch(options: RunSweepOptions, executor: BatchExecutor, plan: SweepPlan, stops: StopRequests): Promise<TrialsOutcome> {
   const { spec, sweepDir, view } = options;
   const names = plan.toRun.map((trial) => trial.name);
-  if (stops.stopping) return { done: [], failed: [], interrupted: [], notStarted: names, leftRunning: [] };
+  if (stops.stopping) return { ...emptyTrialOutcomes(), notStarted: names, leftRunning: [] };
   // A Ctrl-C while sbatch runs is handled once the job exists (it may be cancelled then).
   let lateStop: string | undefined;
   stops.handleWith(
@@ -363,7 +363,7 @@ async function runAsBatch(options: RunSweepOptions, executor: BatchExecutor, pla
     retries: options.retries ?? 0,
     force: options.force ?? false,
   });
-  if (options.detach) return { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: names, submission, detached: true };
+  if (options.detach) return { ...emptyTrialOutcomes(), leftRunning: names, submission, detached: true };
   const pace = options.concurrency === undefined ? 'as many at once as the cluster gives' : `${options.concurrency} at a time`;
   view.log(`submitted ${plural(plan.toRun.length, 'trial')} of ${spec.name} as ${submission.description} (${executor.description}, ${pace}); ` + `logs in ${sweepDir}/<trial>/`);
 
@@ -410,6 +410,13 @@ async function runAsBatch(options: RunSweepOptions, executor: BatchExecutor, pla
   stops.handleWith(eachRequest((reason, count) => void onInterrupt(reason, count)));
   if (lateStop !== undefined) void onInterrupt(lateStop, 1);
   return { ...(await follower.run()), submission };
+}
+
+/** "3 done trials", "3 done trials and 2 stopped at a rung": what a rerun skips. */
+function skippedText(plan: SweepPlan): string {
+  const stopped = plan.skipped.filter((trial) => plan.previous.get(trial.name)?.state === 'stopped').length;
+  const done = plural(plan.skipped.length - stopped, 'done trial');
+  return stopped === 0 ? done : `${done} and ${stopped} stopped at a rung`;
 }
 
 /** Where to look at a sweep that goes on without this process. */
@@ -463,6 +470,14 @@ function finalReport(options: RunSweepOptions, plan: SweepPlan, outcome: TrialsO
       `Resume ${outcome.interrupted.length === 1 ? 'it' : 'them'} with: ${options.resumeCommand}`,
     );
   }
+  if (outcome.paused.length > 0) {
+    // Left waiting at a rung (an adaptive sweep's scheduler neither promoted nor stopped them): not a failure, not complete.
+    report.push(
+      '',
+      `${plural(outcome.paused.length, 'trial')} paused at a rung, each with a checkpoint there: ${outcome.paused.join(', ')}`,
+      `Resume ${outcome.paused.length === 1 ? 'it' : 'them'} from there with: ${options.resumeCommand}`,
+    );
+  }
   if (interrupted) {
     exitCode = 130;
     report.push('', `Interrupted: ${plural(outcome.interrupted.length, 'trial')} stopped, ` + `${outcome.notStarted.length} not started, ${plan.skipped.length + outcome.done.length} done.`);
@@ -498,24 +513,25 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> 
 
   try {
     const plan = await planSweep(options);
-    if (plan.skipped.length > 0) view.log(`skipping ${plural(plan.skipped.length, 'done trial')} (already in ${sweepDir})`);
+    if (plan.skipped.length > 0) view.log(`skipping ${skippedText(plan)} (already in ${sweepDir})`);
     const detaching = isBatchExecutor(executor) && options.detach;
     if (!detaching) view.begin(plan.toRun, plan.skipped.length);
     const outcome: TrialsOutcome =
       plan.toRun.length === 0
-        ? { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [] }
+        ? { ...emptyTrialOutcomes(), leftRunning: [] }
         : isBatchExecutor(executor)
           ? await runAsBatch(options, executor, plan, stops)
           : await runLocally(options, executor, plan, stops);
     view.end();
 
     const results = await collectResults(sweepDir, sweepManifest(spec, trials));
-    const { done, failed, interrupted, notStarted, leftRunning } = outcome;
+    const { done, failed, interrupted, paused, notStarted, leftRunning } = outcome;
     const base = {
       skipped: plan.skipped.map((t) => t.name),
       done,
       failed,
       interrupted,
+      paused,
       notStarted,
       leftRunning,
       results,
