@@ -412,11 +412,11 @@ async function runAsBatch(options: RunSweepOptions, executor: BatchExecutor, pla
   return { ...(await follower.run()), submission };
 }
 
-/** "3 done trials", "3 done trials and 2 stopped at a rung": what a rerun skips. */
+/** "3 done trials", "3 done trials and 2 trials stopped at a rung": what a rerun skips. */
 function skippedText(plan: SweepPlan): string {
   const stopped = plan.skipped.filter((trial) => plan.previous.get(trial.name)?.state === 'stopped').length;
-  const done = plural(plan.skipped.length - stopped, 'done trial');
-  return stopped === 0 ? done : `${done} and ${stopped} stopped at a rung`;
+  const done = plan.skipped.length - stopped;
+  return [done > 0 ? plural(done, 'done trial') : '', stopped > 0 ? `${plural(stopped, 'trial')} stopped at a rung` : ''].filter((part) => part !== '').join(' and ');
 }
 
 /** Where to look at a sweep that goes on without this process. */
