@@ -34,7 +34,7 @@ import { checkSweepFolder } from '../sweep/sweep-files.js';
 import { SweepChangedError } from '../sweep/sweep-plan.js';
 import { checkSlurmTime, latestSlurmJob, shellQuote, SlurmExecutor } from '../sweep/slurm.js';
 import { loadSweepSpec, type SweepSpec } from '../sweep/spec.js';
-import { readStatus, requireRunsFolder, requireSweepFolder } from '../sweep/trial-status.js';
+import { isComplete, readStatus, requireRunsFolder, requireSweepFolder } from '../sweep/trial-status.js';
 import { explainFsError, isFsError } from '../util/files.js';
 import { formatSweepStatus } from '../sweep/status-report.js';
 import { commandPrune } from './sweep-prune.js';
@@ -247,11 +247,11 @@ async function writeReportAfterRun(sweepDir: string, io: SweepIo): Promise<void>
   }
 }
 
-/** The trials a run would start: those not done in the sweep folder. */
+/** The trials a run would start: those not complete (done, or stopped at a rung) in the sweep folder. */
 async function trialsToRun(trials: Trial[], sweepDir: string): Promise<Trial[]> {
   if (!existsSync(sweepDir)) return trials;
-  const states = await Promise.all(trials.map(async (trial) => (await readStatus(path.join(sweepDir, trial.name), () => {}))?.state));
-  return trials.filter((_, i) => states[i] !== 'done');
+  const statuses = await Promise.all(trials.map((trial) => readStatus(path.join(sweepDir, trial.name), () => {})));
+  return trials.filter((_, i) => !isComplete(statuses[i]));
 }
 
 /** How long the trials still to run will take (`calibration` covers their shapes), and how the estimate was made. */
@@ -471,7 +471,12 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
           .option('logdir', { type: 'string', default: 'runs', description: 'Folder of sweeps: the trial goes to <logdir>/<sweep name>/<trial>/' })
           .option('retries', { ...numberTextOption(), default: 0, description: 'Run it again up to N more times if it fails' })
           .option('force', { type: 'boolean', default: false, description: 'Rerun it if it is done with another configuration (its old run is moved aside)' })
-          .example('$0 trial sweeps/smoke.yaml --index 0', ''),
+          .option('stop-at-step', {
+            ...numberTextOption(),
+            description: 'Run one rung segment: pause the trial at this environment step (a checkpoint there, exit code 75); the next sweep trial resumes it from there',
+          })
+          .example('$0 trial sweeps/smoke.yaml --index 0', '')
+          .example('$0 trial sweeps/smoke.yaml --index 0 --stop-at-step 1000', 'up to step 1000, then paused'),
       (args) =>
         guard(() =>
           commandTrial(
@@ -482,6 +487,7 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
               logdir: args.logdir,
               retries: countFlag('retries', args.retries, 0)!,
               force: args.force,
+              ...(args['stop-at-step'] === undefined ? {} : { stopAtStep: countFlag('stop-at-step', args['stop-at-step'], 1)! }),
             },
             io,
           ),

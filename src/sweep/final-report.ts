@@ -13,6 +13,13 @@ export interface ReportOptions {
   resultsCommand?: string;
 }
 
+/** "3 done trials", "3 done trials and 2 trials stopped at a rung": what a rerun skips. */
+export function skippedText(plan: Pick<SweepPlan, 'skipped' | 'previous'>): string {
+  const stopped = plan.skipped.filter((trial) => plan.previous.get(trial.name)?.state === 'stopped').length;
+  const done = plan.skipped.length - stopped;
+  return [done > 0 ? plural(done, 'done trial') : '', stopped > 0 ? `${plural(stopped, 'trial')} stopped at a rung` : ''].filter((part) => part !== '').join(' and ');
+}
+
 /** Where to look at a sweep that goes on without this process. */
 export function followUpLines(options: ReportOptions, submission: BatchSubmission): string[] {
   return [
@@ -69,6 +76,14 @@ export function finalReport(
       '',
       `${plural(outcome.interrupted.length, 'trial')} stopped from outside this sweep (a signal, or its job was cancelled): ${outcome.interrupted.join(', ')}`,
       `Resume ${outcome.interrupted.length === 1 ? 'it' : 'them'} with: ${options.resumeCommand}`,
+    );
+  }
+  if (outcome.paused.length > 0) {
+    // Left waiting at a rung (an adaptive sweep's scheduler neither promoted nor stopped them): not a failure, not complete.
+    report.push(
+      '',
+      `${plural(outcome.paused.length, 'trial')} paused at a rung, each with a checkpoint there: ${outcome.paused.join(', ')}`,
+      `Resume ${outcome.paused.length === 1 ? 'it' : 'them'} from there with: ${options.resumeCommand}`,
     );
   }
   if (interrupted) {

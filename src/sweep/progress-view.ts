@@ -5,7 +5,7 @@
  * Otherwise: the events as plain lines, and the same status every few seconds.
  */
 import { type EtaModel, envShapeOf, observedSpeedFactor, remainingWorkSeconds, shareCores, sharingSlowdown, trialSeconds } from './cost-model.js';
-import type { TrialProgress } from './trial-status.js';
+import type { EndedTrialState, TrialProgress } from './trial-status.js';
 import type { Trial } from './expand.js';
 
 export interface SweepView {
@@ -15,7 +15,7 @@ export interface SweepView {
   /** The trial's progress changed: what its run reported so far. */
   trialProgress(trial: Trial, progress: Readonly<TrialProgress>): void;
   /** A trial stopped running; `line` says how (printed above the live lines). */
-  trialEnded(trial: Trial, state: 'done' | 'failed' | 'interrupted' | 'retrying', line: string): void;
+  trialEnded(trial: Trial, state: EndedTrialState | 'retrying', line: string): void;
   /** Any other message. */
   log(line: string): void;
   /** Stop redrawing; leaves the screen with the messages only. */
@@ -75,6 +75,10 @@ export class SweepProgress {
   done = 0;
   failed = 0;
   interrupted = 0;
+  /** Stopped by the sweep's scheduler at a rung (a normal end, apart from done). */
+  stopped = 0;
+  /** Trials waiting at a rung: until promoted (started again) or stopped. */
+  readonly paused = new Set<string>();
   /** The trials not started yet, in start order, with one core's seconds each by the cost model. */
   private readonly queued = new Map<string, { trial: Trial; seconds: number }>();
   /** The speed factor of the latest trial that ended, for trials with none of their own yet. */
@@ -104,6 +108,7 @@ export class SweepProgress {
   started(trial: Trial, attempt: number): void {
     this.version++;
     this.queued.delete(trial.name);
+    this.paused.delete(trial.name);
     this.running.set(trial.name, {
       trial,
       attempt,
@@ -136,14 +141,17 @@ export class SweepProgress {
     }
   }
 
-  ended(trial: Trial, state: 'done' | 'failed' | 'interrupted' | 'retrying'): void {
+  ended(trial: Trial, state: EndedTrialState | 'retrying'): void {
     this.version++;
     const run = this.running.get(trial.name);
     this.running.delete(trial.name);
     if (run?.speedFactor != null) this.lastSpeedFactor = run.speedFactor;
+    this.paused.delete(trial.name);
     if (state === 'done') this.done++;
     else if (state === 'failed') this.failed++;
     else if (state === 'interrupted') this.interrupted++;
+    else if (state === 'stopped') this.stopped++;
+    else if (state === 'paused') this.paused.add(trial.name);
   }
 
   get pending(): number {
@@ -202,6 +210,8 @@ export class SweepProgress {
     const counts = [`done ${this.done}/${this.total}`];
     if (this.failed > 0) counts.push(`failed ${this.failed}`);
     if (this.interrupted > 0) counts.push(`interrupted ${this.interrupted}`);
+    if (this.stopped > 0) counts.push(`stopped ${this.stopped}`);
+    if (this.paused.size > 0) counts.push(`paused ${this.paused.size}`);
     counts.push(`running ${this.running.size}`, `pending ${this.pending}`);
     return `sweep: ${counts.join(', ')} | ${formatDuration(elapsed)} elapsed, ETA ${formatDuration(this.etaSeconds())}`;
   }

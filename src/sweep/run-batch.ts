@@ -12,6 +12,7 @@ import type { SweepView } from './progress-view.js';
 import type { SweepPlan } from './sweep-plan.js';
 import { type TrialsOutcome, eachRequest, plural } from './sweep-outcome.js';
 import type { StopRequests } from '../util/signals.js';
+import { emptyTrialOutcomes } from './trial.js';
 
 export interface BatchRunOptions {
   spec: SweepSpec;
@@ -40,7 +41,7 @@ function cancelQuestion(reason: string, submission: BatchSubmission): string {
 export async function runAsBatch(options: BatchRunOptions, executor: BatchExecutor, plan: SweepPlan, stops: StopRequests): Promise<TrialsOutcome> {
   const { spec, sweepDir, view } = options;
   const names = plan.toRun.map((trial) => trial.name);
-  if (stops.stopping) return { done: [], failed: [], interrupted: [], notStarted: names, leftRunning: [] };
+  if (stops.stopping) return { ...emptyTrialOutcomes(), notStarted: names, leftRunning: [] };
   // A Ctrl-C while sbatch runs is handled once the job exists (it may be cancelled then).
   let lateStop: string | undefined;
   stops.handleWith(
@@ -58,7 +59,7 @@ export async function runAsBatch(options: BatchRunOptions, executor: BatchExecut
     retries: options.retries ?? 0,
     force: options.force ?? false,
   });
-  if (options.detach) return { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: names, submission, detached: true };
+  if (options.detach) return { ...emptyTrialOutcomes(), leftRunning: names, submission, detached: true };
   const pace = options.concurrency === undefined ? 'as many at once as the cluster gives' : `${options.concurrency} at a time`;
   view.log(`submitted ${plural(plan.toRun.length, 'trial')} of ${spec.name} as ${submission.description} (${executor.description}, ${pace}); ` + `logs in ${sweepDir}/<trial>/`);
 

@@ -10,7 +10,7 @@ import type { RunningTrial, TrialExecutor } from './executor.js';
 import type { SweepView } from './progress-view.js';
 import type { SweepPlan } from './sweep-plan.js';
 import { type TrialsOutcome, plural } from './sweep-outcome.js';
-import { runTrial, trialControl } from './trial.js';
+import { emptyTrialOutcomes, runTrial, trialControl } from './trial.js';
 import type { StopRequests } from '../util/signals.js';
 
 export interface LocalRunOptions {
@@ -37,7 +37,7 @@ export async function runLocally(options: LocalRunOptions, executor: TrialExecut
     },
   });
   view.log(`running ${plural(plan.toRun.length, 'trial')} of ${options.sweepName}, ${options.concurrency} at a time, as ${executor.description}; logs in ${sweepDir}/<trial>/`);
-  const outcome: TrialsOutcome = { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [], causes: new Map() };
+  const outcome: TrialsOutcome = { ...emptyTrialOutcomes(), leftRunning: [], causes: new Map() };
   const runOne = async (trial: Trial): Promise<void> => {
     const control = trialControl(stops, (handle) => {
       if (handle) running.set(trial.name, handle);

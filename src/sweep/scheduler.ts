@@ -15,7 +15,8 @@ import { prepareSweep } from './sweep-plan.js';
 import { type TrialsOutcome, eachRequest, plural } from './sweep-outcome.js';
 import { runLocally } from './run-local.js';
 import { type CancelPrompt, runAsBatch } from './run-batch.js';
-import { type ResultsFiles, finalReport, followUpLines } from './final-report.js';
+import { type ResultsFiles, finalReport, followUpLines, skippedText } from './final-report.js';
+import { emptyTrialOutcomes } from './trial.js';
 import { describeFsError, ensureDir } from '../util/files.js';
 import { StopRequests } from '../util/signals.js';
 
@@ -61,10 +62,13 @@ export interface RunSweepOptions {
 export interface SweepOutcome {
   /** 0 all done (or submitted, with detach), 1 some trial failed or was stopped from outside, 130 interrupted. */
   exitCode: number;
+  /** Trials complete before this run (done, or stopped at a rung): not run again. */
   skipped: string[];
   done: string[];
   failed: string[];
   interrupted: string[];
+  /** Trials left waiting at a rung (paused; a later run resumes them). */
+  paused: string[];
   notStarted: string[];
   /** Batch executors: trials still queued or running when this process stopped following (or detached). */
   leftRunning: string[];
@@ -118,24 +122,25 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepOutcome> 
   const { spec, trials, sweepDir, executor, view } = options;
   return withSweepSession(options, async (stops) => {
     const plan = await prepareSweep(options);
-    if (plan.skipped.length > 0) view.log(`skipping ${plural(plan.skipped.length, 'done trial')} (already in ${sweepDir})`);
+    if (plan.skipped.length > 0) view.log(`skipping ${skippedText(plan)} (already in ${sweepDir})`);
     const detaching = isBatchExecutor(executor) && options.detach;
     if (!detaching) view.begin(plan.toRun, plan.skipped.length);
     const outcome: TrialsOutcome =
       plan.toRun.length === 0
-        ? { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [] }
+        ? { ...emptyTrialOutcomes(), leftRunning: [] }
         : isBatchExecutor(executor)
           ? await runAsBatch(options, executor, plan, stops)
           : await runLocally({ ...options, sweepName: spec.name }, executor, plan, stops);
     view.end();
 
     const results = await collectResults(sweepDir, sweepManifest(spec, trials));
-    const { done, failed, interrupted, notStarted, leftRunning } = outcome;
+    const { done, failed, interrupted, paused, notStarted, leftRunning } = outcome;
     const base = {
       skipped: plan.skipped.map((t) => t.name),
       done,
       failed,
       interrupted,
+      paused,
       notStarted,
       leftRunning,
       results,

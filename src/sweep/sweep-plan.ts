@@ -13,7 +13,7 @@ import { trialLiveness } from './liveness.js';
 import type { SweepView } from './progress-view.js';
 import type { SweepSpec } from './spec.js';
 import { sweepManifest, writeExperimentSummary } from './sweep-files.js';
-import { type TrialStatus, pendingStatus, readStatus, readTrialConfig, writeManifest, writeStatus } from './trial-status.js';
+import { type TrialStatus, isComplete, pendingStatus, readStatus, readTrialConfig, writeManifest, writeStatus } from './trial-status.js';
 import { configDifferences } from './trial.js';
 
 /** A finished trial's configuration differs from what the file now gives it (or its trials still run elsewhere). */
@@ -79,8 +79,9 @@ export async function readPreviousStatuses(sweepDir: string, trials: Trial[], wa
 }
 
 /**
- * What a run of `trials` does with each, from what earlier runs left (`previous`): a done
- * trial is skipped; one whose configuration the sweep file has changed since is refused
+ * What a run of `trials` does with each, from what earlier runs left (`previous`): a complete
+ * trial (done, or stopped at a rung by the sweep's scheduler) is skipped, a paused one resumed
+ * from its rung like any incomplete one; a complete one whose configuration the sweep file has changed since is refused
  * (results of two configurations would mix), or rerun with `force`. Trials an earlier run
  * may still be running are refused too (checkNothingRuns). `sweep run` plans all its
  * trials with it, `sweep trial` its one; nothing is written.
@@ -89,7 +90,7 @@ export async function planTrials(spec: SweepSpec, sweepDir: string, trials: Tria
   checkNothingRuns(trials, previous, options);
   const changed: Array<{ trial: Trial; differences: string[] }> = [];
   for (const trial of trials) {
-    if (previous.get(trial.name)?.state !== 'done') continue;
+    if (!isComplete(previous.get(trial.name))) continue;
     const before = await readTrialConfig(path.join(sweepDir, trial.name));
     const differences = before ? configDifferences(before, trial.config) : [];
     if (differences.length > 0) changed.push({ trial, differences });
@@ -104,7 +105,7 @@ export async function planTrials(spec: SweepSpec, sweepDir: string, trials: Tria
     );
   }
   const rerun = new Set(changed.map(({ trial }) => trial.name));
-  const skipped = trials.filter((trial) => previous.get(trial.name)?.state === 'done' && !rerun.has(trial.name));
+  const skipped = trials.filter((trial) => isComplete(previous.get(trial.name)) && !rerun.has(trial.name));
   const skippedNames = new Set(skipped.map((trial) => trial.name));
   const toRun = trials.filter((trial) => !skippedNames.has(trial.name));
   return { previous, rerun, skipped, toRun };
