@@ -52,7 +52,11 @@ function catalogue(): BadInput[] {
     { what: 'continuous distribution in a grid', call: s('grid.yaml', withLine('  gamma: { min: 0.9, max: 0.99, distribution: uniform }')), message: /grid\.yaml:8:\d+: .*gamma.*uniform.*grid/ },
     { what: 'empty values list', call: s('empty.yaml', withLine('  gamma: { values: [] }')), message: /empty\.yaml:8:\d+: .*gamma.*empty|at least one/ },
     { what: 'min above max', call: s('minmax.yaml', `${GOOD_SWEEP.replace('grid', 'random')}\nrun_cap: 4\n  gamma: { min: 0.99, max: 0.9 }\n`), message: /minmax\.yaml:\d+:\d+: / },
-    { what: 'unknown method', call: s('method.yaml', GOOD_SWEEP.replace('method: grid', 'method: bayes')), message: /method\.yaml:2:\d+: "method" bayes is not supported; use grid or random/ },
+    {
+      what: 'unknown method',
+      call: s('method.yaml', GOOD_SWEEP.replace('method: grid', 'method: bays')),
+      message: /method\.yaml:2:\d+: "method" must be one of grid, random, bayes, got "bays" \(did you mean "bayes"\?\)/,
+    },
     { what: 'seeds not a list of integers', call: s('seeds.yaml', GOOD_SWEEP.replace('seeds: [0]', 'seeds: [0, "one"]')), message: /seeds\.yaml:3:\d+: "seed" must be an integer, got "one"/ },
     { what: 'concurrency 0', call: s('conc.yaml', withLine('concurrency: 0')), message: /conc\.yaml:8:\d+: .*concurrency.*0/ },
     { what: 'unknown env', call: s('env.yaml', GOOD_SWEEP.replace('CartPole-v1', 'Pong-v0')), message: /env\.yaml:5:\d+: "env" "Pong-v0" is not a known environment/ },
@@ -412,6 +416,77 @@ function catalogue(): BadInput[] {
       what: 'plan with a fractional --concurrency',
       call: () => sweep('plan', sweepFile('plan-frac.yaml', GOOD_SWEEP), '--logdir', logdir, '--concurrency', '1.5'),
       message: /--concurrency must be an integer >= 1, got 1\.5/,
+    },
+    // Adaptive search (issue 16, searchers and sweep file keys): method bayes, bayes:, early_terminate:
+    {
+      what: 'bayes without run_cap',
+      call: s('bayes-cap.yaml', GOOD_SWEEP.replace('method: grid', 'method: bayes')),
+      message: /bayes-cap\.yaml:2:9: bayes search needs "run_cap": how many configurations to try/,
+    },
+    {
+      what: 'bayes whose run_cap leaves nothing after the random start',
+      call: s('bayes-startup.yaml', `${GOOD_SWEEP.replace('method: grid', 'method: bayes\nrun_cap: 4')}\nbayes: { n_startup_trials: 4 }\n`),
+      message: /bayes-startup\.yaml:9:28: "run_cap" \(4\) is not above bayes\.n_startup_trials \(4\), so every configuration would be drawn at random/,
+    },
+    {
+      what: 'bayes run_cap above the configurations the parameters allow',
+      call: s('bayes-space.yaml', `${GOOD_SWEEP.replace('method: grid', 'method: bayes\nrun_cap: 3')}\nbayes: { n_startup_trials: 1 }\n`),
+      message: /bayes-space\.yaml: bayes search: run_cap 3 asks for 3 configurations, but the parameters allow only 2 distinct configurations; lower run_cap to 2/,
+    },
+    {
+      what: 'bayes settings on a grid',
+      call: s('bayes-grid.yaml', withLine('bayes: { n_startup_trials: 5 }')),
+      message: /bayes-grid\.yaml:8:1: "bayes" sets up method: bayes, but this sweep's method is grid/,
+    },
+    {
+      what: 'misspelled bayes setting',
+      call: s('bayes-key.yaml', `${GOOD_SWEEP.replace('method: grid', 'method: bayes\nrun_cap: 20')}\nbayes: { n_ei_candidate: 5 }\n`),
+      message: /bayes-key\.yaml:9:10: "bayes": unknown key "n_ei_candidate" \(did you mean "n_ei_candidates"\?\)/,
+    },
+    {
+      what: 'misspelled early_terminate key',
+      call: s('et-key.yaml', withLine('early_terminate: { type: asha, min_step: 100 }')),
+      message: /et-key\.yaml:8:32: "early_terminate": unknown key "min_step" \(did you mean "min_steps"\?\)/,
+    },
+    {
+      what: 'unknown early_terminate type',
+      call: s('et-type.yaml', withLine('early_terminate: { type: median, min_steps: 100 }')),
+      message: /et-type\.yaml:8:26: "early_terminate\.type" must be one of asha, hyperband, got "median"/,
+    },
+    {
+      what: 'a rung at or above the steps',
+      call: s('et-above.yaml', withLine('  evalEvery: { value: 100 }\n  trainStart: { value: 100 }\nearly_terminate: { type: asha, min_steps: 400 }')),
+      message: /et-above\.yaml:10:43: "early_terminate": the lowest rung, min_steps 400, is not below the trials' steps \(300, set at .*et-above\.yaml:6:3\), so no rung would stop anything/,
+    },
+    {
+      what: 'reduction_factor below 2',
+      call: s('et-eta.yaml', withLine('  evalEvery: { value: 100 }\n  trainStart: { value: 100 }\nearly_terminate: { type: asha, min_steps: 100, reduction_factor: 1 }')),
+      message: /et-eta\.yaml:10:\d+: "early_terminate\.reduction_factor" must be an integer >= 2, got 1/,
+    },
+    {
+      what: 'a rung between evaluations',
+      call: s('et-eval.yaml', withLine('  evalEvery: { value: 100 }\n  trainStart: { value: 100 }\nearly_terminate: { type: asha, min_steps: 150 }')),
+      message: /et-eval\.yaml:10:43: .*min_steps 150, is not a multiple of evalEvery \(100, .*\): a rung's metric is the evaluation at that step.*e\.g\. min_steps: 200/,
+    },
+    {
+      what: 'a rung before trainStart',
+      call: s('et-start.yaml', withLine('  evalEvery: { value: 100 }\nearly_terminate: { type: hyperband, min_iter: 1 }')),
+      message: /et-start\.yaml:9:\d+: .*min_iter 1 .*comes before trainStart \(2000\): trials evaluate only from trainStart on/,
+    },
+    {
+      what: 'early_terminate with swept steps',
+      call: s('et-steps.yaml', `${GOOD_SWEEP.replace('{ value: 300 }', '{ values: [300, 600] }')}\n  evalEvery: { value: 100 }\nearly_terminate: { type: asha, min_steps: 100 }\n`),
+      message: /et-steps\.yaml:9:1: "early_terminate" needs one steps for every trial, but steps is swept \(.*et-steps\.yaml:6:3\)/,
+    },
+    {
+      what: 'early_terminate without evaluations',
+      call: s('et-noeval.yaml', withLine('  evalEvery: { value: 0 }\nearly_terminate: { type: asha, min_steps: 100 }')),
+      message: /et-noeval\.yaml:9:1: "early_terminate" compares configurations at evaluations, but evalEvery is 0/,
+    },
+    {
+      what: "W&B's lenient hyperband",
+      call: s('et-strict.yaml', withLine('  evalEvery: { value: 100 }\n  trainStart: { value: 100 }\nearly_terminate: { type: hyperband, min_iter: 1, strict: false }')),
+      message: /et-strict\.yaml:10:\d+: "early_terminate\.strict: false" \(W&B's lenient mode\) is not supported/,
     },
   ];
 

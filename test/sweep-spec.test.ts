@@ -211,7 +211,7 @@ describe('sweep file: errors', () => {
     expect(errorOf('name: x\nseeds: 3\nparameters: {}\n').message).to.match(/"seeds" must be a non-empty list of integers.*write seeds: \[0, 1, 2\]/);
     expect(errorOf('name: x\nseeds: [0, 1, 0]\nparameters: {}\n').message).to.match(/test\.yaml:2:15: seed 0 is listed twice/);
     expect(errorOf('name: x\nseeds: [0, -1]\nparameters: {}\n').message).to.match(/test\.yaml:2:12: "seed" must be >= 0, got -1/);
-    expect(errorOf('name: x\nmethod: bayes\nparameters: {}\n').message).to.match(/bayes is not supported/);
+    expect(errorOf('name: x\nmethod: bayes\nparameters: {}\n').message).to.match(/test\.yaml:2:9: bayes search needs "run_cap": how many configurations to try/);
     expect(errorOf('name: x\nmethod: random\nparameters: {}\n').message).to.match(/random search needs "run_cap"/);
     expect(errorOf('name: x\nmetric: { name: eval/return_meen, goal: maximize }\nparameters: {}\n').message).to.match(
       /"metric\.name" must be one of .*got "eval\/return_meen" \(did you mean "eval\/return_mean"\?\)/,

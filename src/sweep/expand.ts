@@ -1,7 +1,8 @@
 /**
  * Expansion: SweepSpec -> Trial[]. Pure: the same spec (and logdir) always gives
- * the same trials, in the same order, with the same names. Random search draws
- * from an Rng seeded with the spec's sweep_seed.
+ * the same trials, in the same order, with the same names. The configurations come from
+ * the grid and random searchers (search/); trialsOf turns one configuration into its
+ * trials, the one way an adaptive controller makes them too.
  *
  * Order: seeds outermost, then configurations (grid: the product of the
  * parameters in file order, the last varying fastest), so a sweep that is
@@ -9,8 +10,12 @@
  */
 import { ConfigError, type RunConfig, type RunConfigKey, configToHparams, configWarnings, fieldOf, hparamValue, listText, parseField, resolveConfig } from '../train/config.js';
 import type { HParamInfo, HParamValue } from '../tensorboard/index.js';
-import { Rng } from '../util/random.js';
+import { createSearcher } from './search/searcher.js';
+import type { Assignment } from './search/searcher.js';
+import { assignmentKey, assignmentProblems, configurationBudget, domainSize, domainValues, spaceSize, sweptParameters } from './search/space.js';
 import { type Parameter, type ParamValue, type SweepSpec, SweepSpecError } from './spec.js';
+
+export { sweptParameters } from './search/space.js';
 
 export interface Trial {
   /** 0-based position in the sweep, the order trials start in. */
@@ -41,56 +46,6 @@ export const DEFAULT_TRIAL_LIMIT = 500;
 export const HARD_TRIAL_LIMIT = 100_000;
 /** Trial names are folder names; stay well below the usual 255-byte limit. */
 const MAX_NAME_LENGTH = 200;
-/** Significant digits kept of continuous random draws (names stay readable, values exact). */
-const DRAW_DIGITS = 5;
-
-/** Rounds away binary noise such as 0.30000000000000004. */
-function tidy(value: number): number {
-  return Number(value.toPrecision(12));
-}
-
-function qGrid(min: number, max: number, q: number): { first: number; last: number } {
-  return { first: Math.ceil(tidy(min / q)), last: Math.floor(tidy(max / q)) };
-}
-
-/** How many values a parameter takes in a grid (Infinity for a continuous range). */
-function domainSize(parameter: Parameter): number {
-  switch (parameter.kind) {
-    case 'value':
-      return 1;
-    case 'values':
-      return parameter.values.length;
-    case 'range':
-      if (parameter.distribution === 'int_uniform') return parameter.max - parameter.min + 1;
-      if (parameter.distribution === 'q_uniform') {
-        const { first, last } = qGrid(parameter.min, parameter.max, parameter.q!);
-        return Math.max(0, last - first + 1);
-      }
-      return Infinity;
-  }
-}
-
-/** The values of a discrete parameter (call only when domainSize is finite and small). */
-function domainValues(parameter: Parameter): ParamValue[] {
-  switch (parameter.kind) {
-    case 'value':
-      return [parameter.value];
-    case 'values':
-      return parameter.values;
-    case 'range': {
-      const { min, max } = parameter;
-      if (parameter.distribution === 'int_uniform') return Array.from({ length: max - min + 1 }, (_, i) => min + i);
-      const q = parameter.q!;
-      const { first, last } = qGrid(min, max, q);
-      return Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => tidy((first + i) * q));
-    }
-  }
-}
-
-/** Parameters that take more than one value: they name the trials and are the hparams. */
-export function sweptParameters(spec: SweepSpec): Parameter[] {
-  return spec.parameters.filter((parameter) => domainSize(parameter) > 1);
-}
 
 export interface TrialCount {
   configurations: number;
@@ -129,18 +84,20 @@ export function countTrials(spec: SweepSpec): TrialCount {
     const range = empty as Extract<Parameter, { kind: 'range' }>;
     throw new SweepSpecError([`${empty.at}: parameter "${empty.key}" has no multiple of q (${range.q}) between min (${range.min}) and max (${range.max}), so the grid is empty`]);
   }
-  let configurations: number;
-  if (spec.method === 'grid') {
-    configurations = spec.parameters.reduce((product, parameter) => product * domainSize(parameter), 1);
-  } else {
-    configurations = Math.floor((spec.runCap ?? 0) / spec.seeds.length);
-    const space = spec.parameters.reduce((product, parameter) => product * domainSize(parameter), 1);
-    if (space < configurations) {
-      throw new SweepSpecError([
-        `${spec.file}: random search: run_cap ${spec.runCap} asks for ${configurations} configurations x ${spec.seeds.length} seeds, ` +
-          `but the parameters allow only ${space} distinct configurations; lower run_cap to ${space * spec.seeds.length} or use method: grid`,
-      ]);
-    }
+  const configurations = configurationBudget(spec);
+  const space = spaceSize(spec);
+  if (spec.method === 'random' && space < configurations) {
+    throw new SweepSpecError([
+      `${spec.file}: random search: run_cap ${spec.runCap} asks for ${configurations} configurations x ${spec.seeds.length} seeds, ` +
+        `but the parameters allow only ${space} distinct configurations; lower run_cap to ${space * spec.seeds.length} or use method: grid`,
+    ]);
+  }
+  if (spec.method === 'bayes' && space < configurations) {
+    // bayes never tries a configuration twice: the same configuration and seed give the same run.
+    throw new SweepSpecError([
+      `${spec.file}: bayes search: run_cap ${spec.runCap} asks for ${configurations} configurations, but the parameters allow only ${space} distinct configurations; ` +
+        `lower run_cap to ${space}, or use method: grid to run them all`,
+    ]);
   }
   return { configurations, trials: configurations * spec.seeds.length };
 }
@@ -157,7 +114,7 @@ export function checkTrialCount(spec: SweepSpec, options: { yes?: boolean; limit
       ? sweptParameters(spec)
           .map((parameter) => `${domainSize(parameter)} ${parameter.key}`)
           .join(' x ')
-      : `${count.configurations} random configurations`;
+      : `${count.configurations} ${spec.method} configurations`;
   const what = `${count.trials} trials (${sizes || '1 configuration'} x ${spec.seeds.length} seeds)`;
   if (count.trials === 0) throw new SweepSpecError([`${spec.file}: the sweep is empty: ${what}`]);
   if (count.trials > HARD_TRIAL_LIMIT) {
@@ -193,124 +150,147 @@ class NameRegistry {
   }
 }
 
-/** A continuous draw rounded to DRAW_DIGITS significant digits, kept inside [min, max]. */
-function roundDraw(value: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, Number(value.toPrecision(DRAW_DIGITS))));
-}
+/**
+ * Names configurations and trials: a configuration after its swept values, a trial after its
+ * configuration and seed, unique and short enough for a folder. Names depend on the order
+ * they are asked for, so one namer serves a whole sweep, asked in configIndex order (a
+ * controller replaying its journal asks again in the same order); asking twice for the same
+ * configuration or trial gives the same name.
+ */
+export class TrialNamer {
+  private readonly configNames = new NameRegistry();
+  private readonly trialNames = new NameRegistry();
+  private readonly configNameOf = new Map<string, string>();
+  private readonly trialNameOf = new Map<string, string>();
 
-function draw(parameter: Parameter, rng: Rng): ParamValue {
-  switch (parameter.kind) {
-    case 'value':
-      return parameter.value;
-    case 'values':
-      return parameter.values[rng.nextInt(parameter.values.length)]!;
-    case 'range': {
-      const { min, max } = parameter;
-      switch (parameter.distribution) {
-        case 'uniform':
-          return roundDraw(rng.uniform(min, max), min, max);
-        case 'log_uniform_values':
-          return roundDraw(Math.exp(rng.uniform(Math.log(min), Math.log(max))), min, max);
-        case 'int_uniform':
-          return min + rng.nextInt(max - min + 1);
-        case 'q_uniform': {
-          // Uniform over the multiples of q in [min, max] (the values the grid would take).
-          const { first, last } = qGrid(min, max, parameter.q!);
-          return tidy((first + rng.nextInt(last - first + 1)) * parameter.q!);
-        }
-      }
+  /** "learningRate=0.001,gamma=0.99" for the swept values in file order; '' when nothing is swept. */
+  configName(swept: readonly Parameter[], assignment: Assignment): string {
+    const key = assignmentKey(swept, assignment);
+    let name = this.configNameOf.get(key);
+    if (name === undefined) {
+      const parts = swept.map((parameter) => `${parameter.key}=${formatNameValue(assignment[parameter.key]!)}`);
+      name = parts.length > 0 ? this.configNames.claim(parts.join(',')) : '';
+      this.configNameOf.set(key, name);
     }
+    return name;
+  }
+
+  /** "<configName>,seed=<seed>", or "seed=<seed>" when nothing is swept. */
+  trialName(configName: string, seed: number): string {
+    const key = JSON.stringify([configName, seed]);
+    let name = this.trialNameOf.get(key);
+    if (name === undefined) {
+      name = this.trialNames.claim(configName ? `${configName},seed=${seed}` : `seed=${seed}`);
+      this.trialNameOf.set(key, name);
+    }
+    return name;
   }
 }
 
-/** Every configuration's parameter values, in file order. */
-function configurations(spec: SweepSpec, count: number): ParamValue[][] {
-  const { parameters } = spec;
-  if (spec.method === 'grid') {
-    const domains = parameters.map(domainValues);
-    const result: ParamValue[][] = [];
-    const current: ParamValue[] = [];
-    const visit = (depth: number): void => {
-      if (depth === domains.length) {
-        result.push([...current]);
-        return;
-      }
-      for (const value of domains[depth]!) {
-        current[depth] = value;
-        visit(depth + 1);
-      }
-    };
-    visit(0);
-    return result;
-  }
-  const rng = new Rng(spec.sweepSeed);
-  const seen = new Set<string>();
-  const result: ParamValue[][] = [];
-  const maxAttempts = count * 50 + 1000;
-  for (let attempt = 0; result.length < count && attempt < maxAttempts; attempt++) {
-    const values = parameters.map((parameter) => draw(parameter, rng));
-    const id = JSON.stringify(values);
-    if (seen.has(id)) continue;
-    seen.add(id);
-    result.push(values);
-  }
-  if (result.length < count) {
-    throw new SweepSpecError([`${spec.file}: random search drew only ${result.length} distinct configurations of the ${count} asked for; lower run_cap or widen the parameters`]);
-  }
-  return result;
+export interface TrialsOfOptions extends ExpandOptions {
+  /** The sweep's namer (see TrialNamer); a fresh one when absent, right for a single configuration. */
+  namer?: TrialNamer;
 }
 
-/** Expands a spec into its trials. Throws SweepSpecError when a trial's configuration is invalid. */
+interface TrialProblem {
+  /** The trial's name. */
+  name: string;
+  /** Why its configuration is invalid. */
+  reason: string;
+}
+
+/** The trial of each seed, in the file's seed order, or why it cannot be made. */
+function buildTrials(spec: SweepSpec, configIndex: number, assignment: Assignment, options: TrialsOfOptions): (Trial | TrialProblem)[] {
+  const wrong = assignmentProblems(spec, assignment);
+  if (wrong.length > 0) throw new SweepSpecError(wrong.map((problem) => `${spec.file}: configuration ${configIndex}: ${problem}`));
+  const namer = options.namer ?? new TrialNamer();
+  const swept = sweptParameters(spec);
+  const configName = namer.configName(swept, assignment);
+  const sweptValues: Record<string, ParamValue> = {};
+  for (const parameter of swept) sweptValues[parameter.key] = assignment[parameter.key]!;
+  // Every parameter's value: the assignment's for the swept ones, the only one for the others.
+  const overrides: Record<string, unknown> = {};
+  for (const parameter of spec.parameters) overrides[parameter.key] = sweptValues[parameter.key] ?? domainValues(parameter)[0];
+  return spec.seeds.map((seed, seedPosition): Trial | TrialProblem => {
+    const name = namer.trialName(configName, seed);
+    let config: RunConfig;
+    const source = `${spec.file} (trial ${name})`;
+    try {
+      // Drawn and enumerated values go through the same check as the file's own values.
+      for (const [key, value] of Object.entries(overrides)) parseField(key as RunConfigKey, value, source);
+      // One HParams session group per configuration, so TensorBoard aggregates its seeds.
+      config = resolveConfig({ values: { ...overrides, seed, name, logdir: options.sweepDir, group: configName || 'default' }, source });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      const reason = error.message.startsWith(`${source}: `) ? error.message.slice(source.length + 2) : error.message;
+      return { name, reason };
+    }
+    const all = configToHparams(config);
+    const hparams: Record<string, HParamValue> = {};
+    for (const key of Object.keys(sweptValues)) hparams[key] = all[key]!;
+    hparams.seed = seed;
+    const index = configIndex * spec.seeds.length + seedPosition;
+    return { index, name, configName: configName || 'default', configIndex, seed, swept: { ...sweptValues }, hparams, config };
+  });
+}
+
+function isProblem(outcome: Trial | TrialProblem): outcome is TrialProblem {
+  return 'reason' in outcome;
+}
+
+/** One SweepSpecError line per distinct reason, naming the first trial and how many more share it (five reasons at most). */
+function problemsError(spec: SweepSpec, problems: readonly TrialProblem[]): SweepSpecError {
+  const byReason = new Map<string, string[]>();
+  for (const { name, reason } of problems) byReason.set(reason, [...(byReason.get(reason) ?? []), name]);
+  return new SweepSpecError([...byReason].slice(0, 5).map(([reason, names]) => `${spec.file}: trial ${names[0]}${names.length > 1 ? ` (and ${names.length - 1} more)` : ''}: ${reason}`));
+}
+
+/**
+ * The trials of the `configIndex`-th configuration, given its swept values (a searcher's
+ * suggestion): one per seed, in the file's seed order, named as expandSweep names them. Their
+ * `index` is configuration-major (configIndex * seeds + seed position), the order an adaptive
+ * sweep runs them in; expandSweep renumbers its trials seeds-outermost. Throws SweepSpecError
+ * when the assignment does not fit the spec or a trial's configuration is invalid.
+ */
+export function trialsOf(spec: SweepSpec, configIndex: number, assignment: Assignment, options: TrialsOfOptions): Trial[] {
+  const outcomes = buildTrials(spec, configIndex, assignment, options);
+  const problems = outcomes.filter(isProblem);
+  if (problems.length > 0) throw problemsError(spec, problems);
+  return outcomes as Trial[];
+}
+
+/**
+ * Expands a grid or random spec into its trials. Throws SweepSpecError when a trial's
+ * configuration is invalid, and for method bayes, whose configurations depend on results.
+ */
 export function expandSweep(spec: SweepSpec, options: ExpandOptions): Trial[] {
+  if (spec.method === 'bayes') {
+    throw new SweepSpecError([
+      `${spec.file}: method bayes chooses each configuration from the results of the ones before it, so its trials cannot be listed in advance: they are made one configuration at a time as results come in`,
+    ]);
+  }
   const count = countTrials(spec);
   if (count.trials > HARD_TRIAL_LIMIT) checkTrialCount(spec, { yes: true });
-  const swept = new Set(sweptParameters(spec).map((parameter) => parameter.key));
-  const configs = configurations(spec, count.configurations);
-  const configNames = new NameRegistry();
-  const named = configs.map((values) => {
-    const sweptValues: Record<string, ParamValue> = {};
-    const parts: string[] = [];
-    spec.parameters.forEach((parameter, i) => {
-      if (!swept.has(parameter.key)) return;
-      sweptValues[parameter.key] = values[i]!;
-      parts.push(`${parameter.key}=${formatNameValue(values[i]!)}`);
-    });
-    return { values, sweptValues, configName: parts.length > 0 ? configNames.claim(parts.join(',')) : '' };
-  });
+  const searcher = createSearcher(spec);
+  const assignments: Assignment[] = [];
+  for (let configIndex = 0; configIndex < count.configurations; configIndex++) assignments.push(searcher.suggest(configIndex, [])!);
+  const namer = new TrialNamer();
+  const swept = sweptParameters(spec);
+  // Names are claimed in the order they always were: every configuration, then the trials seeds-outermost.
+  const configNames = assignments.map((assignment) => namer.configName(swept, assignment));
+  for (const seed of spec.seeds) for (const configName of configNames) namer.trialName(configName, seed);
+  const built = assignments.map((assignment, configIndex) => buildTrials(spec, configIndex, assignment, { ...options, namer }));
 
-  const trialNames = new NameRegistry();
   const trials: Trial[] = [];
-  const problems = new Map<string, string[]>();
-  for (const seed of spec.seeds) {
-    named.forEach(({ values, sweptValues, configName }, configIndex) => {
-      const name = trialNames.claim(configName ? `${configName},seed=${seed}` : `seed=${seed}`);
-      const overrides: Record<string, unknown> = {};
-      spec.parameters.forEach((parameter, i) => {
-        overrides[parameter.key] = values[i];
-      });
-      let config: RunConfig;
-      const source = `${spec.file} (trial ${name})`;
-      try {
-        // Drawn and enumerated values go through the same check as the file's own values.
-        for (const [key, value] of Object.entries(overrides)) parseField(key as RunConfigKey, value, source);
-        // One HParams session group per configuration, so TensorBoard aggregates its seeds.
-        config = resolveConfig({ values: { ...overrides, seed, name, logdir: options.sweepDir, group: configName || 'default' }, source });
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        const reason = error.message.startsWith(`${source}: `) ? error.message.slice(source.length + 2) : error.message;
-        problems.set(reason, [...(problems.get(reason) ?? []), name]);
-        return;
-      }
-      const all = configToHparams(config);
-      const hparams: Record<string, HParamValue> = {};
-      for (const key of Object.keys(sweptValues)) hparams[key] = all[key]!;
-      hparams.seed = seed;
-      trials.push({ index: trials.length, name, configName: configName || 'default', configIndex, seed, swept: sweptValues, hparams, config });
-    });
-  }
-  if (problems.size > 0) {
-    throw new SweepSpecError([...problems].slice(0, 5).map(([reason, names]) => `${spec.file}: trial ${names[0]}${names.length > 1 ? ` (and ${names.length - 1} more)` : ''}: ${reason}`));
-  }
+  const problems: TrialProblem[] = [];
+  spec.seeds.forEach((_, seedPosition) => {
+    for (const outcomes of built) {
+      const outcome = outcomes[seedPosition]!;
+      if (isProblem(outcome)) problems.push(outcome);
+      else trials.push({ ...outcome, index: trials.length });
+    }
+  });
+  if (problems.length > 0) throw problemsError(spec, problems);
   return trials;
 }
 
@@ -319,7 +299,7 @@ export function experimentHParams(spec: SweepSpec): HParamInfo[] {
   const infos: HParamInfo[] = [];
   for (const parameter of sweptParameters(spec)) {
     const description = fieldOf(parameter.key).description;
-    if (parameter.kind === 'range' && (spec.method === 'random' || !Number.isFinite(domainSize(parameter)))) {
+    if (parameter.kind === 'range' && (spec.method !== 'grid' || !Number.isFinite(domainSize(parameter)))) {
       infos.push({ name: parameter.key, description, type: 'float64', interval: { min: parameter.min, max: parameter.max } });
       continue;
     }

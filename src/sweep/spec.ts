@@ -4,16 +4,18 @@
  * option and every value is one the run accepts.
  *
  *   name: mountaincar-lr-target      # the folder <logdir>/<name>/
- *   method: grid                     # grid | random
+ *   method: grid                     # grid | random | bayes (TPE)
  *   metric: { name: eval/return_mean, goal: maximize }
  *   seeds: [0, 1, 2]                 # replicates of every configuration
  *   concurrency: 2                   # default: the machine's available parallelism
- *   run_cap: 50                      # random search: how many trials
- *   sweep_seed: 0                    # random search: seed of the sampler
+ *   run_cap: 50                      # random: how many trials (configurations x seeds); bayes: how many configurations
+ *   sweep_seed: 0                    # random and bayes: seed of the sampler
+ *   bayes: { n_startup_trials: 10, n_ei_candidates: 24 }           # bayes only (Optuna's TPE names and defaults)
+ *   early_terminate: { type: asha, min_steps: 20000, reduction_factor: 3 }   # or W&B's hyperband (early-terminate.ts)
  *   parameters:
  *     env: { value: MountainCar-v0 }
  *     learningRate: { values: [0.001, 0.0005] }
- *     gamma: { min: 0.95, max: 0.999, distribution: uniform }   # random only
+ *     gamma: { min: 0.95, max: 0.999, distribution: uniform }   # random and bayes only
  *
  * Parsing is pure (text in, SweepSpec or SweepSpecError out). Every error names
  * the file, line and column of the offending key or value. A file is one YAML document;
@@ -22,8 +24,9 @@
 import { readUtf8File } from '../util/files.js';
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { ConfigError, type RunConfigKey, checkConfig, defaultRunConfig, fieldOf, numbersFromBigInts, parseField, runConfigKeys, suggestKey } from '../train/config.js';
+import { DEFAULT_REDUCTION_FACTOR, EARLY_TERMINATE_KEYS, EARLY_TERMINATE_TYPES, type EarlyTerminate, rungSteps } from './early-terminate.js';
 
-export const SWEEP_METHODS = ['grid', 'random'] as const;
+export const SWEEP_METHODS = ['grid', 'random', 'bayes'] as const;
 export type SweepMethod = (typeof SWEEP_METHODS)[number];
 export const METRIC_GOALS = ['maximize', 'minimize'] as const;
 export type MetricGoal = (typeof METRIC_GOALS)[number];
@@ -59,13 +62,30 @@ export interface SweepSpec {
   metric: { name: SweepMetricName; goal: MetricGoal };
   seeds: number[];
   concurrency?: number;
-  /** random: the number of trials (configurations x seeds) to draw at most. */
+  /**
+   * random: the number of trials (configurations x seeds) to draw at most, as it always was;
+   * bayes: the number of configurations (each runs once per seed). Absent for a grid.
+   */
   runCap?: number;
-  /** random: seed of the sampler, so the same file gives the same trials. */
+  /** random and bayes: seed of the sampler, so the same file (and results) gives the same trials. */
   sweepSeed: number;
   /** In file order. */
   parameters: Parameter[];
+  /** method bayes: the TPE searcher's settings (defaults filled in); absent otherwise. */
+  bayes?: BayesSettings;
+  /** The rungs a trial scheduler stops or promotes configurations at; absent: every trial runs to the end. */
+  earlyTerminate?: EarlyTerminate;
 }
+
+/** The sweep file's `bayes:` block, named and defaulted as Optuna's TPESampler. */
+export interface BayesSettings {
+  /** Configurations drawn at random from the prior before TPE takes over (counts observations). */
+  nStartupTrials: number;
+  /** Candidates drawn from the good configurations' density; the one with the best density ratio is suggested. */
+  nEiCandidates: number;
+}
+export const BAYES_KEYS = ['n_startup_trials', 'n_ei_candidates'] as const;
+export const DEFAULT_BAYES: Readonly<BayesSettings> = { nStartupTrials: 10, nEiCandidates: 24 };
 
 /** One or more problems with a sweep file; `problems` holds one line (or block) each. */
 export class SweepSpecError extends ConfigError {
@@ -75,12 +95,11 @@ export class SweepSpecError extends ConfigError {
   }
 }
 
-export const TOP_LEVEL_KEYS = ['name', 'description', 'method', 'metric', 'seeds', 'concurrency', 'run_cap', 'sweep_seed', 'parameters'] as const;
+export const TOP_LEVEL_KEYS = ['name', 'description', 'method', 'metric', 'seeds', 'concurrency', 'run_cap', 'sweep_seed', 'bayes', 'early_terminate', 'parameters'] as const;
 /** W&B keys that mean nothing here; named so the message can say so. */
 export const WANDB_ONLY_KEYS: Record<string, string> = {
   program: 'trials always run the rlsweep run entry point',
   command: 'trials always run the rlsweep run entry point',
-  early_terminate: 'early termination is not supported',
   project: 'there is no W&B project; results go to <logdir>/<name>/',
   entity: 'there is no W&B entity; results go to <logdir>/<name>/',
 };
@@ -351,6 +370,201 @@ function logUniformMessage(key: string, min: unknown, max: unknown): string {
   );
 }
 
+interface Entry {
+  keyNode: Node;
+  valueNode: Node | null;
+}
+
+/** The entries of a settings block (bayes, early_terminate), unknown keys reported with did-you-mean. */
+function blockEntries(check: Checker, entry: Entry, what: string, example: string, known: readonly string[]): Map<string, Entry> {
+  const entries = new Map<string, Entry>();
+  for (const pair of pairsOf(check, entry.valueNode, what, example)) {
+    const key = keyName(pair);
+    if (!known.includes(key)) {
+      check.fail(pair.key as Node, `${what}: unknown key "${key}"${suggestKey(key, known)}; it takes ${known.join(', ')}`);
+      continue;
+    }
+    entries.set(key, { keyNode: pair.key as Node, valueNode: pair.value as Node | null });
+  }
+  return entries;
+}
+
+/** method: bayes settings, Optuna's defaults filled in; run_cap must leave configurations for TPE after the random start. */
+function parseBayes(check: Checker, entry: Entry | undefined, doc: Document, runCapEntry: Entry | undefined, runCap: number | undefined): BayesSettings | undefined {
+  const settings: BayesSettings = { ...DEFAULT_BAYES };
+  const entries = entry ? blockEntries(check, entry, '"bayes"', '{ n_startup_trials: 10, n_ei_candidates: 24 }', BAYES_KEYS) : new Map<string, Entry>();
+  const startup = entries.get('n_startup_trials');
+  if (startup) settings.nStartupTrials = integerIn(check, startup.valueNode, doc, '"bayes.n_startup_trials"', 0) ?? settings.nStartupTrials;
+  const candidates = entries.get('n_ei_candidates');
+  if (candidates) settings.nEiCandidates = integerIn(check, candidates.valueNode, doc, '"bayes.n_ei_candidates"', 1) ?? settings.nEiCandidates;
+  if (runCap !== undefined && settings.nStartupTrials >= runCap) {
+    const given = startup
+      ? `bayes.n_startup_trials (${settings.nStartupTrials})`
+      : `the ${settings.nStartupTrials} random configurations bayes starts with (bayes.n_startup_trials, default ${DEFAULT_BAYES.nStartupTrials})`;
+    check.fail(
+      startup?.valueNode ?? runCapEntry!.valueNode,
+      `"run_cap" (${runCap}) is not above ${given}, so every configuration would be drawn at random; raise run_cap, lower n_startup_trials (bayes: { n_startup_trials: ${Math.max(1, Math.floor(runCap / 2))} }) or use method: random`,
+    );
+  }
+  return settings;
+}
+
+/** A run option every trial shares: its one value in the file, or the default; `swept` when it varies. */
+function sharedRunValue(parameters: readonly Parameter[], key: RunConfigKey): { value: number; from: string } | { swept: Parameter } {
+  const parameter = parameters.find((candidate) => candidate.key === key);
+  if (!parameter) return { value: defaultRunConfig()[key] as number, from: 'the default' };
+  if (parameter.kind === 'value') return { value: parameter.value as number, from: `set at ${parameter.at}` };
+  if (parameter.kind === 'values' && parameter.values.length === 1) return { value: parameter.values[0] as number, from: `set at ${parameter.at}` };
+  return { swept: parameter };
+}
+
+/** The largest value a run option takes in the sweep (its default when not a parameter). */
+function largestRunValue(parameters: readonly Parameter[], key: RunConfigKey): number {
+  const parameter = parameters.find((candidate) => candidate.key === key);
+  if (!parameter) return defaultRunConfig()[key] as number;
+  if (parameter.kind === 'value') return parameter.value as number;
+  if (parameter.kind === 'values') return Math.max(...(parameter.values as number[]));
+  return parameter.max;
+}
+
+/**
+ * early_terminate: { type: asha | hyperband, ... } normalised to rungs in environment steps.
+ * `parameters` is undefined when they had problems: then only the block's own keys are checked.
+ */
+function parseEarlyTerminate(check: Checker, entry: Entry, doc: Document, parameters: readonly Parameter[] | undefined): EarlyTerminate | undefined {
+  const at = check.at(entry.keyNode);
+  const problemsBefore = check.problems.length;
+  const entries = blockEntries(check, entry, '"early_terminate"', '{ type: asha, min_steps: 20000, reduction_factor: 3 }', EARLY_TERMINATE_KEYS);
+  if (!isMap(entry.valueNode)) return undefined;
+  const node = (key: string): Node | null | undefined => entries.get(key)?.valueNode;
+  const count = (key: string, min: number, why = ''): number | undefined => {
+    if (!entries.has(key)) return undefined;
+    const value = integerIn(check, node(key)!, doc, `"early_terminate.${key}"`, min);
+    if (value === undefined && why) check.problems[check.problems.length - 1] += ` (${why})`;
+    return value;
+  };
+
+  const typeEntry = entries.get('type');
+  const type = typeEntry ? oneOfStrings(check, typeEntry.valueNode, doc, '"early_terminate.type"', EARLY_TERMINATE_TYPES) : undefined;
+  if (!typeEntry) check.fail(entry.valueNode, `"early_terminate" needs a type: ${EARLY_TERMINATE_TYPES.join(' or ')}, e.g. { type: asha, min_steps: 20000, reduction_factor: 3 }`);
+
+  // One spelling each: ours in environment steps, or W&B's in iterations (evaluations).
+  const oneOf = (ours: string, wandb: string): void => {
+    if (entries.has(ours) && entries.has(wandb))
+      check.fail(entries.get(wandb)!.keyNode, `"early_terminate" gives both ${ours} and ${wandb}; give one (${wandb} is W&B's spelling of the same setting)`);
+  };
+  oneOf('min_steps', 'min_iter');
+  oneOf('max_steps', 'max_iter');
+  oneOf('reduction_factor', 'eta');
+  const integerEta = 'an integer, so that every rung lies on an evaluation';
+  const reductionFactor = count('reduction_factor', 2, integerEta) ?? count('eta', 2, integerEta) ?? DEFAULT_REDUCTION_FACTOR;
+  const minSteps = count('min_steps', 1);
+  const minIter = count('min_iter', 1);
+  const maxSteps = count('max_steps', 1);
+  const maxIter = count('max_iter', 1);
+  const s = count('s', 1);
+  const brackets = count('brackets', 1);
+  const hasMin = entries.has('min_steps') || entries.has('min_iter');
+  const hasMax = entries.has('max_steps') || entries.has('max_iter');
+  if (entries.has('s') && (!hasMax || hasMin)) {
+    check.fail(entries.get('s')!.keyNode, `"early_terminate.s" counts the rungs down from max_iter (W&B's spelling); give max_iter with s, or min_iter (min_steps) without s`);
+  }
+  if (!hasMin && !entries.has('s')) {
+    check.fail(entry.valueNode, '"early_terminate" needs its lowest rung: min_steps (environment steps), or W&B\'s min_iter (evaluations), or max_iter with s');
+  }
+  const strictEntry = entries.get('strict');
+  if (strictEntry && plain(strictEntry.valueNode, doc) !== true) {
+    const value = plain(strictEntry.valueNode, doc);
+    check.fail(
+      strictEntry.valueNode,
+      value === false
+        ? '"early_terminate.strict: false" (W&B\'s lenient mode) is not supported: rlsweep always compares configurations by their metric at the rung; remove it'
+        : `"early_terminate.strict" must be true or false, got ${describe(value)}`,
+    );
+  }
+  if (check.problems.length > problemsBefore || !type || !parameters) return undefined;
+
+  // The run values the rungs must fit: one length and one evaluation period for every trial.
+  const steps = sharedRunValue(parameters, 'steps');
+  const evalEvery = sharedRunValue(parameters, 'evalEvery');
+  for (const [key, shared] of [
+    ['steps', steps],
+    ['evalEvery', evalEvery],
+  ] as const) {
+    if ('swept' in shared) {
+      const why = key === 'steps' ? 'the rungs are steps of one run length' : 'each rung is an evaluation, at the same step for every configuration';
+      check.fail(entry.keyNode, `"early_terminate" needs one ${key} for every trial, but ${key} is swept (${shared.swept.at}): ${why}; give ${key} one value`);
+    }
+  }
+  if ('swept' in steps || 'swept' in evalEvery) return undefined;
+  const period = evalEvery.value;
+  if (period === 0) {
+    check.fail(
+      entry.keyNode,
+      `"early_terminate" compares configurations at evaluations, but evalEvery is 0 (${evalEvery.from}), which evaluates only at the end; set it under parameters, e.g. evalEvery: { value: ${minSteps ?? 10000} }`,
+    );
+    return undefined;
+  }
+  const runLength = `the trials' steps (${steps.value}, ${steps.from})`;
+  const iterSteps = (key: string, iterations: number): string => `${key} ${iterations} (evaluations, one every evalEvery = ${period} steps: step ${iterations * period})`;
+  const top = maxSteps ?? (maxIter !== undefined ? maxIter * period : steps.value);
+  const topWhat = maxSteps !== undefined ? `max_steps ${maxSteps}` : maxIter !== undefined ? iterSteps('max_iter', maxIter) : runLength;
+  // The lowest rung, in steps, what the file said, and how to write a rung at step `at` in the file's own terms.
+  let lowest: number;
+  let lowestWhat: string;
+  let lowestKey: 'min_steps' | 'min_iter' | 's';
+  if (minSteps !== undefined) {
+    [lowest, lowestWhat, lowestKey] = [minSteps, `min_steps ${minSteps}`, 'min_steps'];
+  } else if (minIter !== undefined) {
+    [lowest, lowestWhat, lowestKey] = [minIter * period, iterSteps('min_iter', minIter), 'min_iter'];
+  } else {
+    // W&B's max_iter with s: s rungs, at top / eta^k for k = s, ..., 1.
+    lowest = top / reductionFactor ** s!;
+    lowestWhat = `${maxIter !== undefined ? `max_iter ${maxIter} (step ${top})` : `max_steps ${maxSteps}`} / eta^s (${reductionFactor}^${s}) = step ${Number(lowest.toPrecision(6))}`;
+    lowestKey = 's';
+  }
+  const rungAt = (step: number): string => (lowestKey === 'min_steps' ? `min_steps: ${step}` : `min_iter: ${step / period}${lowestKey === 's' ? ' instead of s' : ''}`);
+  const lowestNode = node(lowestKey)!;
+  if (top > steps.value) {
+    check.fail(node(maxSteps !== undefined ? 'max_steps' : 'max_iter')!, `"early_terminate": ${topWhat} is above ${runLength}; a rung there is never reached: lower it, or raise steps`);
+    return undefined;
+  }
+  if (lowest >= top) {
+    const fit = Math.max(period, Math.floor(top / reductionFactor / period) * period);
+    check.fail(lowestNode, `"early_terminate": the lowest rung, ${lowestWhat}, is not below ${topWhat}, so no rung would stop anything; lower it (e.g. ${rungAt(fit)})`);
+    return undefined;
+  }
+  if (!Number.isInteger(lowest) || lowest % period !== 0) {
+    const nearest = Math.max(1, Math.round(lowest / period)) * period;
+    check.fail(
+      lowestNode,
+      `"early_terminate": the lowest rung, ${lowestWhat}, is not a multiple of evalEvery (${period}, ${evalEvery.from}): a rung's metric is the evaluation at that step, and trials evaluate every ${period} steps; ` +
+        `put the rung on an evaluation (e.g. ${rungAt(nearest)}) or give evalEvery a value that divides it`,
+    );
+    return undefined;
+  }
+  const trainStart = largestRunValue(parameters, 'trainStart');
+  if (lowest < trainStart) {
+    const first = Math.ceil(trainStart / period) * period;
+    check.fail(
+      lowestNode,
+      `"early_terminate": the lowest rung, ${lowestWhat}, comes before trainStart (${trainStart}): trials evaluate only from trainStart on, so the rung has no metric; raise it (e.g. ${rungAt(first)}) or lower trainStart`,
+    );
+    return undefined;
+  }
+  const schedule = { minSteps: lowest, maxSteps: top, reductionFactor };
+  const rungs = rungSteps(schedule);
+  const maxBrackets = rungs.length + 1;
+  if (brackets !== undefined && brackets > maxBrackets) {
+    check.fail(
+      node('brackets')!,
+      `"early_terminate.brackets" (${brackets}) is more than this ladder allows: ${rungs.length} rung${rungs.length === 1 ? '' : 's'} (steps ${rungs.join(', ')}) give at most ${maxBrackets} brackets (the last runs straight to the end)`,
+    );
+    return undefined;
+  }
+  return { type, ...schedule, brackets: brackets ?? (type === 'asha' ? 1 : maxBrackets), at };
+}
+
 /** A merge key, "<<: *defaults" (YAML 1.1, common with anchors). */
 function isMergePair(pair: Pair): boolean {
   return isScalar(pair.key) && pair.key.value === '<<';
@@ -498,15 +712,7 @@ export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
   // method
   let method: SweepMethod | undefined = 'grid';
   const methodEntry = top.get('method');
-  if (methodEntry) {
-    const value = plain(methodEntry.valueNode, doc);
-    if (value === 'bayes') {
-      check.fail(methodEntry.valueNode, '"method" bayes is not supported; use grid or random');
-      method = undefined;
-    } else {
-      method = oneOfStrings(check, methodEntry.valueNode, doc, '"method"', SWEEP_METHODS);
-    }
-  }
+  if (methodEntry) method = oneOfStrings(check, methodEntry.valueNode, doc, '"method"', SWEEP_METHODS);
 
   // metric
   let metric: SweepSpec['metric'] = { name: 'eval/return_mean', goal: 'maximize' };
@@ -569,6 +775,9 @@ export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
   if (method === 'random' && !runCapEntry) {
     check.fail(methodEntry?.valueNode ?? root, 'random search needs "run_cap": how many trials to draw (configurations x seeds)');
   }
+  if (method === 'bayes' && !runCapEntry) {
+    check.fail(methodEntry?.valueNode ?? root, `bayes search needs "run_cap": how many configurations to try (each runs once per seed), e.g. run_cap: 40`);
+  }
   if (method === 'random' && runCap !== undefined && runCap < seeds.length) {
     check.fail(runCapEntry!.valueNode, `"run_cap" (${runCap}) is smaller than the number of seeds (${seeds.length}); every configuration runs once per seed`);
   }
@@ -578,8 +787,14 @@ export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
   if (method === 'grid' && sweepSeedEntry) {
     check.fail(sweepSeedEntry.keyNode, '"sweep_seed" seeds random search; a grid has nothing to draw (remove it or use method: random)');
   }
+  const bayesEntry = top.get('bayes');
+  const bayes = method === 'bayes' ? parseBayes(check, bayesEntry, doc, runCapEntry, runCap) : undefined;
+  if (bayesEntry && method && method !== 'bayes') {
+    check.fail(bayesEntry.keyNode, `"bayes" sets up method: bayes, but this sweep's method is ${method}; remove it or write method: bayes`);
+  }
 
   // parameters
+  const problemsBeforeParameters = check.problems.length;
   const parameters: Parameter[] = [];
   const parametersEntry = top.get('parameters');
   if (!parametersEntry) {
@@ -614,11 +829,18 @@ export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
     }
   }
 
+  const earlyTerminateEntry = top.get('early_terminate');
+  // The rungs are checked against the trials' steps and evaluations, which only sound parameters give.
+  const parametersSound = parametersEntry !== undefined && check.problems.length === problemsBeforeParameters;
+  const earlyTerminate = earlyTerminateEntry ? parseEarlyTerminate(check, earlyTerminateEntry, doc, parametersSound ? parameters : undefined) : undefined;
+
   if (check.problems.length > 0 || !method) throw new SweepSpecError(check.problems);
   const spec: SweepSpec = { file, name, method, metric, seeds, sweepSeed, parameters };
   if (description !== undefined) spec.description = description;
   if (concurrency !== undefined) spec.concurrency = concurrency;
   if (runCap !== undefined) spec.runCap = runCap;
+  if (bayes) spec.bayes = bayes;
+  if (earlyTerminate) spec.earlyTerminate = earlyTerminate;
   return spec;
 }
 
