@@ -81,6 +81,7 @@ class FakeRunner implements SegmentRunner {
   async markStopped(trials: readonly Trial[], step: number): Promise<void> {
     for (const trial of trials) this.stopped.push(`${trial.name}@${step}`);
   }
+  stopAll(): void {}
 }
 
 describe('adaptive controller (fake runner)', () => {

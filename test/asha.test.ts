@@ -39,6 +39,8 @@ describe('trial schedulers', () => {
     expect(bracketRungs({ type: 'asha', minSteps: 2000, maxSteps: 50_000, eta: 3 })).to.deep.equal([[2000, 6000, 18_000, 50_000]]);
     expect(bracketRungs({ type: 'hyperband', minSteps: 1000, maxSteps: 9000, eta: 3, brackets: 3 })).to.deep.equal([[1000, 3000, 9000], [3000, 9000], [9000]]);
     expect(bracketRungs({ type: 'fifo', maxSteps: 5000 })).to.deep.equal([[5000]]);
+    // Rungs below rungLimit; every configuration that passes them runs to maxSteps (the trials' steps).
+    expect(bracketRungs({ type: 'asha', minSteps: 1000, maxSteps: 20_000, eta: 3, rungLimit: 9000 })).to.deep.equal([[1000, 3000, 20_000]]);
   });
 
   it('ASHA promotes the top 1/eta of each rung and stops the rest once the searcher is exhausted', () => {

@@ -17,6 +17,7 @@ import { ConfigError, checkStopAtStep } from '../train/config.js';
 import { EXIT_PAUSED } from '../train/run-messages.js';
 import { describeFsError, ensureDir } from '../util/files.js';
 import { checkTrialCount, expandSweep, type Trial } from '../sweep/expand.js';
+import { isAdaptive, journalTrials } from '../sweep/adaptive-sweep.js';
 import { LocalExecutor, type RunningTrial } from '../sweep/executor.js';
 import { checkSweepFolder, sweepManifest, writeExperimentSummary } from '../sweep/sweep-files.js';
 import { planTrials, readPreviousStatuses } from '../sweep/sweep-plan.js';
@@ -112,7 +113,8 @@ export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number
   const spec = await loadSweepSpec(args.file);
   checkTrialCount(spec, { yes: true });
   const sweepDir = path.join(args.logdir, spec.name);
-  const trials = expandSweep(spec, { sweepDir });
+  // An adaptive sweep's trials are made as its search goes: the journal holds them.
+  const trials = isAdaptive(spec) ? await journalTrials(spec, sweepDir) : expandSweep(spec, { sweepDir });
   const trial = pickTrial(spec, trials, args.index);
   // Below the step the trial's checkpoint is at, the run itself refuses it (the trial then fails with that message).
   const stopAtStep = args.stopAtStep === undefined ? undefined : checkStopAtStep(args.stopAtStep, trial.config, 0, `--stop-at-step (of ${trial.name}, ${trial.config.steps} steps)`);

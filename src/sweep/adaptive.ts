@@ -32,6 +32,8 @@ export interface SegmentRunner {
   run(trials: readonly Trial[], stopAtStep: number): Promise<TrialSegmentResult[]>;
   /** Records that the scheduler stopped these paused trials for good at `step`. */
   markStopped(trials: readonly Trial[], step: number): Promise<void>;
+  /** A Ctrl-C: asks the running trials to save a snapshot and stop (`now`: at once). Their segments then end interrupted. */
+  stopAll(now: boolean): void;
 }
 
 export interface AdaptiveSearchOptions {
@@ -113,6 +115,11 @@ export function observationsOf(search: ReplayedSearch): Observation[] {
   return observations;
 }
 
+/** The configurations suggested that have no result yet (running): a searcher that learns suggests none of them again. */
+export function pendingOf(search: ReplayedSearch): Assignment[] {
+  return [...search.assignments].filter(([configIndex]) => !search.latest.has(configIndex)).map(([, assignment]) => assignment);
+}
+
 /**
  * A configuration's score at a rung: the mean of its seeds' values, negated for goal
  * minimize (the scheduler keeps larger as better); null when a seed failed or logged no value there.
@@ -183,7 +190,7 @@ export async function runAdaptiveSearch(options: AdaptiveSearchOptions): Promise
         dispatch(action.configIndex, action.step);
       } else if (action.type === 'new') {
         const configIndex = search.assignments.size;
-        const assignment = options.searcher.suggest(configIndex, observationsOf(search));
+        const assignment = options.searcher.suggest(configIndex, observationsOf(search), pendingOf(search));
         if (assignment === null) {
           await record({ type: 'exhausted', configIndex });
           continue;

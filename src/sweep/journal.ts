@@ -77,8 +77,11 @@ export class Journal {
     readonly entries: JournalEntry[],
   ) {}
 
-  /** Reads <sweepDir>/journal.jsonl (none: empty), cutting off a torn last line so that new entries follow intact ones. */
-  static async open(sweepDir: string, warn: Warn): Promise<Journal> {
+  /**
+   * Reads <sweepDir>/journal.jsonl (none: empty), cutting off a torn last line so that new entries
+   * follow intact ones; `readOnly` (a reader beside the running sweep, e.g. `sweep trial`) leaves the file as it is.
+   */
+  static async open(sweepDir: string, warn: Warn, options: { readOnly?: boolean } = {}): Promise<Journal> {
     const file = path.join(sweepDir, JOURNAL_FILE);
     let text: string;
     try {
@@ -88,7 +91,7 @@ export class Journal {
       throw error;
     }
     const { entries, validLength } = parseJournal(text, file, warn);
-    if (validLength < Buffer.byteLength(text)) await fs.truncate(file, Buffer.byteLength(text.slice(0, validLength)));
+    if (!options.readOnly && validLength < Buffer.byteLength(text)) await fs.truncate(file, Buffer.byteLength(text.slice(0, validLength)));
     return new Journal(file, entries);
   }
 

@@ -11,6 +11,8 @@ import type { Trial } from './expand.js';
 export interface SweepView {
   /** The trials this invocation will run (not the skipped ones); `skipped` were done before. */
   begin(toRun: readonly Trial[], skipped: number): void;
+  /** More trials to run (an adaptive sweep makes them as its searcher suggests configurations). */
+  trialsAdded(trials: readonly Trial[]): void;
   trialStarted(trial: Trial, attempt: number): void;
   /** The trial's progress changed: what its run reported so far. */
   trialProgress(trial: Trial, progress: Readonly<TrialProgress>): void;
@@ -97,10 +99,16 @@ export class SweepProgress {
 
   begin(toRun: readonly Trial[], skipped: number): void {
     this.version++;
-    this.total = toRun.length + skipped;
+    this.total = skipped;
     this.skipped = skipped;
     this.done = skipped;
-    for (const trial of toRun) {
+    this.added(toRun);
+  }
+
+  added(trials: readonly Trial[]): void {
+    this.version++;
+    this.total += trials.length;
+    for (const trial of trials) {
       this.queued.set(trial.name, { trial, seconds: this.model ? trialSeconds(trial.config, envShapeOf(trial.config.env), this.model.costsOf(trial.config)) : NaN });
     }
   }
@@ -273,6 +281,9 @@ export function createView(stream: NodeJS.WritableStream & { isTTY?: boolean; co
       }
       timer?.unref();
       redraw();
+    },
+    trialsAdded(trials) {
+      progress.added(trials);
     },
     trialStarted(trial, attempt) {
       progress.started(trial, attempt);

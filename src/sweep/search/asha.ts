@@ -14,10 +14,21 @@
  * events (the sweep's journal), so a killed sweep rebuilds it exactly.
  */
 
-export type SchedulerSettings =
-  | { type: 'fifo'; maxSteps: number }
-  | { type: 'asha'; minSteps: number; maxSteps: number; eta: number }
-  | { type: 'hyperband'; minSteps: number; maxSteps: number; eta: number; brackets: number };
+import type { EarlyTerminate } from '../early-terminate.js';
+import { rungSteps } from '../early-terminate.js';
+
+/**
+ * A scheduler's settings. `maxSteps` is where every configuration ends (the trials' steps);
+ * rungs lie at minSteps * eta^k below `rungLimit` (default maxSteps), as rungSteps lays them.
+ */
+export type SchedulerSettings = { type: 'fifo'; maxSteps: number } | { type: 'asha' | 'hyperband'; minSteps: number; maxSteps: number; eta: number; brackets?: number; rungLimit?: number };
+
+/** The scheduler of a sweep: its early_terminate block, or FIFO without one; `steps`: the trials' steps. */
+export function schedulerSettings(earlyTerminate: EarlyTerminate | undefined, steps: number): SchedulerSettings {
+  if (!earlyTerminate) return { type: 'fifo', maxSteps: steps };
+  const { type, minSteps, maxSteps, reductionFactor, brackets } = earlyTerminate;
+  return { type, minSteps, maxSteps: steps, eta: reductionFactor, brackets, rungLimit: Math.min(maxSteps, steps) };
+}
 
 export type SchedulerEvent =
   /** A new configuration from the searcher starts (toward the lowest rung of its bracket). */
@@ -59,14 +70,8 @@ export type SchedulerAction =
 export function bracketRungs(settings: SchedulerSettings): number[][] {
   if (settings.type === 'fifo') return [[settings.maxSteps]];
   const { minSteps, maxSteps, eta } = settings;
-  const count = settings.type === 'hyperband' ? settings.brackets : 1;
-  const brackets: number[][] = [];
-  for (let s = 0; s < count; s++) {
-    const rungs: number[] = [];
-    for (let step = minSteps * eta ** s; step < maxSteps; step *= eta) rungs.push(step);
-    brackets.push([...rungs, maxSteps]);
-  }
-  return brackets;
+  const ladder = { minSteps, maxSteps: settings.rungLimit ?? maxSteps, reductionFactor: eta };
+  return Array.from({ length: settings.brackets ?? 1 }, (_, bracket) => [...rungSteps(ladder, bracket), maxSteps]);
 }
 
 /** The largest score first, then the earlier configuration (deterministic ties). */
