@@ -68,6 +68,7 @@ function createRunner(options: RunSweepOptions, executor: TrialExecutor | BatchE
     spec,
     sweepDir,
     executor,
+    concurrency,
     retries,
     view,
     stops,

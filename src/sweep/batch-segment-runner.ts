@@ -22,6 +22,8 @@ export interface BatchSegmentOptions {
   spec: SweepSpec;
   sweepDir: string;
   executor: BatchExecutor;
+  /** The controller's concurrency: a segment's array runs at most this many of its seeds at once. */
+  concurrency: number;
   retries: number;
   view: SweepView;
   stops: StopRequests;
@@ -49,7 +51,7 @@ export class BatchSegmentRunner implements SegmentRunner {
       sweepDir,
       trials: [...this.known.values()].sort((a, b) => a.index - b.index),
       indices: trials.map((trial) => trial.index),
-      concurrency: undefined,
+      concurrency: Math.min(trials.length, this.options.concurrency),
       retries: this.options.retries,
       force: false,
       ...(atEnd ? {} : { stopAtStep }),
