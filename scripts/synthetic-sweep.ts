@@ -16,7 +16,7 @@ import type { QLearner } from '../src/agent/learner.js';
 import { makeEnv } from '../src/envs/index.js';
 import { agentEnv } from '../src/envs/scaling.js';
 import { expandSweep, type Trial } from '../src/sweep/expand.js';
-import { sweepManifest } from '../src/sweep/scheduler.js';
+import { sweepManifest } from '../src/sweep/sweep-files.js';
 import { loadSweepSpec } from '../src/sweep/spec.js';
 import { type TrialStatus, STDERR_LOG, STDOUT_LOG, TRIAL_CONFIG_FILE, writeManifest, writeStatus } from '../src/sweep/trial-status.js';
 import { writeJsonAtomic } from '../src/util/files.js';

@@ -114,7 +114,7 @@ describe('sweep prune', function () {
     expect(fingerprint(dir), 'a dry run changed the folder').to.equal(before);
     for (const trial of TRIALS) expect(dry.text).to.match(new RegExp(`${path.join(dir, trial, CHECKPOINTS_DIR, 'step-600').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  \\d+\\.\\d MB`));
     expect(dry.text).to.match(/2 trials: 2 done/);
-    expect(dry.text).to.match(/checkpoints of done trials beyond what keepCheckpoints keeps: 2, \d+\.\d MB/);
+    expect(dry.text).to.match(/checkpoints of done \(or stopped\) trials beyond what keepCheckpoints keeps: 2, \d+\.\d MB/);
     expect(dry.text).to.match(/would free \d+\.\d MB; run without --dry-run/);
 
     const pruned = await sweep('prune', dir);
@@ -133,7 +133,7 @@ describe('sweep prune', function () {
     expect(again.text).to.include('nothing removed');
   });
 
-  it("follows each done trial's own keepCheckpoints, unless --keep-checkpoints says otherwise; stopped trials keep theirs", async () => {
+  it("follows each done trial's own keepCheckpoints, unless --keep-checkpoints says otherwise; interrupted trials keep theirs", async () => {
     const dir = copy();
     const [done, stopped] = TRIALS.map((trial) => path.join(dir, trial)) as [string, string];
     setStatus(stopped, { state: 'interrupted' });
@@ -142,7 +142,20 @@ describe('sweep prune', function () {
     const none = await sweep('prune', dir, '--keep-checkpoints', 'none');
     expect(none.code, none.text).to.equal(0);
     expect(checkpoints(done)).to.equal(undefined);
-    expect(checkpoints(stopped), 'a stopped trial resumes from them').to.deep.equal(['step-600', 'step-900']);
+    expect(checkpoints(stopped), 'an interrupted trial resumes from them').to.deep.equal(['step-600', 'step-900']);
+  });
+
+  it("a paused trial (waiting at a rung) keeps every checkpoint; one the sweep's scheduler stopped is pruned like a done one", async () => {
+    const dir = copy();
+    const [stoppedAtRung, paused] = TRIALS.map((trial) => path.join(dir, trial)) as [string, string];
+    setStatus(stoppedAtRung, { state: 'stopped', rungStep: 900, stoppedBy: 'asha' });
+    setStatus(paused, { state: 'paused', rungStep: 900 });
+    const pruned = await sweep('prune', dir, '--keep-checkpoints', 'none');
+    expect(pruned.code, pruned.text).to.equal(0);
+    expect(checkpoints(stoppedAtRung)).to.equal(undefined);
+    expect(checkpoints(paused), 'a promotion resumes from them').to.deep.equal(['step-600', 'step-900']);
+    expect(pruned.text).to.include(`left alone: ${TRIALS[1]}: its checkpoints stay: it is paused at step 900, and resumes from there if promoted`);
+    expect(pruned.text).to.match(/2 trials: 1 stopped, 1 paused/);
   });
 
   it('removes leftovers of cut-short writes whose writer is gone, and only those', async () => {

@@ -18,7 +18,7 @@ import { loadReportData } from '../src/sweep/report-data.js';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { runTrial } from '../src/sweep/trial.js';
-import { sweepManifest } from '../src/sweep/scheduler.js';
+import { sweepManifest } from '../src/sweep/sweep-files.js';
 import { explainFsError, isFsError, writeFileAtomic, writeJsonAtomic } from '../src/util/files.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
@@ -48,10 +48,10 @@ describe('trial liveness', () => {
     expect(trialLiveness(running({}), probe([100, 200]))).to.deep.equal({ kind: 'alive' });
   });
 
-  it('the sweep process gone (kill -9): orphaned while its run saves a checkpoint, then stopped', () => {
+  it('the sweep process gone (kill -9): orphaned while its run saves a checkpoint, then gone', () => {
     expect(trialLiveness(running({}), probe([200])).kind).to.equal('orphaned');
-    const stopped = trialLiveness(running({}), probe([]));
-    expect(stopped).to.deep.equal({ kind: 'stopped', detail: 'the sweep process that ran it (pid 100) is gone, and so is its run (pid 200)' });
+    const gone = trialLiveness(running({}), probe([]));
+    expect(gone).to.deep.equal({ kind: 'gone', detail: 'the sweep process that ran it (pid 100) is gone, and so is its run (pid 200)' });
   });
 
   it('a live pid with a stale heartbeat is not taken for a running trial (pid reused, or stuck)', () => {
@@ -70,7 +70,7 @@ describe('trial liveness', () => {
     delete old.supervisorPid;
     delete old.heartbeatAt;
     expect(trialLiveness(old, probe([200])).kind).to.equal('alive');
-    expect(trialLiveness(old, probe([])).kind).to.equal('stopped');
+    expect(trialLiveness(old, probe([])).kind).to.equal('gone');
   });
 
   it('only a running status is judged', () => {
@@ -85,7 +85,7 @@ describe('sweep status from liveness', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('shows dead trials as stopped or lost, without speed or ETA, and how to resume', async () => {
+  it('shows dead trials as gone or lost, without speed or ETA, and how to resume', async () => {
     const spec = parseSweepSpec('name: s\nseeds: [0, 1, 2]\nparameters:\n  env: { value: CartPole-v1 }\n  steps: { value: 1000 }\n', 's.yaml');
     const sweepDir = path.join(dir, 's');
     const trials = expandSweep(spec, { sweepDir });
@@ -99,16 +99,16 @@ describe('sweep status from liveness', () => {
     }
     const text = await formatSweepStatus(sweepDir, undefined, { probe: probe([100, 200]) });
     const rows = text.split('\n');
-    expect(rows[0]).to.equal(`Sweep s (${sweepDir}): 3 trials — running 1, stopped 1, lost 1`);
+    expect(rows[0]).to.equal(`Sweep s (${sweepDir}): 3 trials — running 1, gone 1, lost 1`);
     expect(rows.find((row) => row.includes('seed=0'))).to.match(/^running\s+seed=0\s+400\/1000\s+-\s+100\s+(\d+[hms])+\s*$/);
     expect(rows.find((row) => row.includes('seed=1'))).to.match(
-      /^stopped\s+seed=1\s+400\/1000\s+-\s+-\s+-\s+no longer running: the sweep process that ran it \(pid 101\) is gone, and so is its run \(pid 201\)$/,
+      /^gone\s+seed=1\s+400\/1000\s+-\s+-\s+-\s+no longer running: the sweep process that ran it \(pid 101\) is gone, and so is its run \(pid 201\)$/,
     );
     expect(rows.find((row) => row.includes('seed=2'))).to.match(/^lost\s+seed=2\s+400\/1000\s+-\s+-\s+-\s+no longer running: no heartbeat for 10m from host node7/);
     expect(text).to.include(`2 trials no longer running without having recorded an end (the sweep was killed, or its node lost); resume the sweep with: sweep run s.yaml --logdir ${dir}`);
   });
 
-  it('results and the report show a killed trial as stopped, not running', async () => {
+  it('results and the report show a killed trial as gone, not running', async () => {
     const spec = parseSweepSpec('name: k\nseeds: [0]\nparameters:\n  env: { value: CartPole-v1 }\n  steps: { value: 1000 }\n', 'k.yaml');
     const sweepDir = path.join(dir, 'k');
     const [trial] = expandSweep(spec, { sweepDir });
@@ -118,10 +118,10 @@ describe('sweep status from liveness', () => {
     mkdirSync(path.join(sweepDir, trial!.name), { recursive: true });
     await writeStatus(path.join(sweepDir, trial!.name), { ...running({ host: hostname(), supervisorPid: deadPid(), pid: deadPid() }), trial: trial!.name, heartbeatAt: new Date().toISOString() });
     const results = await collectResults(sweepDir);
-    expect(results.trials[0]!.state).to.equal('stopped');
-    expect(formatResults(results, { unfinished: true })).to.match(/stopped\s+seed=0: no longer running \(the sweep process that ran it \(pid \d+\) is gone, and so is its run/);
+    expect(results.trials[0]!.state).to.equal('gone');
+    expect(formatResults(results, { unfinished: true })).to.match(/gone\s+seed=0: no longer running \(the sweep process that ran it \(pid \d+\) is gone, and so is its run/);
     const report = await loadReportData(sweepDir, () => {});
-    expect(report.trials[0]!.state).to.equal('stopped');
+    expect(report.trials[0]!.state).to.equal('gone');
   });
 });
 

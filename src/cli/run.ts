@@ -10,6 +10,7 @@ import {
   type RunConfig,
   type RunConfigKey,
   ConfigError,
+  checkStopAtStep,
   configWarnings,
   defaultRunConfig,
   fieldOf,
@@ -26,7 +27,7 @@ import { consoleOutput, type RunOutput } from '../train/run-output.js';
 import { evaluatePolicy, loadPolicy, viewPolicy } from '../train/playback.js';
 import { recordPolicyToFile } from '../train/policy-gif.js';
 import { SnapshotError } from '../train/snapshot.js';
-import { ipcReporter } from '../train/run-messages.js';
+import { EXIT_PAUSED, ipcReporter } from '../train/run-messages.js';
 import { readUtf8File } from '../util/files.js';
 import { PARENT_GONE, StopRequests } from '../util/signals.js';
 import { SWEEP_MANIFEST_FILE, folderContents } from '../util/run-folders.js';
@@ -50,6 +51,13 @@ export const commandOptions = {
   overwrite: { type: 'boolean', description: 'Replace an existing run folder of the same name', group: 'Input:' },
   'dry-run': { type: 'boolean', description: "Check the options (and --config or --resume's config.json), print the resolved configuration, and stop: nothing is trained or written", group: 'Input:' },
   resume: { type: 'string', description: 'Continue the run in this folder from its latest checkpoint, with its own config.json', group: 'Input:' },
+  // A launch option, not a RunConfig one: each segment of a paused run is given its own, and
+  // neither config.json nor the hparams (the trial's identity) may change between them.
+  'stop-at-step': {
+    ...numberTextOption(),
+    description: `Pause after this environment step (1 to steps): evaluate if it is an evaluation step, save a checkpoint and a snapshot there and exit with code ${EXIT_PAUSED}; --resume continues exactly (again with --stop-at-step to pause later)`,
+    group: 'Input:',
+  },
   model: { type: 'string', description: 'A snapshot to use instead of training: its folder or model.json', group: 'Snapshot:' },
   view: { type: 'boolean', description: 'With --model: watch the policy play in the terminal', group: 'Snapshot:' },
   eval: { type: 'boolean', description: 'With --model: evaluate the policy (evalEpisodes or evalSteps) and print episode_return_avg', group: 'Snapshot:' },
@@ -236,7 +244,7 @@ function checkOptionsApply(parsed: Record<string, unknown>): void {
   }
   if (given('episodes') && !given('view') && !given('eval')) throw new ConfigError('--episodes applies to --view and --eval; --record saves one episode');
   if (given('fps') && !given('view')) throw new ConfigError('--fps applies to --view only');
-  for (const key of ['config', 'resume', 'overwrite']) {
+  for (const key of ['config', 'resume', 'overwrite', 'stop-at-step']) {
     if (given(key)) throw new ConfigError(`--${key} does not apply to --model (it plays a saved snapshot; nothing is trained or written to a run folder); drop --${key}`);
   }
   const allowed = given('eval') ? [...PLAYBACK_KEYS, ...EVAL_KEYS] : PLAYBACK_KEYS;
@@ -324,12 +332,18 @@ async function playSnapshot(parsed: Record<string, unknown>, output: RunOutput):
   return 0;
 }
 
-async function trainWithSignals(config: RunConfig, runDir: string, resume: boolean, output: RunOutput): Promise<number> {
+/** --stop-at-step, checked against the config's steps (a resume checks it against its checkpoint too); undefined when not given. */
+function stopAtStepFlag(parsed: Record<string, unknown>, config: RunConfig): number | undefined {
+  const value = parsed['stop-at-step'];
+  return value === undefined ? undefined : checkStopAtStep(value, config);
+}
+
+async function trainWithSignals(config: RunConfig, runDir: string, resume: boolean, stopAtStep: number | undefined, output: RunOutput): Promise<number> {
   const aborter = abortOnSignals(output);
   try {
-    const result = await train(config, { runDir, output, signal: aborter.signal, report: ipcReporter(), resume });
+    const result = await train(config, { runDir, output, signal: aborter.signal, report: ipcReporter(), resume, ...(stopAtStep === undefined ? {} : { stopAtStep }) });
     result.learner.dispose();
-    return result.interrupted ? 130 : 0;
+    return result.interrupted ? 130 : result.paused ? EXIT_PAUSED : 0;
   } finally {
     aborter.dispose();
   }
@@ -355,15 +369,17 @@ async function resumeRun(parsed: Record<string, unknown>, output: RunOutput): Pr
   }
   const configPath = path.join(runDir, 'config.json');
   const config = resolveConfig({ values: await readConfigFile(configPath), source: configPath });
+  const stopAtStep = stopAtStepFlag(parsed, config);
   if (parsed.dryRun) return printDryRun(config, runDir, output);
   output.line(`Resuming ${runDir}`);
   printWarnings(config, output);
-  return trainWithSignals(config, runDir, true, output);
+  return trainWithSignals(config, runDir, true, stopAtStep, output);
 }
 
 /**
  * Runs the CLI; returns the exit code: 0 done, 1 a runtime failure, 2 a usage or input error
- * (a ConfigError: a bad flag, option or file), 130 interrupted. `sweep` uses the same codes.
+ * (a ConfigError: a bad flag, option or file), 75 (EXIT_PAUSED) paused at --stop-at-step,
+ * 130 interrupted. `sweep` uses the same codes.
  */
 export async function runCli(argv: string[], output: RunOutput = consoleOutput()): Promise<number> {
   const memberFlag = objectMemberFlag(argv);
@@ -383,6 +399,7 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
     }
     if (parsed.resume !== undefined) return await resumeRun(parsed, output);
     const config = await resolveRunConfig(parsed);
+    const stopAtStep = stopAtStepFlag(parsed, config);
     printWarnings(config, output);
     const env = envSpec(config.env);
     const engineUsed = resolveEngine({ observationSize: env.observationSize, actionCount: env.actionCount, hiddenLayers: config.hiddenLayers, activation: config.activation }, config.engine);
@@ -395,7 +412,7 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
     };
     const runDir = await prepareRunDir(config, runInfo, Boolean(parsed.overwrite), typeof parsed.config === 'string' ? parsed.config : undefined);
     output.line(`Created ${runDir}`);
-    return await trainWithSignals(config, runDir, false, output);
+    return await trainWithSignals(config, runDir, false, stopAtStep, output);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     output.error(`error: ${message}`);

@@ -22,17 +22,23 @@ import { type SweepIo, consoleIo } from './sweep-io.js';
 import { inexactIntegerReason } from '../util/numbers.js';
 import type { Argv, MiddlewareFunction } from 'yargs';
 import { numberTextOption, objectMemberFlag, repeatedFlag, yargs } from '../util/yargs.js';
-import { checkTrialCount, DEFAULT_TRIAL_LIMIT, expandSweep, sweepWarnings, sweptParameters, type Trial } from '../sweep/expand.js';
+import { checkTrialCount, DEFAULT_TRIAL_LIMIT, expandSweep, sweepWarnings, sweptParameters, type Trial, trialsOf } from '../sweep/expand.js';
 import { type BatchExecutor, LocalExecutor, type TrialExecutor } from '../sweep/executor.js';
 import { refuseIfLocked, SweepLockedError } from '../sweep/lock.js';
 import { type Calibration, calibrate, describeEstimate, estimateSweep, etaModel } from '../sweep/calibrate.js';
 import { createView } from '../sweep/progress-view.js';
 import { collectResults, formatResults, writeResults } from '../sweep/results.js';
 import { writeReport } from '../sweep/report.js';
-import { type CancelPrompt, checkSweepFolder, planTrials, readPreviousStatuses, runSweep, SweepChangedError } from '../sweep/scheduler.js';
+import { type CancelPrompt, type RunSweepOptions, runSweep } from '../sweep/scheduler.js';
+import { DEFAULT_BATCH_CONCURRENCY, isAdaptive, runAdaptiveSweep, sweepScheduler } from '../sweep/adaptive-sweep.js';
+import { schedulerBudget } from '../sweep/search/asha.js';
+import { createSearcher } from '../sweep/search/searcher.js';
+import { configurationBudget } from '../sweep/search/space.js';
+import { checkSweepFolder } from '../sweep/sweep-files.js';
+import { planTrials, readPreviousStatuses, SweepChangedError } from '../sweep/sweep-plan.js';
 import { checkSlurmTime, latestSlurmJob, shellQuote, SlurmExecutor } from '../sweep/slurm.js';
 import { loadSweepSpec, type SweepSpec } from '../sweep/spec.js';
-import { readStatus, requireRunsFolder, requireSweepFolder } from '../sweep/trial-status.js';
+import { isComplete, readStatus, requireRunsFolder, requireSweepFolder } from '../sweep/trial-status.js';
 import { explainFsError, isFsError } from '../util/files.js';
 import { formatSweepStatus } from '../sweep/status-report.js';
 import { commandPrune } from './sweep-prune.js';
@@ -179,6 +185,7 @@ async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
   const spec = await loadSweepSpec(args.file);
   checkTrialCount(spec, { yes: args.yes });
   const sweepDir = path.join(args.logdir, spec.name);
+  if (isAdaptive(spec)) return commandRunAdaptive(args, io, spec, sweepDir, executor);
   const trials = expandSweep(spec, { sweepDir });
   const slurm = args.executor === 'slurm';
   await checkSweepFolder(sweepDir, spec);
@@ -197,15 +204,17 @@ async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
   const slots = concurrency ?? Math.max(1, toRun.length);
   io.out(estimateLines(toRun, trials.length - toRun.length, calibration, slots, cores).join('\n'));
   const view = createView(io.stdout, { plainIntervalSeconds: args.progressEvery, eta: etaModel(calibration, slots, cores) });
-  const outcome = await runSweep({
-    spec,
-    trials,
-    sweepDir,
-    concurrency,
+  const outcome = await runSweep({ spec, trials, sweepDir, concurrency, view, executor, ...sharedRunOptions(args, io, sweepDir) });
+  if (!args.detach) await writeReportAfterRun(sweepDir, io);
+  return outcome.exitCode;
+}
+
+/** The options of `sweep run` that every sweep shares, for runSweep and runAdaptiveSweep. */
+function sharedRunOptions(args: RunArgs, io: SweepIo, sweepDir: string): Omit<RunSweepOptions, 'spec' | 'trials' | 'sweepDir' | 'concurrency' | 'view' | 'executor'> {
+  const slurm = args.executor === 'slurm';
+  return {
     retries: args.retries,
     force: args.force,
-    view,
-    executor,
     resumeCommand: resumeCommand(args),
     handleSignals: true,
     print: io.out,
@@ -219,8 +228,29 @@ async function commandRun(args: RunArgs, io: SweepIo): Promise<number> {
           resultsCommand: `${commandPrefix()} results ${shellQuote(sweepDir)}`,
         }
       : {}),
-  });
-  if (!args.detach) await writeReportAfterRun(sweepDir, io);
+  };
+}
+
+/**
+ * `sweep run` of an adaptive sweep (bayes, or early_terminate): the controller runs here and
+ * makes the trials as the search goes; on Slurm it submits each segment as a job and follows it.
+ */
+async function commandRunAdaptive(args: RunArgs, io: SweepIo, spec: SweepSpec, sweepDir: string, executor: TrialExecutor | BatchExecutor): Promise<number> {
+  const slurm = args.executor === 'slurm';
+  if (args.detach)
+    throw new ConfigError(
+      `--detach does not apply to an adaptive sweep (${spec.file}: ${spec.method}${spec.earlyTerminate ? ` with early_terminate ${spec.earlyTerminate.type}` : ''}): its controller decides on every rung's results, so it must keep running; drop --detach (run it under nohup or tmux to leave it)`,
+    );
+  await checkSweepFolder(sweepDir, spec);
+  if (!slurm) await refuseWhileQueued(sweepDir);
+  const concurrency = args.concurrency ?? spec.concurrency ?? (slurm ? DEFAULT_BATCH_CONCURRENCY : os.availableParallelism());
+  const first = createSearcher(spec).suggest(0, []);
+  const sample = first === null ? [] : trialsOf(spec, 0, first, { sweepDir });
+  printWarnings(sweepWarnings(spec, sample, { concurrency: slurm ? undefined : concurrency, cpus: os.availableParallelism() }), io);
+  io.out(budgetLines(spec).join('\n'));
+  const view = createView(io.stdout, { plainIntervalSeconds: args.progressEvery });
+  const outcome = await runAdaptiveSweep({ spec, trials: [], sweepDir, concurrency, view, executor, ...sharedRunOptions(args, io, sweepDir) });
+  await writeReportAfterRun(sweepDir, io);
   return outcome.exitCode;
 }
 
@@ -248,11 +278,11 @@ async function writeReportAfterRun(sweepDir: string, io: SweepIo): Promise<void>
   }
 }
 
-/** The trials a run would start: those not done in the sweep folder. */
+/** The trials a run would start: those not complete (done, or stopped at a rung) in the sweep folder. */
 async function trialsToRun(trials: Trial[], sweepDir: string): Promise<Trial[]> {
   if (!existsSync(sweepDir)) return trials;
-  const states = await Promise.all(trials.map(async (trial) => (await readStatus(path.join(sweepDir, trial.name), () => {}))?.state));
-  return trials.filter((_, i) => states[i] !== 'done');
+  const statuses = await Promise.all(trials.map((trial) => readStatus(path.join(sweepDir, trial.name), () => {})));
+  return trials.filter((_, i) => !isComplete(statuses[i]));
 }
 
 /** How long the trials still to run will take (`calibration` covers their shapes), and how the estimate was made. */
@@ -266,6 +296,53 @@ function estimateLines(toRun: Trial[], done: number, calibration: Calibration, c
   );
   const [first, ...rest] = describeEstimate(calibration, estimate, toRun.length);
   return [`estimate: ${first}${done > 0 ? ` (${done} done)` : ''}`, ...rest];
+}
+
+/**
+ * The budget of an adaptive sweep: how many configurations, the rungs of each bracket with how
+ * many configurations reach them (expected, and at most), and the environment steps that costs.
+ */
+export function budgetLines(spec: SweepSpec): string[] {
+  const configurations = configurationBudget(spec);
+  const settings = sweepScheduler(spec);
+  const seeds = spec.seeds.length;
+  const steps = (n: number): string => (n * seeds).toLocaleString('en-US');
+  const brackets = schedulerBudget(settings, configurations);
+  const fifoSteps = configurations * settings.maxSteps;
+  const expected = brackets.reduce((sum, bracket) => sum + bracket.expectedSteps, 0);
+  const most = brackets.reduce((sum, bracket) => sum + bracket.maxSteps, 0);
+  const lines = [
+    `budget: ${spec.method} search of ${configurations} configuration${configurations === 1 ? '' : 's'} x ${seeds} seed${seeds === 1 ? '' : 's'}, ` +
+      (settings.type === 'fifo' ? 'each run to the end' : `${settings.type} early stopping (eta ${settings.eta}, ${brackets.length} bracket${brackets.length === 1 ? '' : 's'})`),
+  ];
+  if (settings.type !== 'fifo') {
+    for (const bracket of brackets) {
+      const rungs = bracket.rungs.map((rung) => `step ${rung.step.toLocaleString('en-US')}: ${rung.expected}${rung.atMost === rung.expected ? '' : ` (at most ${rung.atMost})`}`);
+      lines.push(`  ${brackets.length > 1 ? `bracket ${bracket.bracket}: ` : ''}configurations reaching ${rungs.join(', ')}`);
+    }
+  }
+  lines.push(
+    `  environment steps: ${steps(expected)} expected, at most ${steps(most)}` +
+      (settings.type === 'fifo' ? '' : ` (every configuration to the end: ${steps(fifoSteps)}, ${Math.round((100 * expected) / Math.max(1, fifoSteps))}% of it expected)`),
+  );
+  return lines;
+}
+
+/** The plan of an adaptive sweep: its configurations come from results, so the search space and the budget instead of a trial table. */
+function adaptivePlan(spec: SweepSpec, sweepDir: string): string[] {
+  const swept = sweptParameters(spec);
+  const domain = (parameter: (typeof swept)[number]): string =>
+    parameter.kind === 'range'
+      ? `${parameter.distribution} ${parameter.min}..${parameter.max}${parameter.q === undefined ? '' : ` step ${parameter.q}`}`
+      : parameter.kind === 'values'
+        ? parameter.values.map((value) => JSON.stringify(value)).join(' | ')
+        : JSON.stringify(parameter.value);
+  return [
+    `Sweep ${spec.name} (${spec.method}${spec.earlyTerminate ? ` + ${spec.earlyTerminate.type}` : ''}) from ${spec.file} -> ${sweepDir}/; the configurations are chosen as results come in (journal: ${sweepDir}/journal.jsonl)`,
+    `metric: ${spec.metric.name} (${spec.metric.goal}); seeds: ${spec.seeds.join(', ')}; sweep_seed ${spec.sweepSeed}`,
+    ...swept.map((parameter) => `  ${parameter.key}: ${domain(parameter)}`),
+    ...budgetLines(spec),
+  ];
 }
 
 /** The plan's text: a summary line and one row per trial. */
@@ -305,6 +382,10 @@ async function commandPlan(args: { file: string; logdir: string; concurrency?: n
   const spec = await loadSweepSpec(args.file);
   checkTrialCount(spec, { yes: true });
   const sweepDir = path.join(args.logdir, spec.name);
+  if (isAdaptive(spec)) {
+    io.out(adaptivePlan(spec, sweepDir).join('\n'));
+    return 0;
+  }
   const trials = expandSweep(spec, { sweepDir });
   const concurrency = args.concurrency ?? spec.concurrency ?? os.availableParallelism();
   printWarnings(sweepWarnings(spec, trials, { concurrency, cpus: os.availableParallelism() }), io);
@@ -472,7 +553,12 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
           .option('logdir', { type: 'string', default: 'runs', description: 'Folder of sweeps: the trial goes to <logdir>/<sweep name>/<trial>/' })
           .option('retries', { ...numberTextOption(), default: 0, description: 'Run it again up to N more times if it fails' })
           .option('force', { type: 'boolean', default: false, description: 'Rerun it if it is done with another configuration (its old run is moved aside)' })
-          .example('$0 trial sweeps/smoke.yaml --index 0', ''),
+          .option('stop-at-step', {
+            ...numberTextOption(),
+            description: 'Run one rung segment: pause the trial at this environment step (a checkpoint there, exit code 75); the next sweep trial resumes it from there',
+          })
+          .example('$0 trial sweeps/smoke.yaml --index 0', '')
+          .example('$0 trial sweeps/smoke.yaml --index 0 --stop-at-step 1000', 'up to step 1000, then paused'),
       (args) =>
         guard(() =>
           commandTrial(
@@ -483,6 +569,7 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
               logdir: args.logdir,
               retries: countFlag('retries', args.retries, 0)!,
               force: args.force,
+              ...(args['stop-at-step'] === undefined ? {} : { stopAtStep: countFlag('stop-at-step', args['stop-at-step'], 1)! }),
             },
             io,
           ),

@@ -4,19 +4,26 @@
  * process, status.json, retries) and writes the same files. Each task of a Slurm job
  * array runs it; so can any other scheduler (Kubernetes indexed jobs, a shell loop).
  *
- * Exit codes: 0 done (or done before), 1 failed, 2 a problem with the file or the
- * options, 130 interrupted.
+ * With --stop-at-step N it runs one rung segment: the trial pauses at step N (a checkpoint
+ * there; status.json says `paused` with `rungStep`), and the next `sweep trial` resumes it
+ * from there (with a later --stop-at-step, or none to run it to the end).
+ *
+ * Exit codes: 0 done (or complete before: done, or stopped at a rung), 1 failed, 2 a problem
+ * with the file or the options, 75 (EXIT_PAUSED) paused at --stop-at-step, 130 interrupted.
  */
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from '../train/config.js';
+import { ConfigError, checkStopAtStep } from '../train/config.js';
+import { EXIT_PAUSED } from '../train/run-messages.js';
 import { describeFsError, ensureDir } from '../util/files.js';
 import { checkTrialCount, expandSweep, type Trial } from '../sweep/expand.js';
+import { isAdaptive, journalTrials } from '../sweep/adaptive-sweep.js';
 import { LocalExecutor, type RunningTrial } from '../sweep/executor.js';
-import { checkSweepFolder, planTrials, readPreviousStatuses, sweepManifest, writeExperimentSummary } from '../sweep/scheduler.js';
+import { checkSweepFolder, sweepManifest, writeExperimentSummary } from '../sweep/sweep-files.js';
+import { planTrials, readPreviousStatuses } from '../sweep/sweep-plan.js';
 import { loadSweepSpec, type SweepSpec } from '../sweep/spec.js';
 import { type TrialPlacement, readManifest, writeManifest } from '../sweep/trial-status.js';
-import { runTrial, trialControl, type TrialControl } from '../sweep/trial.js';
+import { runTrial, trialControl, type TrialControl, type TrialOutcome } from '../sweep/trial.js';
 import { StopRequests } from '../util/signals.js';
 import type { SweepIo } from './sweep-io.js';
 
@@ -26,6 +33,8 @@ export interface TrialArgs {
   logdir: string;
   retries: number;
   force: boolean;
+  /** Pause the trial at this environment step (one rung segment); undefined: run it to its end. */
+  stopAtStep?: number;
 }
 
 /** The job this process runs in, when a scheduler says: Slurm's array task, else its job. */
@@ -83,13 +92,32 @@ function signalControl(io: SweepIo): { control: TrialControl; dispose(): void } 
   };
 }
 
+/** The exit code for how the trial's run ended (as rlsweep-run's). */
+function exitCodeOf(state: TrialOutcome): number {
+  switch (state) {
+    case 'done':
+    case 'stopped':
+      return 0;
+    case 'failed':
+      return 1;
+    case 'paused':
+      return EXIT_PAUSED;
+    case 'interrupted':
+    case 'notStarted':
+      return 130;
+  }
+}
+
 export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number> {
   if (!Number.isSafeInteger(args.retries) || args.retries < 0) throw new ConfigError(`--retries must be an integer >= 0, got ${args.retries}`);
   const spec = await loadSweepSpec(args.file);
   checkTrialCount(spec, { yes: true });
   const sweepDir = path.join(args.logdir, spec.name);
-  const trials = expandSweep(spec, { sweepDir });
+  // An adaptive sweep's trials are made as its search goes: the journal holds them.
+  const trials = isAdaptive(spec) ? await journalTrials(spec, sweepDir) : expandSweep(spec, { sweepDir });
   const trial = pickTrial(spec, trials, args.index);
+  // Below the step the trial's checkpoint is at, the run itself refuses it (the trial then fails with that message).
+  const stopAtStep = args.stopAtStep === undefined ? undefined : checkStopAtStep(args.stopAtStep, trial.config, 0, `--stop-at-step (of ${trial.name}, ${trial.config.steps} steps)`);
   const dir = path.join(sweepDir, trial.name);
   await checkSweepFolder(sweepDir, spec);
   try {
@@ -103,7 +131,8 @@ export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number
   // requeued elsewhere must not wait for a lost node's heartbeat to go stale).
   const plan = await planTrials(spec, sweepDir, [trial], previous, { force: args.force, batch: true });
   if (plan.skipped.length > 0) {
-    io.out(`${trial.name} is done already (${dir}); nothing to run`);
+    const previousState = plan.previous.get(trial.name)?.state;
+    io.out(`${trial.name} is ${previousState === 'stopped' ? 'stopped at a rung' : 'done'} already (${dir}); nothing to run`);
     return 0;
   }
 
@@ -118,6 +147,7 @@ export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number
       previous: plan.previous.get(trial.name),
       restart: plan.rerun.has(trial.name),
       placement,
+      ...(stopAtStep === undefined ? {} : { stopAtStep }),
       control: signals.control,
       // Stopped through its IPC channel: a cancelled Slurm task has sent SIGTERM to the run already.
       executor: new LocalExecutor({ stopBy: 'disconnect' }),
@@ -128,7 +158,7 @@ export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number
         ended: (_state, line) => io.out(line),
       },
     });
-    return run.state === 'done' ? 0 : run.state === 'failed' ? 1 : 130;
+    return exitCodeOf(run.state);
   } finally {
     signals.dispose();
   }

@@ -23,6 +23,8 @@ export interface TrialLaunch {
   configFile: string;
   /** Continue the run already in `dir` from its latest checkpoint (run.ts --resume) instead of starting it. */
   resume: boolean;
+  /** Pause the run at this environment step (run.ts --stop-at-step): it checkpoints there and exits EXIT_PAUSED. */
+  stopAtStep?: number;
   stdoutFile: string;
   stderrFile: string;
   /** Progress messages from the run (started, progress, evaluation, finished). */
@@ -30,7 +32,7 @@ export interface TrialLaunch {
 }
 
 export interface TrialExit {
-  /** The run's exit code: 0 done, 1 error, 2 config error, 130 interrupted; null when killed by a signal. */
+  /** The run's exit code: 0 done, 1 error, 2 config error, 75 paused (EXIT_PAUSED), 130 interrupted; null when killed by a signal. */
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   /** The trial could not be started at all (e.g. the executable is missing). */
@@ -115,7 +117,7 @@ export class LocalExecutor implements TrialExecutor {
     const err = openSync(launch.stderrFile, 'a');
     let child: ChildProcess;
     try {
-      const args = launch.resume ? ['--resume', launch.dir] : ['--config', launch.configFile];
+      const args = [...(launch.resume ? ['--resume', launch.dir] : ['--config', launch.configFile]), ...(launch.stopAtStep === undefined ? [] : ['--stop-at-step', String(launch.stopAtStep)])];
       child = fork(this.runEntry, args, {
         cwd: this.options.cwd ?? process.cwd(),
         execArgv: this.execArgv,
@@ -219,6 +221,8 @@ export interface BatchRequest {
   retries: number;
   /** Rerun done trials whose configuration changed (the sweep checked they may). */
   force: boolean;
+  /** Run each trial only up to this environment step (one rung segment: `sweep trial --stop-at-step`); it then pauses there. */
+  stopAtStep?: number;
 }
 
 /** A task of a submission as the cluster's queue sees it. */

@@ -11,7 +11,7 @@ import type { Trial } from './expand.js';
 import type { BatchSubmission, BatchTaskState } from './executor.js';
 import type { SweepView } from './progress-view.js';
 import { type EndedTrialStatus, type TrialStatus, hasEnded, pendingStatus, readStatus, writeStatus } from './trial-status.js';
-import { recordSessionFailure, trialEndLine, type TrialOutcome } from './trial.js';
+import { emptyTrialOutcomes, recordSessionFailure, trialEndLine, type TrialOutcome, type TrialOutcomes } from './trial.js';
 
 export interface FollowOptions {
   submission: BatchSubmission;
@@ -31,11 +31,7 @@ export interface FollowOptions {
   orphanGraceMs: number;
 }
 
-export interface FollowOutcome {
-  done: string[];
-  failed: string[];
-  interrupted: string[];
-  notStarted: string[];
+export interface FollowOutcome extends TrialOutcomes {
   /** Still queued or running when the follower stopped following. */
   leftRunning: string[];
 }
@@ -60,7 +56,7 @@ interface Followed {
 
 export class BatchFollower {
   private readonly open = new Map<number, Followed>();
-  private readonly outcome: FollowOutcome = { done: [], failed: [], interrupted: [], notStarted: [], leftRunning: [] };
+  private readonly outcome: FollowOutcome = { ...emptyTrialOutcomes(), leftRunning: [] };
   private cancelled = false;
   private left = false;
   private lastQueuePoll = -Infinity;

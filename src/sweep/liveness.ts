@@ -19,8 +19,8 @@ export type TrialLiveness =
   | { kind: 'alive' }
   /** The sweep process that watched it is gone; its run still lives (saving a checkpoint before it stops). */
   | { kind: 'orphaned'; detail: string }
-  /** Its processes are gone (checked on this host): it ended without recording how. */
-  | { kind: 'stopped'; detail: string }
+  /** Its processes are gone (checked on this host): it ended without recording how. (Not `stopped`: that is a recorded state, a scheduler's decision.) */
+  | { kind: 'gone'; detail: string }
   /** No heartbeat for HEARTBEAT_STALE_MS (on another host, or from a pid that lives but no longer updates it). */
   | { kind: 'lost'; detail: string };
 
@@ -54,11 +54,11 @@ export function trialLiveness(status: TrialStatus, probe: LivenessProbe = system
   const run = status.pid === null ? 'its run' : `its run (pid ${status.pid})`;
   if (status.supervisorPid === undefined) {
     // Written before heartbeats: the run's pid is all there is.
-    return runAlive ? { kind: 'alive' } : { kind: 'stopped', detail: `${run} is gone` };
+    return runAlive ? { kind: 'alive' } : { kind: 'gone', detail: `${run} is gone` };
   }
   const supervisor = `the sweep process that ran it (pid ${status.supervisorPid})`;
   if (!probe.alive(status.supervisorPid)) {
-    return runAlive ? { kind: 'orphaned', detail: `${supervisor} is gone; ${run} is saving a checkpoint and stopping` } : { kind: 'stopped', detail: `${supervisor} is gone, and so is ${run}` };
+    return runAlive ? { kind: 'orphaned', detail: `${supervisor} is gone; ${run} is saving a checkpoint and stopping` } : { kind: 'gone', detail: `${supervisor} is gone, and so is ${run}` };
   }
   // A live pid with a silent heartbeat: the pid now belongs to another process, or the sweep is stuck.
   if (silent) return { kind: 'lost', detail: `${silent}, though pid ${status.supervisorPid} is alive (stuck, or now another process)` };

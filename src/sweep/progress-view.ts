@@ -5,17 +5,19 @@
  * Otherwise: the events as plain lines, and the same status every few seconds.
  */
 import { type EtaModel, envShapeOf, observedSpeedFactor, remainingWorkSeconds, shareCores, sharingSlowdown, trialSeconds } from './cost-model.js';
-import type { TrialProgress } from './trial-status.js';
+import type { EndedTrialState, TrialProgress } from './trial-status.js';
 import type { Trial } from './expand.js';
 
 export interface SweepView {
   /** The trials this invocation will run (not the skipped ones); `skipped` were done before. */
   begin(toRun: readonly Trial[], skipped: number): void;
+  /** More trials to run (an adaptive sweep makes them as its searcher suggests configurations). */
+  trialsAdded(trials: readonly Trial[]): void;
   trialStarted(trial: Trial, attempt: number): void;
   /** The trial's progress changed: what its run reported so far. */
   trialProgress(trial: Trial, progress: Readonly<TrialProgress>): void;
   /** A trial stopped running; `line` says how (printed above the live lines). */
-  trialEnded(trial: Trial, state: 'done' | 'failed' | 'interrupted' | 'retrying', line: string): void;
+  trialEnded(trial: Trial, state: EndedTrialState | 'retrying', line: string): void;
   /** Any other message. */
   log(line: string): void;
   /** Stop redrawing; leaves the screen with the messages only. */
@@ -75,6 +77,10 @@ export class SweepProgress {
   done = 0;
   failed = 0;
   interrupted = 0;
+  /** Stopped by the sweep's scheduler at a rung (a normal end, apart from done). */
+  stopped = 0;
+  /** Trials waiting at a rung: until promoted (started again) or stopped. */
+  readonly paused = new Set<string>();
   /** The trials not started yet, in start order, with one core's seconds each by the cost model. */
   private readonly queued = new Map<string, { trial: Trial; seconds: number }>();
   /** The speed factor of the latest trial that ended, for trials with none of their own yet. */
@@ -93,10 +99,16 @@ export class SweepProgress {
 
   begin(toRun: readonly Trial[], skipped: number): void {
     this.version++;
-    this.total = toRun.length + skipped;
+    this.total = skipped;
     this.skipped = skipped;
     this.done = skipped;
-    for (const trial of toRun) {
+    this.added(toRun);
+  }
+
+  added(trials: readonly Trial[]): void {
+    this.version++;
+    this.total += trials.length;
+    for (const trial of trials) {
       this.queued.set(trial.name, { trial, seconds: this.model ? trialSeconds(trial.config, envShapeOf(trial.config.env), this.model.costsOf(trial.config)) : NaN });
     }
   }
@@ -104,6 +116,7 @@ export class SweepProgress {
   started(trial: Trial, attempt: number): void {
     this.version++;
     this.queued.delete(trial.name);
+    this.paused.delete(trial.name);
     this.running.set(trial.name, {
       trial,
       attempt,
@@ -136,14 +149,17 @@ export class SweepProgress {
     }
   }
 
-  ended(trial: Trial, state: 'done' | 'failed' | 'interrupted' | 'retrying'): void {
+  ended(trial: Trial, state: EndedTrialState | 'retrying'): void {
     this.version++;
     const run = this.running.get(trial.name);
     this.running.delete(trial.name);
     if (run?.speedFactor != null) this.lastSpeedFactor = run.speedFactor;
+    this.paused.delete(trial.name);
     if (state === 'done') this.done++;
     else if (state === 'failed') this.failed++;
     else if (state === 'interrupted') this.interrupted++;
+    else if (state === 'stopped') this.stopped++;
+    else if (state === 'paused') this.paused.add(trial.name);
   }
 
   get pending(): number {
@@ -202,6 +218,8 @@ export class SweepProgress {
     const counts = [`done ${this.done}/${this.total}`];
     if (this.failed > 0) counts.push(`failed ${this.failed}`);
     if (this.interrupted > 0) counts.push(`interrupted ${this.interrupted}`);
+    if (this.stopped > 0) counts.push(`stopped ${this.stopped}`);
+    if (this.paused.size > 0) counts.push(`paused ${this.paused.size}`);
     counts.push(`running ${this.running.size}`, `pending ${this.pending}`);
     return `sweep: ${counts.join(', ')} | ${formatDuration(elapsed)} elapsed, ETA ${formatDuration(this.etaSeconds())}`;
   }
@@ -263,6 +281,9 @@ export function createView(stream: NodeJS.WritableStream & { isTTY?: boolean; co
       }
       timer?.unref();
       redraw();
+    },
+    trialsAdded(trials) {
+      progress.added(trials);
     },
     trialStarted(trial, attempt) {
       progress.started(trial, attempt);

@@ -1,13 +1,15 @@
 /**
  * `sweep prune <sweep folder>`: frees the disk space a sweep holds without need.
  *
- * What goes: the checkpoints a done trial no longer needs (its keepCheckpoints: by default
+ * What goes: the checkpoints a complete trial (done, or stopped at a rung by an adaptive
+ * sweep) no longer needs (its keepCheckpoints: by default
  * all but the newest intact one, see prunableCheckpoints), and what cut-short atomic writes
  * left (temporary files and folders named by their writer's pid, see temporaryWriterPid);
  * with `aside`, also the earlier runs a rerun moved aside (previous-*). Nothing else: event
  * files, snapshots, logs, statuses and results stay, and so does anything a sweep did not
  * write. A trial that may still be running (by its status' pid and host, as a rerun of the
- * sweep checks) is left alone entirely, and re-checked just before its files go.
+ * sweep checks) is left alone entirely, and re-checked just before its files go; a paused
+ * one keeps every checkpoint (it waits at a rung, and resumes from there when promoted).
  *
  * Planning and removing are separate, so `--dry-run` shows exactly what a real run removes.
  */
@@ -18,8 +20,8 @@ import { type CheckpointsKept, prunableCheckpoints } from '../train/checkpoint.j
 import { ConfigError, parseField } from '../train/config.js';
 import { describeFsError, isFsError, readJson, temporaryWriterPid } from '../util/files.js';
 import { processAlive } from './lock.js';
-import { describeRun, mayStillRun } from './scheduler.js';
-import { type SweepManifest, type TrialState, type TrialStatus, MANIFEST_FILE, STATUS_FILE, TRIAL_CONFIG_FILE, readStatus, readTrialConfig } from './trial-status.js';
+import { describeRun, mayStillRun } from './sweep-plan.js';
+import { type SweepManifest, type TrialState, type TrialStatus, MANIFEST_FILE, STATUS_FILE, TRIAL_CONFIG_FILE, isComplete, readStatus, readTrialConfig } from './trial-status.js';
 import { PREVIOUS_PREFIX } from './trial.js';
 
 export type PruneKind = 'checkpoints' | 'temporary' | 'aside';
@@ -217,7 +219,9 @@ export async function planPrune(sweepDir: string, options: PruneOptions): Promis
       leftAlone.add(dir);
       continue;
     }
-    if (status?.state === 'done') {
+    if (status?.state === 'paused') {
+      plan.skipped.push({ trial: name, reason: `its checkpoints stay: it is paused at step ${status.rungStep ?? status.step}, and resumes from there if promoted` });
+    } else if (isComplete(status)) {
       try {
         const kept = await checkpointsKept(dir, options);
         for (const target of await prunableCheckpoints(dir, kept)) plan.items.push({ path: target, kind: 'checkpoints', bytes: (await measure(target)).bytes, trialDir: dir });
@@ -286,7 +290,7 @@ const sum = (items: readonly PruneItem[]): number => items.reduce((total, item) 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const KIND_LABELS: Record<PruneKind, string> = {
-  checkpoints: 'checkpoints of done trials beyond what keepCheckpoints keeps',
+  checkpoints: 'checkpoints of done (or stopped) trials beyond what keepCheckpoints keeps',
   temporary: 'leftovers of cut-short writes',
   aside: 'earlier runs moved aside (previous-*)',
 };

@@ -23,7 +23,10 @@ export interface TrialResult {
   configIndex: number;
   seed: number;
   hparams: Record<string, HParamValue>;
-  /** 'missing' when the trial has no status.json (never started); stopped, lost or orphaned when it says running but nothing runs it. */
+  /**
+   * 'missing' when the trial has no status.json (never started); gone, lost or orphaned when it says running but nothing runs it.
+   * paused and stopped (at a rung of an adaptive sweep): `step` is the rung's, `final` the metric's value there.
+   */
   state: ShownState;
   /** The metric's last value, and its best one (by the goal). */
   final: number | null;
@@ -49,6 +52,12 @@ export interface ConfigurationResult {
   trials: string[];
   /** Finished trials (with a value) over all trials of the configuration. */
   seeds: number;
+  /**
+   * Null when its values are of done trials; else the step of the rung where the sweep's scheduler
+   * stopped its trials (values at that rung). Stopped configurations rank below done ones, and
+   * among themselves higher rungs first: reaching a rung means beating the others at the rungs below.
+   */
+  rungStep: number | null;
   total: number;
   finalMean: number | null;
   finalStd: number | null;
@@ -79,6 +88,18 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
   return { mean, std: Math.sqrt(variance) };
 }
 
+/**
+ * The trials of one configuration whose values count: its done ones with a value, else (an
+ * adaptive sweep stopped it) its stopped ones at the highest rung any of them reached.
+ */
+function countedTrials(members: readonly TrialResult[]): TrialResult[] {
+  const done = members.filter((t) => t.state === 'done' && t.final !== null);
+  if (done.length > 0) return done;
+  const stopped = members.filter((t) => t.state === 'stopped' && t.final !== null);
+  const highest = Math.max(...stopped.map((t) => t.step));
+  return stopped.filter((t) => t.step === highest);
+}
+
 /** Groups trials over seeds and ranks the configurations. Pure. */
 export function summarizeTrials(trials: readonly TrialResult[], goal: MetricGoal): ConfigurationResult[] {
   const groups = new Map<number, TrialResult[]>();
@@ -88,7 +109,8 @@ export function summarizeTrials(trials: readonly TrialResult[], goal: MetricGoal
     else groups.set(trial.configIndex, [trial]);
   }
   const configurations: ConfigurationResult[] = [...groups].map(([configIndex, members]) => {
-    const finished = members.filter((t) => t.state === 'done' && t.final !== null);
+    const finished = countedTrials(members);
+    const rungStep = finished[0]?.state === 'stopped' ? finished[0].step : null;
     const final = meanStd(finished.map((t) => t.final!));
     const best = meanStd(finished.filter((t) => t.best !== null).map((t) => t.best!));
     const hparams = { ...members[0]!.hparams };
@@ -101,6 +123,7 @@ export function summarizeTrials(trials: readonly TrialResult[], goal: MetricGoal
       hparams,
       trials: members.map((t) => t.name),
       seeds: finished.length,
+      rungStep,
       total: members.length,
       finalMean: final?.mean ?? null,
       finalStd: final?.std ?? null,
@@ -111,6 +134,7 @@ export function summarizeTrials(trials: readonly TrialResult[], goal: MetricGoal
   const sign = goal === 'maximize' ? -1 : 1;
   configurations.sort((a, b) => {
     if ((a.finalMean === null) !== (b.finalMean === null)) return a.finalMean === null ? 1 : -1;
+    if (a.rungStep !== b.rungStep) return a.rungStep === null ? -1 : b.rungStep === null ? 1 : b.rungStep - a.rungStep;
     if (a.finalMean !== null && b.finalMean !== null && a.finalMean !== b.finalMean) return sign * (a.finalMean - b.finalMean);
     return a.configIndex - b.configIndex;
   });
@@ -254,7 +278,7 @@ export function resultsCsv(results: SweepResults): string {
       trial.exitCode,
       trial.cause,
       trial.log,
-      trial.state === 'done' ? '' : trial.errorLog,
+      trial.state === 'done' || trial.state === 'stopped' ? '' : trial.errorLog,
     ];
   });
   const lines = [header.map(csvField).join(',')];
@@ -282,7 +306,9 @@ export function formatNumber(value: number | null): string {
 export function formatResults(results: SweepResults, options: { unfinished?: boolean } = {}): string {
   const lines: string[] = [];
   const { metric, goal } = results;
-  const header = ['', 'rank', ...(results.swept.length > 0 ? results.swept : ['configuration']), `final ${metric} (mean ± std)`, 'best (mean)', 'seeds'];
+  // Stopped configurations (an adaptive sweep's) say at which rung their values are.
+  const rungs = results.configurations.some((c) => c.rungStep !== null);
+  const header = ['', 'rank', ...(results.swept.length > 0 ? results.swept : ['configuration']), `final ${metric} (mean ± std)`, 'best (mean)', 'seeds', ...(rungs ? ['stopped at step'] : [])];
   const rows = results.configurations.map((c) => [
     c.best ? '*' : '',
     c.rank === null ? '-' : String(c.rank),
@@ -290,14 +316,16 @@ export function formatResults(results: SweepResults, options: { unfinished?: boo
     c.finalMean === null ? '-' : `${formatNumber(c.finalMean)} ± ${formatNumber(c.finalStd)}`,
     formatNumber(c.bestMean),
     `${c.seeds}/${c.total}`,
+    ...(rungs ? [c.rungStep === null ? '-' : String(c.rungStep)] : []),
   ]);
   const swept = results.swept.length > 0 ? results.swept.length : 1;
   lines.push(`Sweep ${results.sweep}: ${results.configurations.length} configurations, ${results.trials.length} trials, ${metric} (${goal}, * = best)`);
-  for (const line of formatTable([header, ...rows], new Set([1, 2 + swept, 3 + swept, 4 + swept]))) lines.push(line);
+  for (const line of formatTable([header, ...rows], new Set([1, 2 + swept, 3 + swept, 4 + swept, 5 + swept]))) lines.push(line);
   const best = results.configurations.find((c) => c.best);
   if (best) lines.push(`Best: ${best.configName} — ${metric} ${formatNumber(best.finalMean)} ± ${formatNumber(best.finalStd)} over ${best.seeds} seeds`);
   else lines.push(`No configuration has a finished trial with ${metric} yet.`);
-  const unfinished = results.trials.filter((t) => t.state !== 'done');
+  // A stopped trial ended where the sweep wanted: the table shows it.
+  const unfinished = results.trials.filter((t) => t.state !== 'done' && t.state !== 'stopped');
   if (unfinished.length > 0 && options.unfinished !== false) {
     lines.push('', 'Not done:');
     for (const trial of unfinished) {
@@ -306,11 +334,13 @@ export function formatResults(results: SweepResults, options: { unfinished?: boo
           ? `${trial.cause ?? 'failed'} — log: ${trial.errorLog}`
           : trial.state === 'interrupted'
             ? `at step ${trial.step}/${trial.totalSteps}`
-            : trial.state === 'missing'
-              ? 'not started'
-              : trial.state === 'stopped' || trial.state === 'lost' || trial.state === 'orphaned'
-                ? `no longer running (${trial.cause}); resume with sweep run <its file>`
-                : trial.state;
+            : trial.state === 'paused'
+              ? `paused at step ${trial.step}/${trial.totalSteps}${trial.final === null ? '' : ` (${metric} ${formatNumber(trial.final)} there)`}, waiting to be promoted or stopped`
+              : trial.state === 'missing'
+                ? 'not started'
+                : trial.state === 'gone' || trial.state === 'lost' || trial.state === 'orphaned'
+                  ? `no longer running (${trial.cause}); resume with sweep run <its file>`
+                  : trial.state;
       lines.push(`  ${trial.state.padEnd(11)} ${trial.name}: ${detail}`);
     }
   }

@@ -267,6 +267,7 @@ export class SlurmExecutor implements BatchExecutor {
       path.dirname(sweepDir),
       ...(request.retries > 0 ? ['--retries', String(request.retries)] : []),
       ...(request.force ? ['--force'] : []),
+      ...(request.stopAtStep === undefined ? [] : ['--stop-at-step', String(request.stopAtStep)]),
     ];
     const { partition, time } = this.options;
     const sbatch = [

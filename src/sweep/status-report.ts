@@ -21,7 +21,7 @@ export interface QueueView {
 
 /** A trial's state as shown: its status.json's, except a `running` one whose processes are gone (see liveness.ts). */
 
-const STATE_ORDER: readonly ShownState[] = ['done', 'running', 'orphaned', 'stopped', 'lost', 'failed', 'interrupted', 'pending', 'missing'];
+const STATE_ORDER: readonly ShownState[] = ['done', 'stopped', 'running', 'paused', 'orphaned', 'gone', 'lost', 'failed', 'interrupted', 'pending', 'missing'];
 
 function queueLine(queue: QueueView): string {
   const { record, tasks } = queue;
@@ -50,6 +50,9 @@ function trialDetail(status: TrialStatus | undefined, dir: string, liveness: Tri
   if (!status) return 'no status.json: not started';
   if (liveness.kind !== 'alive') return `no longer running: ${liveness.detail}`;
   if (status.state === 'failed') return `${status.cause ?? 'failed'} — log: ${path.join(dir, status.stderrLog ?? STDERR_LOG)}`;
+  const rung = status.rungStep ?? status.step;
+  if (status.state === 'paused') return `waiting at the rung at step ${rung} (a checkpoint there); promoted, it resumes from there`;
+  if (status.state === 'stopped') return `stopped at the rung at step ${rung}${status.stoppedBy ? ` by ${status.stoppedBy}` : ''}; its metric is the evaluation there`;
   return '';
 }
 
@@ -100,7 +103,7 @@ export async function formatSweepStatus(sweepDir: string, queue: QueueView | und
   const count = (...states: ShownState[]): number => states.reduce((sum, state) => sum + (counts.get(state) ?? 0), 0);
   const resume = (options.resumeCommand ?? defaultResumeCommand(sweepDir, queue))(manifest.file);
   const footer: string[] = [];
-  const dead = count('stopped', 'lost', 'orphaned');
+  const dead = count('gone', 'lost', 'orphaned');
   if (dead > 0) {
     footer.push(
       '',
@@ -109,7 +112,7 @@ export async function formatSweepStatus(sweepDir: string, queue: QueueView | und
     );
   } else if (
     count('running') === 0 &&
-    count('pending', 'missing', 'interrupted', 'failed') > 0 &&
+    count('pending', 'missing', 'interrupted', 'failed', 'paused') > 0 &&
     !(queue && typeof queue.tasks !== 'string' && [...queue.tasks.values()].some((task) => task.active))
   ) {
     footer.push('', `Nothing is running and not every trial is done; resume the sweep with: ${resume}`);

@@ -10,12 +10,20 @@ import { type AtomicWriteOptions, type Warn, describeFsError, readJson, warnOnSt
 import { type FolderContents, SWEEP_MANIFEST_FILE, TRIAL_CONFIG_FILE, describeContents, folderContents } from '../util/run-folders.js';
 import { loadSweepSpec } from './spec.js';
 
-/** A trial's state, as its status.json records it. */
-export type TrialState = 'pending' | 'running' | 'done' | 'failed' | 'interrupted';
-export const TRIAL_STATES: readonly TrialState[] = ['pending', 'running', 'done', 'failed', 'interrupted'];
-/** The states a trial ends in: how its last attempt ended. */
+/**
+ * A trial's state, as its status.json records it. Besides pending, running and how a run
+ * ended (done, failed, interrupted), an adaptive sweep's two: `paused` — the run stopped
+ * where it was told (a rung, --stop-at-step) with a checkpoint there, and waits to be
+ * promoted (resumed) or stopped; `stopped` — the sweep's scheduler stopped it at its rung
+ * (`rungStep`), a normal end like done, whose metric is the evaluation at that rung.
+ */
+export type TrialState = 'pending' | 'running' | 'done' | 'failed' | 'interrupted' | 'paused' | 'stopped';
+export const TRIAL_STATES: readonly TrialState[] = ['pending', 'running', 'done', 'failed', 'interrupted', 'paused', 'stopped'];
+/** The states a trial's attempt ends in: how its last run ended (or, for `stopped`, what the scheduler made of a pause). */
 export type EndedTrialState = Exclude<TrialState, 'pending' | 'running'>;
-const ENDED_TRIAL_STATES: ReadonlySet<TrialState> = new Set(['done', 'failed', 'interrupted']);
+const ENDED_TRIAL_STATES: ReadonlySet<TrialState> = new Set(['done', 'failed', 'interrupted', 'paused', 'stopped']);
+/** Trials that need no more running: a rerun of the sweep skips them (and never resumes a stopped one). */
+const COMPLETE_TRIAL_STATES: ReadonlySet<TrialState> = new Set(['done', 'stopped']);
 
 export const STATUS_FILE = 'status.json';
 /** The config a trial's run is started with (`rlsweep-run --config trial.json`). */
@@ -36,7 +44,7 @@ export interface TrialStatus {
   state: TrialState;
   /** 1 for the first run of the trial, 2 for its first retry or rerun, ... */
   attempt: number;
-  /** Exit code of the run (0 done, 1 error, 2 config error, 130 interrupted); null while running or when killed by a signal. */
+  /** Exit code of the run (0 done, 1 error, 2 config error, 75 paused, 130 interrupted); null while running or when killed by a signal. */
   exitCode: number | null;
   signal: string | null;
   /** Why it failed, e.g. the run's "error: ..." line. */
@@ -68,6 +76,13 @@ export interface TrialStatus {
    */
   supervisorPid?: number;
   heartbeatAt?: string;
+  /**
+   * paused and stopped: the environment step of the rung it waits at or was stopped at (the
+   * step of its checkpoint, and of the evaluation that is its metric when the rung is an evaluation step).
+   */
+  rungStep?: number;
+  /** stopped: what stopped it, e.g. "asha" (the scheduler's name; free text). */
+  stoppedBy?: string;
 }
 
 /** A status that records an end. */
@@ -75,6 +90,11 @@ export type EndedTrialStatus = TrialStatus & { state: EndedTrialState };
 
 export function hasEnded(status: TrialStatus): status is EndedTrialStatus {
   return ENDED_TRIAL_STATES.has(status.state);
+}
+
+/** Whether the trial needs no more running (done, or stopped by the scheduler): a rerun skips it. Paused ones are not complete. */
+export function isComplete(status: TrialStatus | undefined): boolean {
+  return status !== undefined && COMPLETE_TRIAL_STATES.has(status.state);
 }
 
 /** Where a trial runs: the host (its pid only means something there) and a scheduler's job. */
@@ -220,6 +240,7 @@ export function applyRunMessage(progress: TrialProgress, message: RunProgressMes
       progress.lastEvaluation = { step: message.step, returnMean: message.returnMean, returnStd: message.returnStd, avgMaxQ: message.avgMaxQ };
       break;
     case 'finished':
+    case 'paused':
       progress.step = message.step;
       progress.finalReturnMean = message.finalReturnMean;
       progress.bestReturnMean = message.bestReturnMean;

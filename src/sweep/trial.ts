@@ -12,8 +12,9 @@ import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { type RunConfig, outputOnlyKeys, runConfigKeys } from '../train/config.js';
-import type { RunProgressMessage } from '../train/run-messages.js';
-import { SummaryWriter, listEventFiles, readRun } from '../tensorboard/index.js';
+import { EXIT_PAUSED, type RunProgressMessage } from '../train/run-messages.js';
+import { CHECKPOINTS_DIR } from '../train/checkpoint.js';
+import { type SessionEndStatus, SummaryWriter, listEventFiles, readRun } from '../tensorboard/index.js';
 import type { Trial } from './expand.js';
 import type { RunningTrial, TrialExecutor, TrialExit } from './executor.js';
 import { HEARTBEAT_MS } from './liveness.js';
@@ -32,6 +33,7 @@ import {
   type TrialProgress,
   applyRunMessage,
   pendingStatus,
+  readStatus,
   writeStatus,
 } from './trial-status.js';
 
@@ -79,12 +81,26 @@ export interface RunTrialOptions {
   restart: boolean;
   /** Where the trial runs, recorded in status.json. Default: this host. */
   placement?: TrialPlacement;
+  /**
+   * Run only up to this environment step (a rung), then pause there: the outcome is `paused`,
+   * status.json records `rungStep`, and a later runTrial resumes from that step's checkpoint
+   * (with a later stopAtStep, or none to run to the end). A launch option: the trial's
+   * configuration, and so its identity, stay the same. At the trial's `steps` it simply runs to the end.
+   */
+  stopAtStep?: number;
   control: TrialControl;
   callbacks: TrialCallbacks;
 }
 
 /** How runTrial left a trial: ended (as its status.json says), or 'notStarted' (a stop came before the run was started). */
 export type TrialOutcome = EndedTrialState | 'notStarted';
+
+/** The names of trials by how they ended; what the local scheduler and the batch follower collect. */
+export type TrialOutcomes = Record<TrialOutcome, string[]>;
+
+export function emptyTrialOutcomes(): TrialOutcomes {
+  return { done: [], failed: [], interrupted: [], paused: [], stopped: [], notStarted: [] };
+}
 
 export interface TrialRun {
   state: TrialOutcome;
@@ -174,30 +190,71 @@ export async function failureCause(stderrFile: string): Promise<string | undefin
   return thrown ?? lines.at(-1);
 }
 
-/** Records a failed session end for a run that died without writing one (killed, crashed). */
-export function recordSessionFailure(trialDir: string): void {
+/**
+ * Appends an HParams session end to the trial's run, in an event file of its own; `unlessEnded`:
+ * only when the run wrote none. Best effort: status.json is what says how the trial ended,
+ * TensorBoard's view is a nicety.
+ */
+function recordSessionEnd(trialDir: string, endStatus: SessionEndStatus, unlessEnded: boolean): void {
   try {
     if (listEventFiles(trialDir).length === 0) return;
     const run = readRun(trialDir);
-    if (!run.hparams_session || run.hparams_session.end_status !== undefined) return;
+    if (!run.hparams_session || (unlessEnded && run.hparams_session.end_status !== undefined)) return;
     const writer = new SummaryWriter(trialDir, { flushSeconds: 0 });
-    writer.hparamsSessionEnd('failure');
+    writer.hparamsSessionEnd(endStatus);
     writer.close();
   } catch {
-    // The statuses and logs already say it failed; TensorBoard's view is a nicety.
+    // See above: nothing to report beyond status.json.
   }
 }
 
+/** Records a failed session end for a run that died without writing one (killed, crashed). */
+export function recordSessionFailure(trialDir: string): void {
+  recordSessionEnd(trialDir, 'failure', true);
+}
+
+/**
+ * For the sweep's scheduler: marks the paused trial in `trialDir` `stopped` at its rung — a
+ * normal end (a rerun skips it, results count its metric at the rung, sweep prune may take
+ * its checkpoints) — writing status.json atomically, and TensorBoard's session end as
+ * 'success' (its run ended where the sweep wanted). `stoppedBy`: what decided it, e.g. "asha".
+ * Marking a stopped trial again changes nothing (so a replayed decision is harmless); any
+ * other state is an error naming it. Returns the status written.
+ */
+export async function markTrialStopped(trialDir: string, stoppedBy?: string): Promise<EndedTrialStatus> {
+  const file = path.join(trialDir, STATUS_FILE);
+  const status = await readStatus(trialDir, (problem) => {
+    throw new Error(problem);
+  });
+  if (status?.state === 'stopped') return status as EndedTrialStatus;
+  if (status?.state !== 'paused') {
+    throw new Error(`cannot mark ${trialDir} stopped: ${status ? `${file} says it is ${status.state}` : `it has no ${STATUS_FILE}`}; only a paused trial (waiting at a rung) can be stopped`);
+  }
+  const stopped: EndedTrialStatus = {
+    ...status,
+    state: 'stopped',
+    rungStep: status.rungStep ?? status.step,
+    ...(stoppedBy === undefined ? {} : { stoppedBy }),
+    endedAt: new Date().toISOString(),
+  };
+  await writeStatus(trialDir, stopped);
+  recordSessionEnd(trialDir, 'success', false);
+  return stopped;
+}
+
 type Finished = Extract<RunProgressMessage, { type: 'finished' }>;
+type Paused = Extract<RunProgressMessage, { type: 'paused' }>;
 type Failure = Extract<RunProgressMessage, { type: 'failed' }>;
 
 /**
- * What a run that finished at `step` must have left in `dir`: its config.json, an event
- * file and its final snapshot. Returns the missing ones (relative to `dir`).
+ * What a run that finished (or paused: `withCheckpoint`) at `step` must have left in `dir`:
+ * its config.json, an event file, its snapshot at `step`, and when paused the checkpoint
+ * there that resumes it. Returns the missing ones (relative to `dir`).
  */
-export async function missingRunFiles(dir: string, step: number): Promise<string[]> {
+export async function missingRunFiles(dir: string, step: number, withCheckpoint = false): Promise<string[]> {
   const snapshot = path.join('snapshots', `step-${step}`);
   const required = [RUN_CONFIG_FILE, path.join(snapshot, 'model.json'), path.join(snapshot, 'weights.bin')];
+  if (withCheckpoint) required.push(path.join(CHECKPOINTS_DIR, `step-${step}`, 'checkpoint.json'));
   const missing: string[] = [];
   for (const file of required)
     if (
@@ -220,6 +277,7 @@ export async function missingRunFiles(dir: string, step: number): Promise<string
 function classify(exit: TrialExit, finished: Finished | undefined, stopping: boolean): { state: EndedTrialState; cause: string | null } {
   if (exit.launchError) return { state: 'failed', cause: `could not start the run: ${exit.launchError}` };
   if (exit.exitCode === 0) return { state: finished?.interrupted ? 'interrupted' : 'done', cause: null };
+  if (exit.exitCode === EXIT_PAUSED) return { state: 'paused', cause: null };
   if (exit.exitCode === 130) return { state: 'interrupted', cause: null };
   if (exit.signal) return stopping ? { state: 'interrupted', cause: `stopped by ${exit.signal}` } : { state: 'failed', cause: `killed by ${exit.signal}` };
   return { state: 'failed', cause: null };
@@ -234,6 +292,12 @@ export function trialEndLine(trial: Trial, status: TrialStatus, dir: string): st
     }
     case 'interrupted':
       return `interrupted ${trial.name} at step ${status.step}/${status.totalSteps}`;
+    case 'paused': {
+      const metric = status.finalReturnMean === null ? '' : `, eval/return_mean ${status.finalReturnMean.toFixed(2)}`;
+      return `paused ${trial.name} at step ${status.rungStep ?? status.step}/${status.totalSteps}${metric}`;
+    }
+    case 'stopped':
+      return `stopped ${trial.name} at step ${status.rungStep ?? status.step}/${status.totalSteps}${status.stoppedBy ? ` by ${status.stoppedBy}` : ''}`;
     default:
       return `FAILED ${trial.name}: ${status.cause} (log: ${path.join(dir, STDERR_LOG)})`;
   }
@@ -261,6 +325,7 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<En
   };
   let heartbeat: NodeJS.Timeout | undefined;
   let finished: Finished | undefined;
+  let paused: Paused | undefined;
   let failure: Failure | undefined;
   let exit: TrialExit;
   try {
@@ -286,12 +351,14 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<En
       dir,
       configFile,
       resume,
+      ...(options.stopAtStep === undefined ? {} : { stopAtStep: options.stopAtStep }),
       stdoutFile: path.join(dir, STDOUT_LOG),
       stderrFile: path.join(dir, STDERR_LOG),
       onMessage: (message) => {
         applyRunMessage(status, message);
         callbacks.progress(status);
         if (message.type === 'finished') finished = message;
+        if (message.type === 'paused') paused = message;
         if (message.type === 'failed') failure = message;
         if (message.type !== 'progress' || Date.now() - lastSave > PROGRESS_SAVE_MS) {
           lastSave = Date.now();
@@ -319,8 +386,8 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<En
   await writes;
 
   const classified = classify(exit, finished, control.stopping);
-  // A run that says it finished but whose files are gone (deleted while it ran) is no result.
-  const missing = classified.state === 'done' ? await missingRunFiles(dir, status.step) : [];
+  // A run that says it finished (or paused) but whose files are gone (deleted while it ran) is no result.
+  const missing = classified.state === 'done' || classified.state === 'paused' ? await missingRunFiles(dir, status.step, classified.state === 'paused') : [];
   const { state, cause } =
     missing.length === 0
       ? classified
@@ -330,6 +397,7 @@ async function runAttempt(options: RunTrialOptions, attempt: number): Promise<En
   status.signal = exit.signal;
   status.endedAt = new Date().toISOString();
   status.pid = null;
+  if (state === 'paused') status.rungStep = paused?.step ?? status.step;
   if (state === 'failed') {
     // The run's own words: over IPC (they arrive even when a full disk lost its stderr), else its stderr.
     const reason = cause ?? failure?.reason ?? (await failureCause(path.join(dir, STDERR_LOG))) ?? 'no error message';

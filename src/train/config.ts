@@ -315,6 +315,23 @@ export function checkConfig(config: RunConfig, source: string): RunConfig {
   return config;
 }
 
+/**
+ * The step a run is told to pause at (--stop-at-step): a launch option, not part of the
+ * config. `resumedFrom` is the step of the checkpoint the run continues from (0 when fresh).
+ * Throws a ConfigError naming the flag, the value and the allowed range.
+ */
+export function checkStopAtStep(stopAtStep: unknown, config: Pick<RunConfig, 'steps'>, resumedFrom = 0, source = '--stop-at-step'): number {
+  if (typeof stopAtStep !== 'number' || !Number.isSafeInteger(stopAtStep) || stopAtStep < 1 || stopAtStep > config.steps) {
+    throw new ConfigError(`${source} must be an integer from 1 to steps (${config.steps}), got ${describeValue(stopAtStep)}; leave it out to run to the end`);
+  }
+  if (stopAtStep < resumedFrom) {
+    throw new ConfigError(
+      `${source} ${stopAtStep} is below step ${resumedFrom}, where the checkpoint this run resumes from was taken; give a step from ${resumedFrom} to ${config.steps}, or leave it out to run to the end`,
+    );
+  }
+  return stopAtStep;
+}
+
 /** Resolve defaults < overrides (in order), then check the whole. */
 export function resolveConfig(...layers: Array<{ values: Record<string, unknown>; source: string }>): RunConfig {
   let config = defaultRunConfig();

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import type { QLearner } from '../agent/learner.js';
 import { epsilonSchedule, learningRateSchedule } from '../agent/schedules.js';
 import { SummaryWriter } from '../tensorboard/index.js';
-import { type RunConfig, ConfigError, configToHparams, configToMarkdown } from './config.js';
+import { type RunConfig, ConfigError, checkStopAtStep, configToHparams, configToMarkdown } from './config.js';
 import { epsilonGreedy } from './evaluate.js';
 import { CHECKPOINTS_DIR, loadLatestCheckpoint, pruneFinishedRun } from './checkpoint.js';
 import type { RunOutput } from './run-output.js';
@@ -31,6 +31,12 @@ export interface TrainOptions {
   report?: ProgressReporter;
   /** Continue from the run folder's latest intact checkpoint (from scratch when there is none). */
   resume?: boolean;
+  /**
+   * Pause after this environment step (--stop-at-step): evaluate if it is an evaluation step,
+   * as always, save a snapshot and a checkpoint there and return `paused`. A resume continues
+   * bit-identically to a run never paused. At `config.steps` the run simply finishes.
+   */
+  stopAtStep?: number;
   /** Seams: how the run makes its envs and its learner (tests pass fakes or spies). */
   factories?: Partial<RunFactories>;
 }
@@ -38,6 +44,8 @@ export interface TrainOptions {
 export interface TrainResult {
   stepsDone: number;
   interrupted: boolean;
+  /** It stopped at `stopAtStep`, before its last step, with a checkpoint there. */
+  paused: boolean;
   /** The step this invocation started from (0, or the checkpoint's step when resuming). */
   resumedFrom: number;
   episodeReturns: number[];
@@ -108,6 +116,8 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
 
   const loop = await startingLoop({ config, runDir, output, report, parts, factories }, options.resume ?? false);
   const resumedFrom = loop.step;
+  // Checked against the checkpoint's step before anything is written.
+  const endStep = options.stopAtStep === undefined ? config.steps : checkStopAtStep(options.stopAtStep, config, resumedFrom);
   const writer = openWriter(config, runDir, options.resume ?? false, resumedFrom);
   report({ type: 'started', runDir, totalSteps: config.steps, engine: learner.engine });
 
@@ -121,7 +131,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
   let lastYield = performance.now();
 
   try {
-    while (loop.step < config.steps) {
+    while (loop.step < endStep) {
       if (signal?.aborted) break;
       const step = ++loop.step;
 
@@ -172,32 +182,39 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
       }
     }
 
-    const interrupted = loop.step < config.steps;
-    if (!interrupted && loop.lastEvaluatedStep !== loop.step && loop.step > 0) await evaluate.run(loop.step);
+    const interrupted = loop.step < endStep;
+    const paused = !interrupted && loop.step < config.steps;
+    // A pause adds no evaluation: one would draw on the eval env and its random stream, and the resumed run would differ from a straight one.
+    if (!interrupted && !paused && loop.lastEvaluatedStep !== loop.step && loop.step > 0) await evaluate.run(loop.step);
     if (loop.lastSnapshotStep !== loop.step && loop.step > 0) await snapshot.run(loop.step);
-    if (interrupted) {
+    const checkpointDir = path.join(runDir, CHECKPOINTS_DIR, `step-${loop.step}`);
+    if (interrupted || paused) {
       if (loop.lastCheckpointStep !== loop.step) await checkpoint.run(loop.step);
-      output.line(`Interrupted at step ${loop.step}; checkpoint and snapshot saved, logs flushed. Continue with --resume ${runDir}`);
+      output.line(
+        paused
+          ? `Paused at step ${loop.step} of ${config.steps} (--stop-at-step); checkpoint ${checkpointDir} and snapshot saved, logs flushed. Continue with --resume ${runDir}`
+          : `Interrupted at step ${loop.step}; checkpoint and snapshot saved, logs flushed. Continue with --resume ${runDir}`,
+      );
     } else {
       // Checkpoints exist to resume; a finished run keeps what keepCheckpoints says. A failure here leaves a complete run.
       await pruneFinishedRun(runDir, config.keepCheckpoints).catch((error: unknown) =>
         output.error(`warning: could not remove the older checkpoints in ${path.join(runDir, CHECKPOINTS_DIR)} (${describeFsError(error)}); the run itself is complete`),
       );
     }
-    // TensorBoard has no 'interrupted' status; 'unknown' keeps it apart from success and failure.
-    writer.hparamsSessionEnd(interrupted ? 'unknown' : 'success');
+    // TensorBoard has no 'interrupted' or 'paused' status; 'unknown' keeps them apart from success and failure
+    // (a resumed run that finishes writes 'success' after it, and the last end counts).
+    writer.hparamsSessionEnd(interrupted || paused ? 'unknown' : 'success');
     const returnMeans = loop.evaluations.map((e) => e.returnMean);
-    report({
-      type: 'finished',
-      step: loop.step,
-      totalSteps: config.steps,
-      interrupted,
-      finalReturnMean: returnMeans.at(-1) ?? null,
-      bestReturnMean: returnMeans.length > 0 ? maxOf(returnMeans) : null,
-    });
+    const returns = { finalReturnMean: returnMeans.at(-1) ?? null, bestReturnMean: returnMeans.length > 0 ? maxOf(returnMeans) : null };
+    report(
+      paused
+        ? { type: 'paused', step: loop.step, totalSteps: config.steps, checkpoint: checkpointDir, ...returns }
+        : { type: 'finished', step: loop.step, totalSteps: config.steps, interrupted, ...returns },
+    );
     return {
       stepsDone: loop.step,
       interrupted,
+      paused,
       resumedFrom,
       episodeReturns: loop.episodeReturns,
       evaluations: loop.evaluations,
