@@ -114,8 +114,9 @@ export function quickSetting(): BenchSetting {
     sweepSeeds: [0, 1],
     runCap: 3,
     startupTrials: 2,
-    ashaMinSteps: 1000,
-    reductionFactor: 3,
+    // One rung at 3000 with eta 2: 3 configurations there promote one to the end (with eta 3 and rungs 1000, 3000 none would reach it).
+    ashaMinSteps: 3000,
+    reductionFactor: 2,
     freshSeeds: freshSeeds(2),
   };
 }
@@ -201,25 +202,31 @@ export function stepsSpent(statuses: ReadonlyArray<Pick<TrialStatus, 'step'> | u
 export interface SweepPick {
   configName: string;
   pick: PickedValues;
-  /** Mean over the search seeds of the final evaluation (what the search ranked it by). */
+  /** Mean over the search seeds of the metric it was ranked by: the final evaluation, or the evaluation at its rung when stoppedAt is set. */
   searchScore: number;
+  /** Null when the pick ran to the end on every search seed; else the rung (environment steps) where the search stopped it. */
+  stoppedAt: number | null;
 }
 
+type Scored = ConfigurationResult & { finalMean: number };
+
 /**
- * What a sweep picks: among the configurations that ran to the end on every search seed (a
- * configuration ASHA stopped at a rung was never trained to the end, so its score is of a shorter
- * run), the best mean final evaluation; ties go to the configuration made first. Its swept values
- * are read back into the space's values (results.json shows a list as "64x64", as the HParams
- * dashboard does). Throws when no configuration finished: the sweep has nothing to pick.
+ * What a sweep picks: the best mean final evaluation among the configurations that ran to the
+ * end on every search seed (ties go to the configuration made first). A configuration ASHA
+ * stopped at a rung was scored on a shorter run, so it is picked only when none ran to the end
+ * (ASHA with few configurations per rung can stop them all): then the best at the highest rung,
+ * marked by stoppedAt. Its swept values are read back into the space's values (results.json
+ * shows a list as "64x64", as the HParams dashboard does). Throws when nothing has a score.
  */
 export function choosePick(results: Pick<SweepResults, 'sweep' | 'goal' | 'configurations'>, swept: BenchSetting['swept']): SweepPick {
-  const finished = results.configurations.filter(
-    (configuration): configuration is ConfigurationResult & { finalMean: number } => configuration.rungStep === null && configuration.finalMean !== null && configuration.seeds === configuration.total,
-  );
-  if (finished.length === 0) throw new Error(`sweep ${results.sweep}: no configuration ran to the end on every seed, so it picked nothing; see its results.csv`);
+  const scored = results.configurations.filter((configuration): configuration is Scored => configuration.finalMean !== null);
+  const finished = scored.filter((configuration) => configuration.rungStep === null && configuration.seeds === configuration.total);
+  const highestRung = Math.max(...scored.map((configuration) => configuration.rungStep ?? 0));
+  const candidates = finished.length > 0 ? finished : scored.filter((configuration) => configuration.rungStep === highestRung);
+  if (candidates.length === 0) throw new Error(`sweep ${results.sweep}: no configuration has a value of the metric, so it picked nothing; see its results.csv`);
   const better = (a: number, b: number): boolean => (results.goal === 'maximize' ? a > b : a < b);
-  let best = finished[0]!;
-  for (const configuration of finished) {
+  let best = candidates[0]!;
+  for (const configuration of candidates) {
     if (better(configuration.finalMean, best.finalMean) || (configuration.finalMean === best.finalMean && configuration.configIndex < best.configIndex)) best = configuration;
   }
   const pick: PickedValues = {};
@@ -233,7 +240,7 @@ export function choosePick(results: Pick<SweepResults, 'sweep' | 'goal' | 'confi
     }
     pick[key] = value;
   }
-  return { configName: best.configName, pick, searchScore: best.finalMean };
+  return { configName: best.configName, pick, searchScore: best.finalMean, stoppedAt: finished.length > 0 ? null : best.rungStep };
 }
 
 /** A pick's score on the fresh seeds: its final greedy evaluation per seed. */
@@ -310,7 +317,7 @@ export function formatTable(grid: SearchRow, searches: readonly SearchRow[], fre
   const header = '| method | search seed | env steps spent | % of grid | pick (swept values) | search score | fresh-seed score | verdict |';
   const rule = '|---|---|--:|--:|---|--:|--:|---|';
   const line = (row: SearchRow, verdict: string): string =>
-    `| ${row.method} | ${row.searchSeed ?? '-'} | ${row.stepsSpent.toLocaleString('en-US')} | ${percent(row.stepsSpent / grid.stepsSpent)} | ${describePick(row.pick.pick)} | ${round(row.pick.searchScore)} | ${describeScore(row.fresh)} | ${verdict} |`;
+    `| ${row.method} | ${row.searchSeed ?? '-'} | ${row.stepsSpent.toLocaleString('en-US')} | ${percent(row.stepsSpent / grid.stepsSpent)} | ${describePick(row.pick.pick)} | ${round(row.pick.searchScore)}${row.pick.stoppedAt === null ? '' : ` (at ${row.pick.stoppedAt})`} | ${describeScore(row.fresh)} | ${verdict} |`;
   const verdicts = searches.map((row) => verdictOf(row, grid));
   const met = verdicts.filter((verdict) => verdict.met).length;
   const fractions = searches.map((row) => row.stepsSpent / grid.stepsSpent).sort((a, b) => a - b);

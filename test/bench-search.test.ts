@@ -72,7 +72,7 @@ function trial(seed: number, final: number | null, state: TrialResult['state'] =
 }
 
 const score = (mean: number, std: number): FreshScore => ({ mean, std, perSeed: [mean - std, mean + std] });
-const pickOf = (learningRate: number) => ({ configName: `lr=${learningRate}`, pick: { learningRate, hiddenLayers: [64, 64] }, searchScore: 400 });
+const pickOf = (learningRate: number) => ({ configName: `lr=${learningRate}`, pick: { learningRate, hiddenLayers: [64, 64] }, searchScore: 400, stoppedAt: null });
 
 describe('bench:search (pure parts)', () => {
   describe('sweep files', () => {
@@ -163,9 +163,19 @@ describe('bench:search (pure parts)', () => {
       expect(choosePick({ ...base, goal: 'minimize', configurations: losses }, swept).configName).to.equal('config-1');
     });
 
-    it('says so when nothing finished or a value is not in the space', () => {
-      const stopped = [configuration(0, 480, { learningRate: 0.001, hiddenLayers: '32x32' }, { rungStep: 3000 })];
-      expect(() => choosePick({ ...base, configurations: stopped }, swept)).to.throw(/bench-search-bayes-0: no configuration ran to the end/);
+    it('when ASHA stopped every configuration, picks the best at the highest rung and says where it stopped', () => {
+      const configurations = [
+        configuration(0, 480, { learningRate: 0.001, hiddenLayers: '32x32' }, { rungStep: 1000 }),
+        configuration(1, 20, { learningRate: 0.0003, hiddenLayers: '64x64' }, { rungStep: 3000 }),
+        configuration(2, 30, { learningRate: 0.001, hiddenLayers: '64x64' }, { rungStep: 3000 }),
+      ];
+      const pick = choosePick({ ...base, configurations }, swept);
+      expect(pick).to.deep.include({ configName: 'config-2', searchScore: 30, stoppedAt: 3000 });
+    });
+
+    it('says so when nothing has a score or a value is not in the space', () => {
+      const failed = [configuration(0, null, { learningRate: 0.001, hiddenLayers: '32x32' })];
+      expect(() => choosePick({ ...base, configurations: failed }, swept)).to.throw(/bench-search-bayes-0: no configuration has a value of the metric/);
       const foreign = [configuration(0, 480, { learningRate: 0.5, hiddenLayers: '32x32' })];
       expect(() => choosePick({ ...base, configurations: foreign }, swept)).to.throw(/learningRate=0.5, which is not one of the space's values \(0.0003, 0.001\)/);
     });
@@ -199,6 +209,8 @@ describe('bench:search (pure parts)', () => {
       expect(lines[2]).to.equal('| grid | - | 1,944,000 | 100% | learningRate=0.001 hiddenLayers=[64,64] | 400.0 | 400.0 ± 50.0 | reference: bar = 400.0 - 50.0 = 350.0 |');
       expect(lines[3]).to.equal('| bayes + asha | 0 | 300,000 | 15% | learningRate=0.001 hiddenLayers=[64,64] | 400.0 | 360.0 ± 20.0 | meets the target |');
       expect(lines[4]).to.contain('| 1 | 300,000 | 15% | learningRate=0.0003 ');
+      const stopped = formatTable(grid, [{ ...weak, pick: { ...weak.pick, stoppedAt: 9000 } }], [1000]);
+      expect(stopped).to.contain('| 400.0 (at 9000) | 340.0 ± 20.0 |');
       expect(lines.at(-2)).to.contain('seeds 1000, 1001');
       expect(lines.at(-1)).to.equal("1 of 3 searches met the target; median 15% of the grid's environment steps.");
     });
