@@ -7,7 +7,8 @@
  *
  * Search space (scripts/search-benchmark.ts, fullSetting): DQN on CartPole-v1, 27,000 environment
  * steps, batch 64, one gradient step every 4 environment steps, training from step 1000,
- * exploration down to 0.02, a greedy evaluation of 10 episodes every 3000 steps; swept:
+ * epsilon linear from 1 to 0.02 over epsilonFraction of training, a greedy evaluation of 10
+ * episodes every 3000 steps; swept:
  *   learningRate 0.0003 | 0.001 | 0.003, gamma 0.95 | 0.99, targetUpdateEvery 100 | 500 | 2000,
  *   epsilonFraction 0.1 | 0.3, hiddenLayers [32,32] | [64,64]   -> 72 configurations.
  * Every search trains on seed 0:

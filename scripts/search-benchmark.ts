@@ -57,6 +57,9 @@ export function fullSetting(searches = 5, fresh = 5): BenchSetting {
       trainStart: 1000,
       trainFrequency: 4,
       gradientSteps: 1,
+      // epsilonFraction only acts on the linear schedule (the default schedule is constant).
+      epsilonSchedule: 'linear',
+      epsilonStart: 1,
       trainEpsilon: 0.02,
       evalEvery: 3000,
       evalEpisodes: 10,
@@ -94,6 +97,9 @@ export function quickSetting(): BenchSetting {
       trainStart: 500,
       trainFrequency: 4,
       gradientSteps: 1,
+      // epsilonFraction only acts on the linear schedule (the default schedule is constant).
+      epsilonSchedule: 'linear',
+      epsilonStart: 1,
       trainEpsilon: 0.02,
       gamma: 0.99,
       targetUpdateEvery: 500,
