@@ -130,6 +130,41 @@ export function configurationScore(results: readonly TrialSegmentResult[], goal:
   return goal === 'minimize' ? -mean : mean;
 }
 
+/** A point of a search's progress: the environment steps spent so far and the best metric found by then (null: none yet). */
+export interface SearchProgressPoint {
+  steps: number;
+  /** The best configuration's metric (mean over seeds) among every result so far, at whatever rung. */
+  bestAnyRung: number;
+  /** The best among configurations run to the end; null before the first reached it. */
+  bestAtEnd: number | null;
+}
+
+/**
+ * How a search spent its budget, from its journal: after each result, the environment steps
+ * spent by then (each configuration's steps since its last rung, times its seeds) and the
+ * best metric found so far, in the file's orientation (scores of goal minimize negated back).
+ */
+export function searchProgress(entries: readonly JournalEntry[], seeds: number, endStep: number, goal: MetricGoal): SearchProgressPoint[] {
+  const reached = new Map<number, number>();
+  const points: SearchProgressPoint[] = [];
+  let steps = 0;
+  let bestAnyRung: number | null = null;
+  let bestAtEnd: number | null = null;
+  for (const entry of entries) {
+    if (entry.type !== 'result') continue;
+    steps += (entry.step - (reached.get(entry.configIndex) ?? 0)) * seeds;
+    reached.set(entry.configIndex, entry.step);
+    if (entry.score !== null) {
+      bestAnyRung = Math.max(bestAnyRung ?? entry.score, entry.score);
+      if (entry.step >= endStep) bestAtEnd = Math.max(bestAtEnd ?? entry.score, entry.score);
+    }
+    if (bestAnyRung === null) continue;
+    const metric = (score: number): number => (goal === 'minimize' ? -score : score);
+    points.push({ steps, bestAnyRung: metric(bestAnyRung), bestAtEnd: bestAtEnd === null ? null : metric(bestAtEnd) });
+  }
+  return points;
+}
+
 interface Completion {
   configIndex: number;
   step: number;
