@@ -7,7 +7,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { type AdaptiveOutcome, type SegmentRunner, type TrialSegmentResult, configurationScore, runAdaptiveSearch, searchProgress } from '../src/sweep/adaptive.js';
+import { type AdaptiveOutcome, type SegmentRunner, type TrialSegmentResult, configurationScore, runAdaptiveSearch, searchProgress, searchSummary } from '../src/sweep/adaptive.js';
 import type { Trial } from '../src/sweep/expand.js';
 import { JOURNAL_FILE, Journal, JournalError, parseJournal } from '../src/sweep/journal.js';
 import type { SchedulerSettings } from '../src/sweep/search/asha.js';
@@ -144,6 +144,9 @@ describe('adaptive controller (fake runner)', () => {
     rmSync(path.join(tmp, JOURNAL_FILE));
     await search(new FakeRunner(), { concurrency: 1 });
     expect(journalLines()).to.deep.equal(first);
+    expect(searchSummary((await Journal.open(tmp, () => {})).entries)).to.match(
+      /^search: 12 configurations suggested \(the searcher has no more\), \d+ rung results, [1-9]\d* promoted, [1-9]\d* stopped early$/,
+    );
     expect(first.some((line) => line.includes('"promoted"'))).to.equal(true);
     expect(first.some((line) => line.includes('"stopped"'))).to.equal(true);
   });

@@ -15,6 +15,21 @@ const file = (name: string): string => path.join(tmp, name);
 
 const GOOD_SWEEP = ['name: bad', 'method: grid', 'seeds: [0]', 'parameters:', '  env: { value: CartPole-v1 }', '  steps: { value: 300 }', '  learningRate: { values: [0.001, 0.002] }'].join('\n');
 
+const ADAPTIVE_SWEEP = [
+  'name: bad-adaptive',
+  'method: bayes',
+  'run_cap: 3',
+  'bayes: { n_startup_trials: 1 }',
+  'seeds: [0]',
+  'early_terminate: { type: asha, min_steps: 100 }',
+  'parameters:',
+  '  env: { value: CartPole-v1 }',
+  '  steps: { value: 300 }',
+  '  trainStart: { value: 100 }',
+  '  evalEvery: { value: 100 }',
+  '  learningRate: { min: 0.001, max: 0.01, distribution: log_uniform_values }',
+].join('\n');
+
 /** A sweep file: the good one with `changes` replacing whole lines that start the same way, or appended. */
 function sweepFile(name: string, text: string | Buffer): string {
   const target = file(name);
@@ -488,7 +503,32 @@ function catalogue(): BadInput[] {
       call: s('et-strict.yaml', withLine('  evalEvery: { value: 100 }\n  trainStart: { value: 100 }\nearly_terminate: { type: hyperband, min_iter: 1, strict: false }')),
       message: /et-strict\.yaml:10:\d+: "early_terminate\.strict: false" \(W&B's lenient mode\) is not supported/,
     },
+    // Adaptive sweeps (issue 16, controller): the journal of a sweep folder
+    {
+      what: 'an adaptive sweep whose journal holds another search (the file changed since it ran)',
+      call: () => untouched(journalFixture('{"type":"search","search":"an older search"}\n'), (dir) => sweep('run', sweepFile('adaptive.yaml', ADAPTIVE_SWEEP), '--logdir', dir)),
+      message: /journal\.jsonl is the journal of another search \(an older search\), not of this one .*Give the sweep another name \(or --logdir\) to start a new search, or restore the file/,
+    },
+    {
+      what: "an adaptive sweep's journal damaged before its last line",
+      call: () =>
+        untouched(journalFixture('{"type":"search","search":"s"}\nnot json\n{"type":"exhausted","configIndex":0}\n'), (dir) =>
+          sweep('run', sweepFile('adaptive2.yaml', ADAPTIVE_SWEEP), '--logdir', dir),
+        ),
+      message: /journal\.jsonl:2: not a journal entry: "not json"; the journal is damaged, so the search cannot be replayed/,
+    },
   ];
+
+  /** A logdir outside the runs folder holding the adaptive sweep's folder with this journal. */
+  function journalFixture(journal: string): string {
+    const dir = file(`adaptive-runs-${Math.random().toString(36).slice(2, 8)}`);
+    const sweepDir = path.join(dir, 'bad-adaptive');
+    mkdirSync(sweepDir, { recursive: true });
+    const manifest = { name: 'bad-adaptive', file: 'adaptive.yaml', method: 'bayes', metric: { name: 'eval/return_mean', goal: 'maximize' }, seeds: [0], swept: [], updatedAt: '', trials: [] };
+    writeFileSync(path.join(sweepDir, 'sweep.json'), JSON.stringify(manifest));
+    writeFileSync(path.join(sweepDir, 'journal.jsonl'), journal);
+    return dir;
+  }
 
   /** A sweep folder outside the runs folder whose one trial is running (this process), with a checkpoint and a leftover. */
   function pruneFixture(manifest?: string): string {
