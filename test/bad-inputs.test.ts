@@ -517,6 +517,47 @@ function catalogue(): BadInput[] {
         ),
       message: /journal\.jsonl:2: not a journal entry: "not json"; the journal is damaged, so the search cannot be replayed/,
     },
+    // Pausing at a step (--stop-at-step, issue 16): a step the run cannot pause at is refused before anything is written
+    {
+      what: '--stop-at-step 0',
+      call: () => run(...tinyRunFlags(logdir, 'stop-zero'), '--stop-at-step', '0'),
+      message: /^error: --stop-at-step must be an integer from 1 to steps \(300\), got 0; leave it out to run to the end$/m,
+    },
+    {
+      what: '--stop-at-step beyond steps',
+      call: () => run(...tinyRunFlags(logdir, 'stop-beyond'), '--stop-at-step', '301'),
+      message: /^error: --stop-at-step must be an integer from 1 to steps \(300\), got 301; leave it out to run to the end$/m,
+    },
+    {
+      what: '--stop-at-step not a number',
+      call: () => run(...tinyRunFlags(logdir, 'stop-text'), '--stop-at-step', 'end'),
+      message: /--stop-at-step must be an integer from 1 to steps \(300\), got "end"/,
+    },
+    {
+      what: '--resume with --stop-at-step below the checkpoint it resumes from',
+      call: async () => {
+        const pausedLogdir = file('paused-runs');
+        const paused = await run(...tinyRunFlags(pausedLogdir, 'paused'), '--stop-at-step', '200');
+        expect(paused.code, paused.text).to.equal(75);
+        return untouched(path.join(pausedLogdir, 'paused'), (dir) => run('--resume', dir, '--stop-at-step', '100'));
+      },
+      message: /^error: --stop-at-step 100 is below step 200, where the checkpoint this run resumes from was taken; give a step from 200 to 300, or leave it out to run to the end$/m,
+    },
+    {
+      what: '--stop-at-step with --model',
+      call: () => run('--model', copySnapshot('snapshot-stop'), '--eval', '--stop-at-step', '100'),
+      message: /--stop-at-step does not apply to --model \(it plays a saved snapshot; nothing is trained or written to a run folder\); drop --stop-at-step/,
+    },
+    {
+      what: "sweep trial --stop-at-step beyond the trial's steps",
+      call: () => sweep('trial', sweepFile('stop-trial.yaml', GOOD_SWEEP), '--index', '0', '--logdir', logdir, '--stop-at-step', '301'),
+      message: /--stop-at-step \(trial learningRate=0\.001,seed=0 of .*stop-trial\.yaml\) must be an integer from 1 to steps \(300\), got 301/,
+    },
+    {
+      what: 'sweep trial --stop-at-step 0',
+      call: () => sweep('trial', sweepFile('stop-trial0.yaml', GOOD_SWEEP), '--index', '0', '--logdir', logdir, '--stop-at-step', '0'),
+      message: /--stop-at-step must be an integer >= 1, got 0/,
+    },
   ];
 
   /** A logdir outside the runs folder holding the adaptive sweep's folder with this journal. */

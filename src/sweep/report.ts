@@ -55,9 +55,10 @@ ${trialsSection(data)}
 function summaryLine(data: ReportData): string {
   const seeds = new Set(data.trials.map((trial) => trial.seed)).size;
   const done = data.trials.filter((trial) => trial.state === 'done').length;
+  const stopped = data.trials.filter((trial) => trial.state === 'stopped').length;
   const diverged = data.configurations.filter((configuration) => configuration.diverged !== null).length;
   return (
-    `${data.configurations.length} configurations × ${seeds} seeds = ${data.trials.length} trials (${done} done) · ` +
+    `${data.configurations.length} configurations × ${seeds} seeds = ${data.trials.length} trials (${done} done${stopped > 0 ? `, ${stopped} stopped at a rung` : ''}) · ` +
     `metric ${data.metric} (${data.goal}) · swept: ${data.swept.length > 0 ? data.swept.join(', ') : 'nothing'}` +
     (diverged > 0 ? ` · ${diverged} configuration${diverged === 1 ? '' : 's'} diverged` : '')
   );
