@@ -75,24 +75,51 @@ function journalEntries(sweepDir: string): string[] {
 describe('adaptive sweep end to end (real runs)', function () {
   this.timeout(600_000);
   let tmp: string;
-  beforeEach(() => {
+  let logdir: string;
+  /** The journal of the sweep run straight through, never stopped. */
+  let expected: string[];
+  before(() => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rlsweep-adaptive-run-'));
-  });
-  afterEach(() => rmSync(tmp, { recursive: true, force: true }));
-
-  it('kill -9 of the sweep mid-search, then a rerun: the same suggestions and decisions as a sweep never killed, each step run once; stopped trials exit 0', async () => {
-    const logdir = path.join(tmp, 'runs');
+    logdir = path.join(tmp, 'runs');
     const straightFile = path.join(tmp, 'straight.yaml');
     sweepFile(straightFile, 'straight');
     const straight = runSweep(['run', straightFile, '--logdir', logdir, '--concurrency', '1', '--progress-every', '0']);
+    // Stopped trials are a normal end: exit 0.
     expect(straight.code, straight.output).to.equal(0);
     expect(straight.output).to.match(/stopped early by asha/);
-    const expected = journalEntries(path.join(logdir, 'straight'));
+    expected = journalEntries(path.join(logdir, 'straight'));
     expect(
       expected.some((line) => line.includes('"stopped"')),
       expected.join('\n'),
     ).to.equal(true);
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
 
+  it('Ctrl-C stops the running trials (exit 130); the same command continues the search with the same decisions', async () => {
+    const file = path.join(tmp, 'interrupted.yaml');
+    sweepFile(file, 'interrupted');
+    const sweepDir = path.join(logdir, 'interrupted');
+    const args = ['run', file, '--logdir', logdir, '--concurrency', '1', '--progress-every', '0'];
+    const parent = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    parent.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => parent.on('close', resolve));
+    const journal = path.join(sweepDir, 'journal.jsonl');
+    await waitFor('a second suggestion', () => existsSync(journal) && readFileSync(journal, 'utf8').includes('"configIndex":1,"assignment"'));
+    parent.kill('SIGINT');
+    expect(await exited, output).to.equal(130);
+    expect(output).to.include('the search continues from its journal on a rerun');
+    expect(output).to.match(/To resume: .*run .*interrupted\.yaml/);
+    const rerun = runSweep(args);
+    expect(rerun.code, rerun.output).to.equal(0);
+    expect(journalEntries(sweepDir)).to.deep.equal(expected);
+    const status = spawnSync(process.execPath, ['--import', TSX, CLI, 'status', sweepDir], { cwd: ROOT, encoding: 'utf8' });
+    expect(status.stdout).to.match(/^search: 3 configurations suggested \(the searcher has no more\), \d+ rung results, [1-9]\d* promoted, [1-9]\d* stopped early/m);
+  });
+
+  it('kill -9 of the sweep mid-search, then a rerun: the same suggestions and decisions as a sweep never killed, each step run once', async () => {
     const file = path.join(tmp, 'killed.yaml');
     sweepFile(file, 'killed');
     const sweepDir = path.join(logdir, 'killed');

@@ -7,12 +7,17 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { type AdaptiveOutcome, type SegmentRunner, type TrialSegmentResult, configurationScore, runAdaptiveSearch } from '../src/sweep/adaptive.js';
+import { type AdaptiveOutcome, type SegmentRunner, type TrialSegmentResult, configurationScore, runAdaptiveSearch, searchProgress, searchSummary } from '../src/sweep/adaptive.js';
 import type { Trial } from '../src/sweep/expand.js';
 import { JOURNAL_FILE, Journal, JournalError, parseJournal } from '../src/sweep/journal.js';
 import type { SchedulerSettings } from '../src/sweep/search/asha.js';
 import type { Assignment, Observation, Searcher } from '../src/sweep/search/searcher.js';
 import { defaultRunConfig } from '../src/train/config.js';
+import { isAdaptive, sweepScheduler } from '../src/sweep/adaptive-sweep.js';
+import { trialsOf as specTrialsOf } from '../src/sweep/expand.js';
+import { bracketRungs } from '../src/sweep/search/asha.js';
+import { createSearcher } from '../src/sweep/search/searcher.js';
+import { parseSweepSpec } from '../src/sweep/spec.js';
 
 const SEEDS = [0, 1];
 const STEPS = 9000;
@@ -139,6 +144,9 @@ describe('adaptive controller (fake runner)', () => {
     rmSync(path.join(tmp, JOURNAL_FILE));
     await search(new FakeRunner(), { concurrency: 1 });
     expect(journalLines()).to.deep.equal(first);
+    expect(searchSummary((await Journal.open(tmp, () => {})).entries)).to.match(
+      /^search: 12 configurations suggested \(the searcher has no more\), \d+ rung results, [1-9]\d* promoted, [1-9]\d* stopped early$/,
+    );
     expect(first.some((line) => line.includes('"promoted"'))).to.equal(true);
     expect(first.some((line) => line.includes('"stopped"'))).to.equal(true);
   });
@@ -193,5 +201,49 @@ describe('adaptive controller (fake runner)', () => {
     expect(configurationScore([result('paused', 2, trial[0]!), result('paused', 4, trial[1]!)], 'maximize')).to.equal(3);
     expect(configurationScore([result('paused', 2, trial[0]!), result('paused', 4, trial[1]!)], 'minimize')).to.equal(-3);
     expect(configurationScore([result('paused', 2, trial[0]!), result('failed', null, trial[1]!)], 'maximize')).to.equal(null);
+  });
+
+  it("the search's progress: environment steps spent after each result, and the best metric found by then", () => {
+    const entries = parseJournal(
+      [
+        { type: 'search', search: 's' },
+        { type: 'suggested', configIndex: 0, assignment: { learningRate: 0.001 } },
+        { type: 'result', configIndex: 0, step: 1000, score: -5 },
+        { type: 'suggested', configIndex: 1, assignment: { learningRate: 0.002 } },
+        { type: 'result', configIndex: 1, step: 1000, score: null },
+        { type: 'promoted', configIndex: 0, step: 9000 },
+        { type: 'result', configIndex: 0, step: 9000, score: -2 },
+      ]
+        .map((entry) => JSON.stringify(entry))
+        .join('\n'),
+      'j',
+      () => {},
+    ).entries;
+    // goal minimize: scores are negated metrics; 2 seeds each.
+    expect(searchProgress(entries, 2, 9000, 'minimize')).to.deep.equal([
+      { steps: 2000, bestAnyRung: 5, bestAtEnd: null },
+      { steps: 4000, bestAnyRung: 5, bestAtEnd: null },
+      { steps: 20_000, bestAnyRung: 2, bestAtEnd: 2 },
+    ]);
+  });
+
+  it('the adaptive sweeps in sweeps/ parse, suggest valid configurations, and have every rung on an evaluation', () => {
+    for (const name of ['cartpole-adaptive', 'mountaincar-adaptive', 'acrobot-adaptive']) {
+      const file = `sweeps/${name}.yaml`;
+      const spec = parseSweepSpec(readFileSync(file, 'utf8'), file);
+      expect(isAdaptive(spec), file).to.equal(true);
+      expect(spec.method).to.equal('bayes');
+      const searcher = createSearcher(spec);
+      const first = searcher.suggest(0, [])!;
+      const trials = specTrialsOf(spec, 0, first, { sweepDir: `runs/${spec.name}` });
+      expect(trials).to.have.length(spec.seeds.length);
+      const { evalEvery, steps } = trials[0]!.config;
+      const brackets = bracketRungs(sweepScheduler(spec));
+      expect(brackets.length, file).to.be.at.least(1);
+      for (const rungs of brackets) {
+        expect(rungs.at(-1)).to.equal(steps);
+        for (const rung of rungs) expect(rung % evalEvery, `${file}: rung ${rung}`).to.equal(0);
+      }
+    }
   });
 });

@@ -15,6 +15,21 @@ const file = (name: string): string => path.join(tmp, name);
 
 const GOOD_SWEEP = ['name: bad', 'method: grid', 'seeds: [0]', 'parameters:', '  env: { value: CartPole-v1 }', '  steps: { value: 300 }', '  learningRate: { values: [0.001, 0.002] }'].join('\n');
 
+const ADAPTIVE_SWEEP = [
+  'name: bad-adaptive',
+  'method: bayes',
+  'run_cap: 3',
+  'bayes: { n_startup_trials: 1 }',
+  'seeds: [0]',
+  'early_terminate: { type: asha, min_steps: 100 }',
+  'parameters:',
+  '  env: { value: CartPole-v1 }',
+  '  steps: { value: 300 }',
+  '  trainStart: { value: 100 }',
+  '  evalEvery: { value: 100 }',
+  '  learningRate: { min: 0.001, max: 0.01, distribution: log_uniform_values }',
+].join('\n');
+
 /** A sweep file: the good one with `changes` replacing whole lines that start the same way, or appended. */
 function sweepFile(name: string, text: string | Buffer): string {
   const target = file(name);
@@ -488,7 +503,73 @@ function catalogue(): BadInput[] {
       call: s('et-strict.yaml', withLine('  evalEvery: { value: 100 }\n  trainStart: { value: 100 }\nearly_terminate: { type: hyperband, min_iter: 1, strict: false }')),
       message: /et-strict\.yaml:10:\d+: "early_terminate\.strict: false" \(W&B's lenient mode\) is not supported/,
     },
+    // Adaptive sweeps (issue 16, controller): the journal of a sweep folder
+    {
+      what: 'an adaptive sweep whose journal holds another search (the file changed since it ran)',
+      call: () => untouched(journalFixture('{"type":"search","search":"an older search"}\n'), (dir) => sweep('run', sweepFile('adaptive.yaml', ADAPTIVE_SWEEP), '--logdir', dir)),
+      message: /journal\.jsonl is the journal of another search \(an older search\), not of this one .*Give the sweep another name \(or --logdir\) to start a new search, or restore the file/,
+    },
+    {
+      what: "an adaptive sweep's journal damaged before its last line",
+      call: () =>
+        untouched(journalFixture('{"type":"search","search":"s"}\nnot json\n{"type":"exhausted","configIndex":0}\n'), (dir) =>
+          sweep('run', sweepFile('adaptive2.yaml', ADAPTIVE_SWEEP), '--logdir', dir),
+        ),
+      message: /journal\.jsonl:2: not a journal entry: "not json"; the journal is damaged, so the search cannot be replayed/,
+    },
+    // Pausing at a step (--stop-at-step, issue 16): a step the run cannot pause at is refused before anything is written
+    {
+      what: '--stop-at-step 0',
+      call: () => run(...tinyRunFlags(logdir, 'stop-zero'), '--stop-at-step', '0'),
+      message: /^error: --stop-at-step must be an integer from 1 to steps \(300\), got 0; leave it out to run to the end$/m,
+    },
+    {
+      what: '--stop-at-step beyond steps',
+      call: () => run(...tinyRunFlags(logdir, 'stop-beyond'), '--stop-at-step', '301'),
+      message: /^error: --stop-at-step must be an integer from 1 to steps \(300\), got 301; leave it out to run to the end$/m,
+    },
+    {
+      what: '--stop-at-step not a number',
+      call: () => run(...tinyRunFlags(logdir, 'stop-text'), '--stop-at-step', 'end'),
+      message: /--stop-at-step must be an integer from 1 to steps \(300\), got "end"/,
+    },
+    {
+      what: '--resume with --stop-at-step below the checkpoint it resumes from',
+      call: async () => {
+        const pausedLogdir = file('paused-runs');
+        const paused = await run(...tinyRunFlags(pausedLogdir, 'paused'), '--stop-at-step', '200');
+        expect(paused.code, paused.text).to.equal(75);
+        return untouched(path.join(pausedLogdir, 'paused'), (dir) => run('--resume', dir, '--stop-at-step', '100'));
+      },
+      message: /^error: --stop-at-step 100 is below step 200, where the checkpoint this run resumes from was taken; give a step from 200 to 300, or leave it out to run to the end$/m,
+    },
+    {
+      what: '--stop-at-step with --model',
+      call: () => run('--model', copySnapshot('snapshot-stop'), '--eval', '--stop-at-step', '100'),
+      message: /--stop-at-step does not apply to --model \(it plays a saved snapshot; nothing is trained or written to a run folder\); drop --stop-at-step/,
+    },
+    {
+      what: "sweep trial --stop-at-step beyond the trial's steps",
+      call: () => sweep('trial', sweepFile('stop-trial.yaml', GOOD_SWEEP), '--index', '0', '--logdir', logdir, '--stop-at-step', '301'),
+      message: /--stop-at-step \(trial learningRate=0\.001,seed=0 of .*stop-trial\.yaml\) must be an integer from 1 to steps \(300\), got 301/,
+    },
+    {
+      what: 'sweep trial --stop-at-step 0',
+      call: () => sweep('trial', sweepFile('stop-trial0.yaml', GOOD_SWEEP), '--index', '0', '--logdir', logdir, '--stop-at-step', '0'),
+      message: /--stop-at-step must be an integer >= 1, got 0/,
+    },
   ];
+
+  /** A logdir outside the runs folder holding the adaptive sweep's folder with this journal. */
+  function journalFixture(journal: string): string {
+    const dir = file(`adaptive-runs-${Math.random().toString(36).slice(2, 8)}`);
+    const sweepDir = path.join(dir, 'bad-adaptive');
+    mkdirSync(sweepDir, { recursive: true });
+    const manifest = { name: 'bad-adaptive', file: 'adaptive.yaml', method: 'bayes', metric: { name: 'eval/return_mean', goal: 'maximize' }, seeds: [0], swept: [], updatedAt: '', trials: [] };
+    writeFileSync(path.join(sweepDir, 'sweep.json'), JSON.stringify(manifest));
+    writeFileSync(path.join(sweepDir, 'journal.jsonl'), journal);
+    return dir;
+  }
 
   /** A sweep folder outside the runs folder whose one trial is running (this process), with a checkpoint and a leftover. */
   function pruneFixture(manifest?: string): string {

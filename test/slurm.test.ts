@@ -4,7 +4,7 @@
  * here (test/slurm-cluster.ts): smoke.yaml (made to fail one configuration) through a
  * job array gives the same trials, statuses and results as the local executor; a
  * rerun submits only what is not done; --detach with `sweep status`; Ctrl-C cancels
- * the array; a task killed under its trial is reported.
+ * the array; a task killed under its trial is reported; a rung segment pauses its trials.
  *
  * Without Slurm's binaries the cluster tests are skipped, saying why; with CI set they fail.
  */
@@ -15,8 +15,11 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import { parseDocument } from 'yaml';
 import type { SweepResults } from '../src/sweep/results.js';
-import { arraySpec, batchScript, formatIndices, parseSqueue, type SlurmJobRecord } from '../src/sweep/slurm.js';
-import type { TrialStatus } from '../src/sweep/trial-status.js';
+import { expandSweep } from '../src/sweep/expand.js';
+import { arraySpec, batchScript, formatIndices, parseSqueue, type SlurmJobRecord, SlurmExecutor } from '../src/sweep/slurm.js';
+import { loadSweepSpec } from '../src/sweep/spec.js';
+import { type TrialStatus, writeManifest } from '../src/sweep/trial-status.js';
+import { sweepManifest } from '../src/sweep/sweep-files.js';
 import { skipBecause } from './skip.js';
 import { missingSlurmBinaries, type SlurmCluster, startSlurmCluster } from './slurm-cluster.js';
 
@@ -434,6 +437,39 @@ describe('sweep on Slurm', function () {
         new RegExp(`^Slurm job ${jobId} task ${jobId}_0 ended \\(.+\\) while the trial was running, without recording its end; ` + `see ${dir.replace(/[.=]/g, '\\$&')}/slurm-${jobId}_0\\.out$`),
       );
       expect(result.stdout).to.include(`FAILED seed=0: ${status.cause}`);
+    });
+
+    it('a rung segment as a job array: each task pauses its trial at the rung (sweep trial --stop-at-step), the next submission resumes it bit-identically', async () => {
+      const file = smokeVariant(path.join(tmp, 'smoke-rungs.yaml'), [
+        [['name'], 'smoke-rungs'],
+        [['seeds'], [0]],
+        [['parameters', 'learningRate', 'values'], [0.001]],
+      ]);
+      const sweepDir = path.join(logdir, 'smoke-rungs');
+      const spec = await loadSweepSpec(file);
+      const trials = expandSweep(spec, { sweepDir });
+      // As a sweep's controller does before it submits anything: the folder is the sweep's.
+      await writeManifest(sweepDir, sweepManifest(spec, trials));
+      const dir = path.join(sweepDir, 'seed=0');
+      const executor = new SlurmExecutor({ env: cluster!.env });
+      const segment = async (stopAtStep?: number): Promise<string> => {
+        const request = { sweepFile: file, sweepName: 'smoke-rungs', sweepDir, trials, indices: [0], concurrency: undefined, retries: 0, force: false };
+        const submission = await executor.submit(stopAtStep === undefined ? request : { ...request, stopAtStep });
+        const deadline = Date.now() + 120_000;
+        while ([...(await submission.poll()).values()].some((task) => task.active)) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${submission.description}\n${cluster!.logs()}`);
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        return submission.taskId(0);
+      };
+      const paused = await segment(500);
+      expect(readStatusFile(dir), readFileSync(path.join(dir, `slurm-${paused}.out`), 'utf8')).to.deep.include({ state: 'paused', rungStep: 500, step: 500, exitCode: 75, job: paused });
+      const resumed = await segment();
+      expect(readStatusFile(dir)).to.deep.include({ state: 'done', step: 1500, exitCode: 0, job: resumed });
+      expect(readFileSync(path.join(dir, 'stdout.log'), 'utf8')).to.match(/Resuming from .*checkpoints\/step-500 \(step 500 of 1500\)/);
+      // The same configuration and seed as the local reference's first trial, run there straight through.
+      const weights = (trialDir: string): Buffer => readFileSync(path.join(trialDir, 'snapshots', 'step-1500', 'weights.bin'));
+      expect(weights(dir).equals(weights(path.join(localDir, TRIALS[0]!))), 'final weights differ').to.equal(true);
     });
   });
 });

@@ -156,18 +156,18 @@ describe('sweep: kill -9 of the sweep parent', function () {
       expect(readdirSync(path.join(dir, 'checkpoints'))).to.include(`step-${step}`);
     }
 
-    // sweep status tells the truth: the killed sweep's trials are stopped (no speed, no ETA), and how to resume.
+    // sweep status tells the truth: the killed sweep's trials are gone (no speed, no ETA), and how to resume.
     const shown = spawnSync(process.execPath, ['--import', TSX, CLI, 'status', sweepDir], { cwd: ROOT, encoding: 'utf8' });
     expect(shown.status, shown.stderr).to.equal(0);
     for (const dir of longDirs()) {
       const row = shown.stdout.split('\n').find((line) => line.includes(path.basename(dir)));
       expect(row, shown.stdout).to.match(
         new RegExp(
-          `^stopped\\s+${path.basename(dir).replace(/[.=,]/g, '\\$&')}\\s+\\d+/${LONG}\\s+\\S+\\s+-\\s+-\\s+no longer running: the sweep process that ran it \\(pid ${parent.pid}\\) is gone, and so is its run`,
+          `^gone\\s+${path.basename(dir).replace(/[.=,]/g, '\\$&')}\\s+\\d+/${LONG}\\s+\\S+\\s+-\\s+-\\s+no longer running: the sweep process that ran it \\(pid ${parent.pid}\\) is gone, and so is its run`,
         ),
       );
     }
-    expect(shown.stdout).to.match(/Sweep faults .*stopped \d/);
+    expect(shown.stdout).to.match(/Sweep faults .*gone \d/);
     expect(shown.stdout).to.include(`resume the sweep with: `);
     expect(shown.stdout).to.include(`run ${file} --logdir ${logdir}`);
 

@@ -4,6 +4,7 @@
  *   sweep run sweeps/cartpole.yaml [--concurrency N] [--retries N] [--force] [--yes] [--logdir runs]
  *   sweep run sweeps/cartpole.yaml --executor slurm [--partition P] [--time HH:MM:SS] [--detach]   # one Slurm job array
  *   sweep trial sweeps/cartpole.yaml --index 3   # one trial, as a Slurm array task (or any scheduler) runs it
+ *   sweep trial sweeps/cartpole.yaml --index 3 --stop-at-step 1000   # one rung segment: paused at step 1000
  *   sweep status runs/cartpole-lr            # where a sweep stands (trials, and its Slurm job)
  *   sweep plan sweeps/cartpole.yaml          # the trial table, nothing runs
  *   sweep results runs/cartpole-lr           # results table, results.csv and results.json
@@ -11,7 +12,8 @@
  *   sweep prune runs/cartpole-lr --dry-run   # what disk space it frees: unneeded checkpoints, leftovers
  *
  * Exit codes (as rlsweep-run's): 0 done, 1 a runtime failure (a trial failed, or another
- * error), 2 a usage or input error (the sweep file, the options, a folder in use), 130 interrupted.
+ * error), 2 a usage or input error (the sweep file, the options, a folder in use), 75 paused at
+ * --stop-at-step (sweep trial), 130 interrupted.
  */
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';

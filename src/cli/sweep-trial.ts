@@ -117,7 +117,7 @@ export async function commandTrial(args: TrialArgs, io: SweepIo): Promise<number
   const trials = isAdaptive(spec) ? await journalTrials(spec, sweepDir) : expandSweep(spec, { sweepDir });
   const trial = pickTrial(spec, trials, args.index);
   // Below the step the trial's checkpoint is at, the run itself refuses it (the trial then fails with that message).
-  const stopAtStep = args.stopAtStep === undefined ? undefined : checkStopAtStep(args.stopAtStep, trial.config, 0, `--stop-at-step (of ${trial.name}, ${trial.config.steps} steps)`);
+  const stopAtStep = args.stopAtStep === undefined ? undefined : checkStopAtStep(args.stopAtStep, trial.config, 0, `--stop-at-step (trial ${trial.name} of ${spec.file})`);
   const dir = path.join(sweepDir, trial.name);
   await checkSweepFolder(sweepDir, spec);
   try {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { ensureDir } from '../util/files.js';
 import type { StopRequests } from '../util/signals.js';
 import { defaultRunConfig } from '../train/config.js';
-import { type AdaptiveOutcome, type SegmentRunner, runAdaptiveSearch } from './adaptive.js';
+import { type AdaptiveOutcome, type SegmentRunner, checkJournalSearch, runAdaptiveSearch } from './adaptive.js';
 import { TrialNamer, type Trial, trialsOf } from './expand.js';
 import { type BatchExecutor, type TrialExecutor, isBatchExecutor } from './executor.js';
 import { type ResultsFiles, finalReport } from './final-report.js';
@@ -95,6 +95,8 @@ export async function runAdaptiveSweep(options: RunSweepOptions): Promise<SweepO
   const { spec, sweepDir, executor, view } = options;
   return withSweepSession(options, async (stops) => {
     const journal = await Journal.open(sweepDir, (warning) => view.log(`warning: ${warning}`));
+    // Before anything is written: a changed search must not touch the old one's folder.
+    checkJournalSearch(journal, searchIdentity(spec));
     const concurrency = options.concurrency ?? DEFAULT_BATCH_CONCURRENCY;
     const runner = createRunner(options, executor, stops, concurrency);
     stops.handleWith({

@@ -10,6 +10,7 @@
  * the same suggestions and decisions, no configuration repeated or lost, and the
  * configurations that were running resume from their checkpoints.
  */
+import { ConfigError } from '../train/config.js';
 import type { Trial } from './expand.js';
 import type { Journal, JournalEntry } from './journal.js';
 import { type ConfigStanding, type SchedulerEvent, type SchedulerSettings, SchedulerState } from './search/asha.js';
@@ -64,8 +65,19 @@ export interface AdaptiveOutcome {
 }
 
 /** A journal of a different search than this one's. */
-export class JournalMismatchError extends Error {
+export class JournalMismatchError extends ConfigError {
   override name = 'JournalMismatchError';
+}
+
+/** Refuses a journal that holds another search (the sweep file's search changed since it ran); an empty one is any search's. */
+export function checkJournalSearch(journal: Journal, searchIdentity: string): void {
+  const header = journal.entries[0];
+  if (header === undefined || (header.type === 'search' && header.search === searchIdentity)) return;
+  throw new JournalMismatchError(
+    `${journal.file} is the journal of another search (${header.type === 'search' ? header.search : 'no search line'}), not of this one (${searchIdentity}): ` +
+      'the sweep file changed its search space, method or early_terminate since it ran. Give the sweep another name (or --logdir) to start a new search, ' +
+      'or restore the file as it was to continue the old one.',
+  );
 }
 
 /** The search the journal holds: suggestions by configuration, the scheduler's state, whether the searcher ran out. */
@@ -105,6 +117,17 @@ export function replaySearch(settings: SchedulerSettings, entries: readonly Jour
   return replayed;
 }
 
+/** One line on an adaptive search from its journal: configurations suggested, promotions, stops, whether the searcher is done. */
+export function searchSummary(entries: readonly JournalEntry[]): string {
+  const count = (type: JournalEntry['type']): number => entries.filter((entry) => entry.type === type).length;
+  const suggested = count('suggested');
+  const exhausted = entries.some((entry) => entry.type === 'exhausted');
+  return (
+    `search: ${suggested} configuration${suggested === 1 ? '' : 's'} suggested${exhausted ? ' (the searcher has no more)' : ''}, ` +
+    `${count('result')} rung result${count('result') === 1 ? '' : 's'}, ${count('promoted')} promoted, ${count('stopped')} stopped early`
+  );
+}
+
 /** What the searcher knows: each configuration's latest result (running ones without a result are left out). */
 export function observationsOf(search: ReplayedSearch): Observation[] {
   const observations: Observation[] = [];
@@ -130,6 +153,41 @@ export function configurationScore(results: readonly TrialSegmentResult[], goal:
   return goal === 'minimize' ? -mean : mean;
 }
 
+/** A point of a search's progress: the environment steps spent so far and the best metric found by then (null: none yet). */
+export interface SearchProgressPoint {
+  steps: number;
+  /** The best configuration's metric (mean over seeds) among every result so far, at whatever rung. */
+  bestAnyRung: number;
+  /** The best among configurations run to the end; null before the first reached it. */
+  bestAtEnd: number | null;
+}
+
+/**
+ * How a search spent its budget, from its journal: after each result, the environment steps
+ * spent by then (each configuration's steps since its last rung, times its seeds) and the
+ * best metric found so far, in the file's orientation (scores of goal minimize negated back).
+ */
+export function searchProgress(entries: readonly JournalEntry[], seeds: number, endStep: number, goal: MetricGoal): SearchProgressPoint[] {
+  const reached = new Map<number, number>();
+  const points: SearchProgressPoint[] = [];
+  let steps = 0;
+  let bestAnyRung: number | null = null;
+  let bestAtEnd: number | null = null;
+  for (const entry of entries) {
+    if (entry.type !== 'result') continue;
+    steps += (entry.step - (reached.get(entry.configIndex) ?? 0)) * seeds;
+    reached.set(entry.configIndex, entry.step);
+    if (entry.score !== null) {
+      bestAnyRung = Math.max(bestAnyRung ?? entry.score, entry.score);
+      if (entry.step >= endStep) bestAtEnd = Math.max(bestAtEnd ?? entry.score, entry.score);
+    }
+    if (bestAnyRung === null) continue;
+    const metric = (score: number): number => (goal === 'minimize' ? -score : score);
+    points.push({ steps, bestAnyRung: metric(bestAnyRung), bestAtEnd: bestAtEnd === null ? null : metric(bestAtEnd) });
+  }
+  return points;
+}
+
 interface Completion {
   configIndex: number;
   step: number;
@@ -139,16 +197,8 @@ interface Completion {
 /** Runs (or continues, from its journal) an adaptive search until the searcher and the scheduler have nothing left, or a stop. */
 export async function runAdaptiveSearch(options: AdaptiveSearchOptions): Promise<AdaptiveOutcome> {
   const { journal, runner, settings } = options;
-  const header = journal.entries[0];
-  if (header === undefined) {
-    await journal.append({ type: 'search', search: options.searchIdentity });
-  } else if (header.type !== 'search' || header.search !== options.searchIdentity) {
-    throw new JournalMismatchError(
-      `${journal.file} is the journal of another search (${header.type === 'search' ? header.search : 'no search line'}), not of this one (${options.searchIdentity}): ` +
-        'the sweep file changed its search space, method or early_terminate since it ran. Give the sweep another name (or --logdir) to start a new search, ' +
-        'or restore the file as it was to continue the old one.',
-    );
-  }
+  if (journal.entries.length === 0) await journal.append({ type: 'search', search: options.searchIdentity });
+  else checkJournalSearch(journal, options.searchIdentity);
   const search = replaySearch(settings, journal.entries);
   const { state } = search;
   const trialsByConfig = new Map<number, Trial[]>();

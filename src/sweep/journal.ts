@@ -8,6 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { ConfigError } from '../train/config.js';
 import type { Warn } from '../util/files.js';
 import type { Assignment } from './search/searcher.js';
 
@@ -24,7 +25,7 @@ export type JournalEntry =
   | { type: 'promoted'; configIndex: number; step: number }
   | { type: 'stopped'; configIndex: number; step: number };
 
-export class JournalError extends Error {
+export class JournalError extends ConfigError {
   override name = 'JournalError';
 }
 

@@ -19,6 +19,8 @@ import { maxOf } from '../util/extent.js';
 import { shownState } from './liveness.js';
 import { type ChartScale, fromScale, logLikeScale, toScale } from './chart-scale.js';
 import { type ConfigurationResult, type MetricGoal, type TrialResult, finalAndBest, meanStd, summarizeTrials } from './results.js';
+import { searchProgress } from './adaptive.js';
+import { Journal } from './journal.js';
 import { type SweepManifest, type TrialState, STDERR_LOG, STDOUT_LOG, readManifest, readStatus, readTrialConfig } from './trial-status.js';
 
 /** A point of a configuration's curve: the centre over its seeds and a band of one std either side. */
@@ -90,6 +92,8 @@ export interface ReportData {
   charts: ChartData[];
   /** The latest eval/policy GIF of the best configuration's best seed, if it logged one. */
   bestPolicy: PolicyAnimation | null;
+  /** An adaptive sweep's best metric found so far against the environment steps spent (from its journal); null for other sweeps. */
+  searchProgress: ChartData | null;
   generatedAt: string;
 }
 
@@ -167,7 +171,46 @@ export async function loadReportData(sweepDir: string, warn: Warn = (message) =>
     charted: charted.length,
     charts: CHARTS.map((chart) => chartData(chart, charted, trials)),
     bestPolicy: bestPolicy(configurations, trials, metric.goal),
+    searchProgress: manifest ? await searchProgressChart(sweepDir, manifest, horizon, warn) : null,
     generatedAt: new Date().toISOString(),
+  };
+}
+
+/** The chart of an adaptive sweep's progress: one line of the best at any rung, one of the best run to the end. */
+async function searchProgressChart(sweepDir: string, manifest: SweepManifest, endStep: number, warn: Warn): Promise<ChartData | null> {
+  let journal: Journal;
+  try {
+    journal = await Journal.open(sweepDir, warn, { readOnly: true });
+  } catch (error) {
+    warn(`${(error as Error).message}; the report leaves out the search's progress`);
+    return null;
+  }
+  if (journal.entries.length === 0) return null;
+  const points = searchProgress(journal.entries, manifest.seeds.length, endStep, manifest.metric.goal);
+  const line = (configName: string, configIndex: number, values: Array<[number, number | null]>): ConfigurationCurve => ({
+    configName,
+    configIndex,
+    byScale: {
+      linear: values.filter((value): value is [number, number] => value[1] !== null).map(([step, value]) => ({ step, center: value, low: value, high: value, seeds: manifest.seeds.length })),
+    },
+    seeds: [],
+  });
+  return {
+    tag: `best ${manifest.metric.name}`,
+    title: `Best ${manifest.metric.name} found so far against environment steps spent`,
+    scales: ['linear'],
+    curves: [
+      line(
+        'best at any rung',
+        0,
+        points.map((point) => [point.steps, point.bestAnyRung]),
+      ),
+      line(
+        'best of the configurations run to the end',
+        1,
+        points.map((point) => [point.steps, point.bestAtEnd]),
+      ),
+    ],
   };
 }
 

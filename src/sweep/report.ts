@@ -40,6 +40,7 @@ export function renderReport(data: ReportData): string {
 </header>
 <main>
 ${resultsSection(data)}
+${searchProgressSection(data.searchProgress)}
 ${curvesSection(data)}
 ${policySection(data.bestPolicy, data.metric)}
 ${trialsSection(data)}
@@ -54,9 +55,10 @@ ${trialsSection(data)}
 function summaryLine(data: ReportData): string {
   const seeds = new Set(data.trials.map((trial) => trial.seed)).size;
   const done = data.trials.filter((trial) => trial.state === 'done').length;
+  const stopped = data.trials.filter((trial) => trial.state === 'stopped').length;
   const diverged = data.configurations.filter((configuration) => configuration.diverged !== null).length;
   return (
-    `${data.configurations.length} configurations × ${seeds} seeds = ${data.trials.length} trials (${done} done) · ` +
+    `${data.configurations.length} configurations × ${seeds} seeds = ${data.trials.length} trials (${done} done${stopped > 0 ? `, ${stopped} stopped at a rung` : ''}) · ` +
     `metric ${data.metric} (${data.goal}) · swept: ${data.swept.length > 0 ? data.swept.join(', ') : 'nothing'}` +
     (diverged > 0 ? ` · ${diverged} configuration${diverged === 1 ? '' : 's'} diverged` : '')
   );
@@ -153,6 +155,20 @@ function curvesSection(data: ReportData): string {
 <ul class="legend">${legend}</ul>
 <div class="charts">
 ${data.charts.map(chartFigure).join('\n')}
+</div>
+</section>`;
+}
+
+/** An adaptive sweep's budget at work: the best metric found so far against the environment steps spent, from its journal. */
+function searchProgressSection(chart: ChartData | null): string {
+  if (!chart) return '';
+  const legend = chart.curves.map((curve) => `<li><span class="swatch" style="background:${seriesColor(curve.configIndex)}"></span>${escapeHtml(curve.configName)}</li>`).join('');
+  return `<section id="search-progress">
+<h2>Search progress</h2>
+<p class="hint">After each result of the adaptive search (a configuration's seeds reaching a rung, or the end), the environment steps spent by all trials so far and the best metric found by then: the mean over a configuration's seeds at whatever rung it reached, and among the configurations run to the end. From the sweep's journal.</p>
+<ul class="legend">${legend}</ul>
+<div class="charts">
+${chartFigure(chart, 100)}
 </div>
 </section>`;
 }

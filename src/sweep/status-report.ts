@@ -4,6 +4,8 @@
  * sweep someone else started) is doing now.
  */
 import * as path from 'node:path';
+import { searchSummary } from './adaptive.js';
+import { Journal } from './journal.js';
 import { RunningTrialEtas } from './calibrate.js';
 import type { BatchTaskState } from './executor.js';
 import { formatDuration } from './progress-view.js';
@@ -117,5 +119,8 @@ export async function formatSweepStatus(sweepDir: string, queue: QueueView | und
   ) {
     footer.push('', `Nothing is running and not every trial is done; resume the sweep with: ${resume}`);
   }
-  return [`Sweep ${manifest.name} (${sweepDir}): ${manifest.trials.length} trials — ${summary}`, ...(queue ? [queueLine(queue)] : []), '', ...formatTable(rows), ...footer].join('\n');
+  // An adaptive sweep: where its search stands (its journal; a damaged one is left out here, `sweep run` names the problem).
+  const journal = await Journal.open(sweepDir, () => {}, { readOnly: true }).catch(() => undefined);
+  const search = journal && journal.entries.length > 0 ? [`${searchSummary(journal.entries)} (${journal.file})`] : [];
+  return [`Sweep ${manifest.name} (${sweepDir}): ${manifest.trials.length} trials — ${summary}`, ...search, ...(queue ? [queueLine(queue)] : []), '', ...formatTable(rows), ...footer].join('\n');
 }

@@ -81,8 +81,8 @@ export async function readPreviousStatuses(sweepDir: string, trials: Trial[], wa
 /**
  * What a run of `trials` does with each, from what earlier runs left (`previous`): a complete
  * trial (done, or stopped at a rung by the sweep's scheduler) is skipped, a paused one resumed
- * from its rung like any incomplete one; a complete one whose configuration the sweep file has changed since is refused
- * (results of two configurations would mix), or rerun with `force`. Trials an earlier run
+ * from its rung like any incomplete one; a complete one whose configuration the sweep file has
+ * changed since is refused (results of two configurations would mix), or rerun with `force`. Trials an earlier run
  * may still be running are refused too (checkNothingRuns). `sweep run` plans all its
  * trials with it, `sweep trial` its one; nothing is written.
  */

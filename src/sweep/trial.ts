@@ -223,12 +223,14 @@ export function recordSessionFailure(trialDir: string): void {
  */
 export async function markTrialStopped(trialDir: string, stoppedBy?: string): Promise<EndedTrialStatus> {
   const file = path.join(trialDir, STATUS_FILE);
+  let damage: string | undefined;
   const status = await readStatus(trialDir, (problem) => {
-    throw new Error(problem);
+    damage = problem;
   });
   if (status?.state === 'stopped') return status as EndedTrialStatus;
   if (status?.state !== 'paused') {
-    throw new Error(`cannot mark ${trialDir} stopped: ${status ? `${file} says it is ${status.state}` : `it has no ${STATUS_FILE}`}; only a paused trial (waiting at a rung) can be stopped`);
+    const found = status ? `${file} says it is ${status.state}` : (damage ?? `it has no ${STATUS_FILE}`);
+    throw new Error(`cannot mark ${trialDir} stopped: ${found}; only a paused trial (waiting at a rung) can be stopped`);
   }
   const stopped: EndedTrialStatus = {
     ...status,
