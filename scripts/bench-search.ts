@@ -22,8 +22,8 @@
  * paused trials count the steps they ran). `sweep plan` of the bayes file: 252,000 steps expected
  * per search (13% of the grid), at most 888,000.
  *
- * Cost: about 12-15 minutes on 2 idle cores at the defaults (`sweep plan` estimates the grid at
- * 5 min); --quick (4 configurations of 6000 steps, 2 searches, 2 fresh seeds) takes a few minutes.
+ * Cost: 17 min 20 s at the defaults on 2 shared cores (load average about 3; README); --quick
+ * (4 configurations of 6000 steps, 2 searches, 2 fresh seeds) about a minute.
  * Everything goes through `sweep run` as a user runs it, into --logdir (default runs/bench-search,
  * or runs/bench-search-quick): a benchmark run again with the same folder reuses the sweeps
  * already done and finishes the others (so raising --searches adds searches to the earlier ones).
