@@ -22,7 +22,7 @@ import type { SweepSpec } from './spec.js';
 import { BatchSegmentRunner } from './batch-segment-runner.js';
 import { LocalSegmentRunner } from './segment-runner.js';
 import { sweepManifest, writeExperimentSummary } from './sweep-files.js';
-import { planTrials, readPreviousStatuses } from './sweep-plan.js';
+import { checkNoSubmissionRuns, planTrials, readPreviousStatuses } from './sweep-plan.js';
 import { type TrialsOutcome, plural } from './sweep-outcome.js';
 import { type TrialStatus, isComplete, pendingStatus, readStatus, writeManifest, writeStatus } from './trial-status.js';
 import { emptyTrialOutcomes } from './trial.js';
@@ -97,6 +97,8 @@ export async function runAdaptiveSweep(options: RunSweepOptions): Promise<SweepO
     const journal = await Journal.open(sweepDir, (warning) => view.log(`warning: ${warning}`));
     // Before anything is written: a changed search must not touch the old one's folder.
     checkJournalSearch(journal, searchIdentity(spec));
+    // Segments a killed controller submitted may still run on the cluster: running them again would run them twice.
+    await checkNoSubmissionRuns(options);
     const concurrency = options.concurrency ?? DEFAULT_BATCH_CONCURRENCY;
     const runner = createRunner(options, executor, stops, concurrency);
     stops.handleWith({

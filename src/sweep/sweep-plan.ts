@@ -46,7 +46,7 @@ export function mayStillRun(status: TrialStatus | undefined, batch: boolean): bo
 }
 
 /** A batch executor's submissions of this sweep still queued or running elsewhere are refused: their trials would run twice. */
-async function checkNoSubmissionRuns(options: PrepareSweepOptions): Promise<void> {
+export async function checkNoSubmissionRuns(options: Pick<PrepareSweepOptions, 'sweepDir' | 'executor' | 'statusCommand'>): Promise<void> {
   const { sweepDir, executor } = options;
   if (!isBatchExecutor(executor)) return;
   const active = await executor.activeSubmissions(sweepDir);
