@@ -1,0 +1,191 @@
+/**
+ * Statistics of a configuration's scores over its seeds, after rliable (Agarwal et al., "Deep RL
+ * at the Edge of the Statistical Precipice", NeurIPS 2021): the interquartile mean, percentile
+ * bootstrap confidence intervals and the probability of improvement. Written here because no
+ * well-kept npm package does the IQM with a seeded, reproducible bootstrap (simple-statistics and
+ * jStat have means, quantiles and tests, but neither a trimmed mean with scipy's cut rule nor a
+ * bootstrap that takes a seed).
+ *
+ * Values may hold +Infinity or -Infinity (a run that never reached a threshold scores +Infinity
+ * steps): order statistics, the IQM and the probability of improvement treat it as worse than any
+ * finite value, the mean becomes infinite, and the std is NaN.
+ */
+import { Rng } from '../util/random.js';
+
+/** A closed interval [low, high]. */
+export interface Interval {
+  low: number;
+  high: number;
+}
+
+export interface BootstrapOptions {
+  /** Number of bootstrap resamples. */
+  resamples?: number;
+  /** Coverage of the interval, e.g. 0.95. */
+  confidence?: number;
+  /** Seed of the resampling, so the same values always give the same interval. */
+  seed?: number;
+}
+
+/** rliable draws 50000 resamples; 2000 puts the 2.5% and 97.5% percentiles within a few hundredths of a std of their limit, at a cost a report of 1000 trials does not feel. */
+export const BOOTSTRAP_RESAMPLES = 2000;
+export const CONFIDENCE = 0.95;
+/** One fixed seed: every sample of the same size is resampled with the same indices, so results are reproducible and comparisons between configurations share their noise. */
+export const BOOTSTRAP_SEED = 0;
+/** Below this many values an interval is marked rough: a bootstrap of 2-4 seeds underestimates the spread. */
+export const ROUGH_BELOW = 5;
+
+/** What the statistics of a sample are. */
+export interface SampleStatistics {
+  n: number;
+  mean: number;
+  median: number;
+  /** Interquartile mean: the mean of the middle half (scipy's trim_mean(values, 0.25)). */
+  iqm: number;
+  /** Sample standard deviation (n - 1); 0 for a single value. */
+  std: number;
+  min: number;
+  max: number;
+  /** Percentile bootstrap intervals of the mean and of the IQM; null for fewer than 2 values. */
+  meanCi: Interval | null;
+  iqmCi: Interval | null;
+  /** Fewer than ROUGH_BELOW values: the intervals are rough. */
+  rough: boolean;
+}
+
+function sorted(values: readonly number[]): Float64Array {
+  return Float64Array.from(values).sort();
+}
+
+function requireValues(values: ArrayLike<number>, what: string): void {
+  if (values.length === 0) throw new RangeError(`${what} of no values`);
+}
+
+/** Arithmetic mean. */
+export function mean(values: ArrayLike<number>): number {
+  requireValues(values, 'mean');
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return sum / values.length;
+}
+
+/** Sample standard deviation (divides by n - 1); 0 for one value, NaN when a value is infinite. */
+export function sampleStd(values: ArrayLike<number>): number {
+  requireValues(values, 'std');
+  if (values.length === 1) return Number.isFinite(values[0]!) ? 0 : Number.NaN;
+  const centre = mean(values);
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += (values[i]! - centre) ** 2;
+  return Math.sqrt(sum / (values.length - 1));
+}
+
+/**
+ * The q-quantile (0 <= q <= 1) of sorted values, interpolated linearly between order statistics
+ * (numpy's default, "type 7"). An infinite neighbour is returned as is rather than multiplied by 0.
+ */
+export function quantileOfSorted(values: ArrayLike<number>, q: number): number {
+  requireValues(values, 'quantile');
+  const position = q * (values.length - 1);
+  const below = Math.floor(position);
+  const fraction = position - below;
+  const low = values[below]!;
+  if (fraction === 0 || below + 1 >= values.length) return low;
+  const high = values[below + 1]!;
+  return low === high ? low : low + (high - low) * fraction;
+}
+
+export function median(values: readonly number[]): number {
+  return quantileOfSorted(sorted(values), 0.5);
+}
+
+/** The mean of sorted values without the lowest and highest floor(n/4) (scipy's trim_mean(values, 0.25), which rliable's IQM is). */
+function interquartileMeanOfSorted(values: ArrayLike<number>): number {
+  const cut = Math.floor(0.25 * values.length);
+  let sum = 0;
+  for (let i = cut; i < values.length - cut; i++) sum += values[i]!;
+  return sum / (values.length - 2 * cut);
+}
+
+/** Interquartile mean: n = 4 averages the middle 2, n = 5 the middle 3, n < 4 all of them. */
+export function interquartileMean(values: readonly number[]): number {
+  requireValues(values, 'IQM');
+  return interquartileMeanOfSorted(sorted(values));
+}
+
+/** A statistic the bootstrap can recompute on a resample (given sorted, so order statistics are cheap). */
+type SortedStatistic = (sortedValues: Float64Array) => number;
+
+/**
+ * Percentile bootstrap intervals of several statistics of `values`, from one set of seeded
+ * resamples (drawn with replacement, each of n values): the (1 - confidence) / 2 and
+ * (1 + confidence) / 2 quantiles of the statistic over the resamples.
+ */
+function bootstrapIntervals(values: readonly number[], statistics: readonly SortedStatistic[], options: BootstrapOptions = {}): Interval[] {
+  const { resamples = BOOTSTRAP_RESAMPLES, confidence = CONFIDENCE, seed = BOOTSTRAP_SEED } = options;
+  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`);
+  if (!Number.isInteger(resamples) || resamples < 1) throw new RangeError(`resamples must be an integer >= 1, got ${resamples}`);
+  requireValues(values, 'bootstrap');
+  const rng = new Rng(seed);
+  const n = values.length;
+  const resample = new Float64Array(n);
+  const estimates = statistics.map(() => new Float64Array(resamples));
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < n; i++) resample[i] = values[rng.nextInt(n)]!;
+    resample.sort();
+    statistics.forEach((statistic, s) => {
+      estimates[s]![r] = statistic(resample);
+    });
+  }
+  const tail = (1 - confidence) / 2;
+  return estimates.map((estimate) => {
+    estimate.sort();
+    return { low: quantileOfSorted(estimate, tail), high: quantileOfSorted(estimate, 1 - tail) };
+  });
+}
+
+/** Percentile bootstrap interval of the mean. */
+export function bootstrapMeanInterval(values: readonly number[], options?: BootstrapOptions): Interval {
+  return bootstrapIntervals(values, [mean], options)[0]!;
+}
+
+/** Percentile bootstrap interval of the interquartile mean. */
+export function bootstrapIqmInterval(values: readonly number[], options?: BootstrapOptions): Interval {
+  return bootstrapIntervals(values, [interquartileMeanOfSorted], options)[0]!;
+}
+
+/** Every statistic of a sample; null for no values. The intervals come from one set of resamples. */
+export function describeSample(values: readonly number[], options?: BootstrapOptions): SampleStatistics | null {
+  if (values.length === 0) return null;
+  const ordered = sorted(values);
+  const intervals = values.length >= 2 ? bootstrapIntervals(values, [mean, interquartileMeanOfSorted], options) : null;
+  return {
+    n: values.length,
+    mean: mean(values),
+    median: quantileOfSorted(ordered, 0.5),
+    iqm: interquartileMeanOfSorted(ordered),
+    std: sampleStd(values),
+    min: ordered[0]!,
+    max: ordered[ordered.length - 1]!,
+    meanCi: intervals?.[0] ?? null,
+    iqmCi: intervals?.[1] ?? null,
+    rough: values.length < ROUGH_BELOW,
+  };
+}
+
+/**
+ * Probability of improvement P(X > Y) of a run of X over a run of Y, ties counting one half:
+ * the Mann-Whitney U statistic of X over Y divided by n·m (rliable's probability_of_improvement
+ * for one task). Larger values are better; negate both samples for a goal to minimise.
+ */
+export function probabilityOfImprovement(x: readonly number[], y: readonly number[]): number {
+  requireValues(x, 'probability of improvement');
+  requireValues(y, 'probability of improvement');
+  let wins = 0;
+  for (const a of x) for (const b of y) wins += a > b ? 1 : a === b ? 0.5 : 0;
+  return wins / (x.length * y.length);
+}
+
+/** Whether two intervals share a point. */
+export function intervalsOverlap(a: Interval, b: Interval): boolean {
+  return a.low <= b.high && b.low <= a.high;
+}
