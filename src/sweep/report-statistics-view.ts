@@ -49,12 +49,9 @@ ${renderProfile(data.profile)}
 const COLUMNS: ReadonlyArray<[name: string, type: 'number' | 'text']> = [
   ['rank', 'number'],
   ['configuration', 'text'],
-  ['IQM', 'number'],
-  ['IQM 95% CI', 'text'],
-  ['mean', 'number'],
-  ['mean 95% CI', 'text'],
+  ['IQM [95% CI]', 'number'],
+  ['mean ± std [95% CI]', 'number'],
   ['median', 'number'],
-  ['std', 'number'],
   ['min', 'number'],
   ['max', 'number'],
   ['seeds', 'number'],
@@ -79,11 +76,12 @@ function versusBest(c: ReportConfiguration): string {
   if (c.score === null) return '–';
   const tie =
     c.tiedWithBest === true
-      ? '<span class="badge tied" title="its IQM interval overlaps the best\'s">= tied with the best</span> '
+      ? '<span class="badge tied" title="tied with the best: its IQM interval overlaps the best\'s">= tied</span> '
       : c.tiedWithBest === null
         ? '<span class="untested">too few seeds to compare</span> '
         : '';
-  const probability = c.probabilityBestBeats === null ? '' : `P(best beats) ${c.probabilityBestBeats.toFixed(2)}`;
+  const probability =
+    c.probabilityBestBeats === null ? '' : `<span title="probability that a run of the best beats a run of this configuration">P(best beats) ${c.probabilityBestBeats.toFixed(2)}</span>`;
   return `${tie}${probability}`;
 }
 
@@ -95,19 +93,24 @@ function statisticsRow(c: ReportConfiguration): string {
   return (
     `<tr data-config="${escapeHtml(c.configName)}"${classes ? ` class="${classes}"` : ''}>` +
     cell(String(c.rank ?? '–'), c.rank) +
-    cell(`${swatch}${escapeHtml(c.configName).replace(/,/g, ',<wbr>')}`, c.configName, 'name') +
-    cell(formatNumber(s?.iqm ?? null), s?.iqm ?? null, 'iqm') +
-    cell(formatInterval(s?.iqmCi ?? null), null, 'iqm-ci') +
-    cell(formatNumber(s?.mean ?? null), s?.mean ?? null, 'mean') +
-    cell(formatInterval(s?.meanCi ?? null), null, 'mean-ci') +
+    cell(configurationName(swatch, c.configName), c.configName, 'config') +
+    cell(s ? `${formatNumber(s.iqm)} <span class="ci">${formatInterval(s.iqmCi)}</span>` : '–', s?.iqm ?? null, 'iqm') +
+    cell(s ? `${formatNumber(s.mean)} <span class="std">± ${formatNumber(s.std)}</span> <span class="ci">${formatInterval(s.meanCi)}</span>` : '–', s?.mean ?? null, 'mean') +
     cell(formatNumber(s?.median ?? null), s?.median ?? null) +
-    cell(formatNumber(s?.std ?? null), s?.std ?? null) +
     cell(formatNumber(s?.min ?? null), s?.min ?? null) +
     cell(formatNumber(s?.max ?? null), s?.max ?? null) +
     cell(`${s?.n ?? 0}/${c.total}${note ? ` <span class="note">${escapeHtml(note)}</span>` : ''}`, s?.n ?? 0, 'seeds') +
     cell(versusBest(c), null, 'versus') +
     '</tr>'
   );
+}
+
+/** A configuration's name that breaks only after its commas (key=value lists), its swatch kept with the first part. */
+function configurationName(swatch: string, name: string): string {
+  return name
+    .split(',')
+    .map((part, i) => `<span class="part">${i === 0 ? swatch : ''}${escapeHtml(part)}</span>`)
+    .join(',<wbr>');
 }
 
 /** A linear map from [domainLow, domainHigh] onto [rangeStart, rangeEnd]. */
@@ -141,10 +144,11 @@ export function renderProfile(profile: PerformanceProfile): string {
   if (finite.length === 0) {
     return `<p class="empty">${profile.series.length === 0 ? 'No finished run has a score yet.' : 'No run reached the threshold.'}</p>`;
   }
-  let low = minOf(finite);
-  let high = maxOf(finite);
-  if (!(high > low)) [low, high] = [low - Math.max(1, Math.abs(low) * 0.1), high + Math.max(1, Math.abs(high) * 0.1)];
-  const ticks = niceTicks(low, high);
+  const low = minOf(finite);
+  const high = maxOf(finite);
+  // Some room on either side, so the plateaus at 1 (below every score) and at the end show.
+  const pad = high > low ? (high - low) * 0.05 : Math.max(1, Math.abs(low) * 0.1);
+  const ticks = niceTicks(low - pad, high + pad);
   const x0 = ticks[0]!;
   const x1 = ticks.at(-1)!;
   const bottom = HEIGHT - MARGIN.bottom;
@@ -183,7 +187,10 @@ export const STATISTICS_STYLE = `
 .verdict { margin: 0 0 10px; padding: 8px 12px; background: #fff; border: 1px solid var(--line); border-left: 4px solid #f2c94c; border-radius: 4px; }
 tr.tied { background: #fbf8ec; }
 .badge.tied { background: #e8e1c4; }
-.note, .untested { color: var(--muted); font-size: 12px; }
+.note, .untested, .ci { color: var(--muted); font-size: 12px; }
+#statistics-table td.config { white-space: normal; }
+#statistics-table td.config .part { white-space: nowrap; }
+#statistics-table td.versus { white-space: normal; min-width: 9em; }
 .stats-box { margin: 0; padding: 10px 12px 4px; background: #fff; border: 1px solid var(--line); border-radius: 6px; }
 .stats-box figcaption { font-weight: 600; font-size: 14px; }
 svg.chart .profile { fill: none; stroke: var(--series); stroke-width: 2; stroke-linejoin: round; }
