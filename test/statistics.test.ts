@@ -11,7 +11,13 @@
  * resample, in order), numpy took v[indices].mean(axis=1) and trim_mean(row, 0.25) of each
  * resample, and numpy.percentile(..., [2.5, 97.5]) of those (linear interpolation).
  */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { expect } from 'chai';
+import { SummaryWriter } from '../src/tensorboard/index.js';
+import { collectResults, formatResults, resultsCsv, type SweepResults, writeResults } from '../src/sweep/results.js';
+import { pendingStatus, writeManifest, writeStatus } from '../src/sweep/trial-status.js';
 import { DEFAULT_LAST_K, describeScore, normalisedArea, stepsToThreshold, trialScore, valueGoal, type MetricDefinition } from '../src/sweep/metric-summary.js';
 import { rankByScores, rankingVerdict } from '../src/sweep/ranking.js';
 import {
@@ -344,5 +350,126 @@ describe('trial scores: summaries of the metric curve', () => {
       [1, 0],
       [0, 2],
     ]);
+  });
+});
+
+describe("sweep results scored by the sweep file's summary (from event files)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'rlsweep-scores-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A done trial of CartPole-v1 whose eval/return_mean curve is `curve`; its status.json has final and best values that differ from the curve's, so a score read from them would show. */
+  async function trialWithCurve(name: string, configIndex: number, seed: number, curve: Array<[number, number]>): Promise<void> {
+    const trialDir = path.join(dir, name);
+    mkdirSync(trialDir, { recursive: true });
+    writeFileSync(path.join(trialDir, 'trial.json'), JSON.stringify({ env: 'CartPole-v1', seed }));
+    const writer = new SummaryWriter(trialDir, { flushSeconds: 0 });
+    for (const [step, value] of curve) writer.scalar('eval/return_mean', value, step);
+    writer.close();
+    await writeStatus(trialDir, { ...pendingStatus({ name, index: 0, config: { steps: 5000 } }), state: 'done', step: 5000, finalReturnMean: -1, bestReturnMean: -1 });
+  }
+
+  async function sweepWith(metric: MetricDefinition): Promise<void> {
+    const names = ['a0', 'a1', 'b0', 'b1'];
+    await writeManifest(dir, {
+      name: 'scores',
+      file: 'scores.yaml',
+      method: 'grid',
+      metric,
+      seeds: [0, 1],
+      swept: ['learningRate'],
+      updatedAt: '',
+      trials: names.map((name, index) => ({
+        index,
+        name,
+        configName: name[0]!,
+        configIndex: index < 2 ? 0 : 1,
+        seed: index % 2,
+        hparams: { learningRate: index < 2 ? 1 : 2, seed: index % 2 },
+        steps: 5000,
+      })),
+    });
+    // a: solves CartPole-v1 (475) at 3000 and at 2000; b: at 5000 once, never in the other seed.
+    await trialWithCurve(names[0]!, 0, 0, [
+      [1000, 100],
+      [2000, 300],
+      [3000, 480],
+      [4000, 500],
+      [5000, 200],
+    ]);
+    await trialWithCurve(names[1]!, 0, 1, [
+      [1000, 150],
+      [2000, 475],
+      [3000, 490],
+      [4000, 500],
+      [5000, 500],
+    ]);
+    await trialWithCurve(names[2]!, 1, 0, [
+      [1000, 20],
+      [2000, 60],
+      [3000, 200],
+      [4000, 400],
+      [5000, 500],
+    ]);
+    await trialWithCurve(names[3]!, 1, 1, [
+      [1000, 20],
+      [2000, 30],
+      [3000, 30],
+      [4000, 50],
+      [5000, 60],
+    ]);
+  }
+
+  it("steps_to_threshold: the env's threshold from trial.json, never-solved runs last and counted, inf in the CSV, null plus reachedThreshold in the JSON", async () => {
+    await sweepWith({ name: 'eval/return_mean', goal: 'minimize', summary: 'steps_to_threshold' });
+    const results = await collectResults(dir);
+    expect(results.scoring).to.deep.equal({ summary: 'steps_to_threshold', threshold: 475, description: 'steps until eval/return_mean >= 475' });
+    expect(results.trials.map((t) => [t.score, t.reachedThreshold])).to.deep.equal([
+      [3000, true],
+      [2000, true],
+      [5000, true],
+      [Number.POSITIVE_INFINITY, false],
+    ]);
+    // final and best are still the metric's own (a return: best is the highest).
+    expect(results.trials[0]).to.deep.include({ final: 200, best: 500 });
+    const [a, b] = results.configurations;
+    expect(a).to.deep.include({ configName: 'a', rank: 1, best: true, notSolved: 0 });
+    expect(a!.score).to.deep.include({ n: 2, mean: 2500, iqm: 2500, min: 2000, max: 3000 });
+    // b's IQM interval: a resample of [5000, inf] is all 5000 a quarter of the time, else infinite: [5000, inf], apart from a's [2000, 3000].
+    expect(b).to.deep.include({ configName: 'b', rank: 2, notSolved: 1, tiedWithBest: false, probabilityBestBeats: 1 });
+    expect(b!.score).to.deep.include({ iqm: Number.POSITIVE_INFINITY, max: Number.POSITIVE_INFINITY });
+    const text = formatResults(results);
+    expect(text).to.match(/score: steps until eval\/return_mean >= 475 \(minimize\)/);
+    expect(text).to.match(/^\s+2\s+2\s+∞\s+\[5000, ∞\]\s+∞ ± -\s+\[5000, ∞\]\s+∞\s+∞\s+2\/2\s+n=2, CI rough; not solved: 1 of 2$/m);
+    expect(text).to.match(
+      /^Best: a \(IQM 2500, 95% CI \[2000, 3000\]; n=2, CI rough\); no other configuration's IQM CI overlaps the best's; P\(a run of the best beats one of the runner-up b\) = 1\.00$/m,
+    );
+    const csv = resultsCsv(results).trim().split('\n');
+    const header = csv[0]!.split(',');
+    const column = (row: number, name: string): string => csv[row]!.split(',')[header.indexOf(name)]!;
+    expect(column(4, 'score')).to.equal('inf');
+    expect(column(4, 'config_score_iqm')).to.equal('inf');
+    expect(column(4, 'config_not_solved')).to.equal('1');
+    await writeResults(dir, results);
+    const json = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as SweepResults;
+    expect(json.trials[3]).to.deep.include({ score: null, reachedThreshold: false });
+    expect(json.configurations[1]).to.deep.include({ notSolved: 1 });
+    expect(json.ranking).to.deep.equal({ best: 'a', tiedWithBest: [], untested: [], runnerUp: 'b', probabilityOfImprovement: 1, rough: true });
+  });
+
+  it('auc and mean_last_k from the event files, not the final value in status.json', async () => {
+    await sweepWith({ name: 'eval/return_mean', goal: 'maximize', summary: 'auc' });
+    const auc = await collectResults(dir);
+    // a, seed 0: trapezoids of 1000 steps: 200 + 390 + 490 + 350 = 1430 thousand, over 4000 steps.
+    expect(auc.trials[0]!.score).to.equal(357.5);
+    expect(auc.scoring.description).to.equal('eval/return_mean averaged over steps (area under the curve / steps)');
+    // A new sweep folder: a second writer would add a second event file to each trial.
+    rmSync(dir, { recursive: true, force: true });
+    await sweepWith({ name: 'eval/return_mean', goal: 'maximize', summary: 'mean_last_k', k: 2 });
+    const last = await collectResults(dir);
+    expect(last.trials.map((t) => t.score)).to.deep.equal([350, 500, 450, 55]);
+    expect(last.bestConfiguration).to.equal('a');
   });
 });

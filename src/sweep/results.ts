@@ -32,8 +32,14 @@ export interface TrialResult {
   /** The metric's last value, and its best one (by the goal). */
   final: number | null;
   best: number | null;
-  /** The metric's summary that ranks it (metric.summary; results.scoring says which); +Infinity for steps_to_threshold when it never reached the threshold; null when it has none. */
+  /**
+   * The metric's summary that ranks it (metric.summary; results.scoring says which); null when it
+   * has none. For steps_to_threshold, +Infinity when the run never reached the threshold (null in
+   * results.json, which has no infinity: reachedThreshold says it; inf in results.csv).
+   */
   score: number | null;
+  /** steps_to_threshold only: whether the run reached the threshold (null: no evaluation yet). */
+  reachedThreshold?: boolean | null;
   step: number;
   totalSteps: number;
   exitCode: number | null;
@@ -137,21 +143,19 @@ export function finalAndBest(values: readonly number[], goal: MetricGoal): { fin
   return { final: finite.at(-1)!, best: goal === 'maximize' ? maxOf(finite) : minOf(finite) };
 }
 
-/** What a trial's metric curve gives: its final and best values, and its score. */
-export interface TrialMetricValues {
-  final: number | null;
-  best: number | null;
-  score: number | null;
-}
+/** What a trial's metric curve gives: its final and best values, its score, and for steps_to_threshold whether it got there. */
+export type TrialMetricValues = Pick<TrialResult, 'final' | 'best' | 'score' | 'reachedThreshold'>;
 
 /** The final, best and score of a metric's curve ([step, value] points); `env` gives steps_to_threshold its default threshold. */
 export function metricValues(curve: readonly CurvePoint[], metric: MetricDefinition, env?: string): TrialMetricValues {
+  const score = trialScore(curve, metric, env);
   return {
     ...finalAndBest(
       curve.map((point) => point[1]),
       valueGoal(metric),
     ),
-    score: trialScore(curve, metric, env),
+    score,
+    ...(summaryOf(metric) === 'steps_to_threshold' ? { reachedThreshold: score === null ? null : Number.isFinite(score) } : {}),
   };
 }
 
