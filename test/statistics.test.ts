@@ -20,6 +20,8 @@ import { collectResults, formatResults, resultsCsv, type SweepResults, writeResu
 import { pendingStatus, writeManifest, writeStatus } from '../src/sweep/trial-status.js';
 import { DEFAULT_LAST_K, describeScore, normalisedArea, stepsToThreshold, trialScore, valueGoal, type MetricDefinition } from '../src/sweep/metric-summary.js';
 import { rankByScores, rankingVerdict } from '../src/sweep/ranking.js';
+import { downsample } from '../src/sweep/report-data.js';
+import { CURVE_RESAMPLES, fractionBetter, iqmCurve, performanceProfile } from '../src/sweep/report-statistics.js';
 import {
   bootstrapIqmInterval,
   bootstrapMeanInterval,
@@ -471,5 +473,59 @@ describe("sweep results scored by the sweep file's summary (from event files)", 
     const last = await collectResults(dir);
     expect(last.trials.map((t) => t.score)).to.deep.equal([350, 500, 450, 55]);
     expect(last.bestConfiguration).to.equal('a');
+  });
+});
+
+describe('report statistics: IQM curve and performance profile', () => {
+  it('the IQM curve is the IQM over seeds bin by bin, its band the bootstrap interval of that IQM', () => {
+    const seeds = [10, 20, 30, 40, 100].map((last) =>
+      downsample(
+        [
+          [100, last / 10],
+          [200, last],
+        ],
+        200,
+        2,
+      ),
+    );
+    const curve = iqmCurve(seeds);
+    expect(curve.map((point) => [point.step, point.seeds])).to.deep.equal([
+      [100, 5],
+      [200, 5],
+    ]);
+    expect(curve[1]!.center).to.equal(interquartileMean([10, 20, 30, 40, 100]));
+    expect(curve[1]!.center).to.equal(30);
+    const band = bootstrapIqmInterval([10, 20, 30, 40, 100], { resamples: CURVE_RESAMPLES });
+    expect([curve[1]!.low, curve[1]!.high]).to.deep.equal([band.low, band.high]);
+    // One seed: no band.
+    const single = iqmCurve([downsample([[100, 7]], 200, 2)]);
+    expect(single).to.deep.equal([{ step: 100, center: 7, low: 7, high: 7, seeds: 1 }]);
+  });
+
+  it("the profile counts the runs better than τ (rliable's score > τ; for a goal to minimise, score < τ, so a never-solved run never counts)", () => {
+    expect(fractionBetter([1, 2, 3, 4], 2, 'maximize')).to.equal(0.5);
+    expect(fractionBetter([1, 2, 3, 4], 2, 'minimize')).to.equal(0.25);
+    expect(fractionBetter([1000, Number.POSITIVE_INFINITY], 1e12, 'minimize')).to.equal(0.5);
+    const profile = performanceProfile(
+      [
+        { configName: 'b', configIndex: 1 },
+        { configName: 'a', configIndex: 0 },
+        { configName: 'c', configIndex: 2 },
+      ],
+      [
+        { configIndex: 0, state: 'done', score: 3 },
+        { configIndex: 0, state: 'done', score: 1 },
+        { configIndex: 0, state: 'failed', score: 9 },
+        { configIndex: 1, state: 'done', score: 2 },
+        { configIndex: 2, state: 'done', score: null },
+      ],
+      'maximize',
+      'final eval/return_mean',
+    );
+    // In the given (ranked) order, scores ascending, only done trials with a score; a configuration without one is left out.
+    expect(profile.series).to.deep.equal([
+      { configName: 'b', configIndex: 1, scores: [2] },
+      { configName: 'a', configIndex: 0, scores: [1, 3] },
+    ]);
   });
 });

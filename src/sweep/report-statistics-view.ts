@@ -8,7 +8,7 @@ import { maxOf, minOf } from '../util/extent.js';
 import { niceTicks } from './chart-scale.js';
 import { escapeHtml, formatTick, renderChart, seriesColor } from './report-chart.js';
 import type { ReportConfiguration, ReportData } from './report-data.js';
-import type { PerformanceProfile, ProfileSeries } from './report-statistics.js';
+import { CURVE_RESAMPLES, type PerformanceProfile, type ProfileSeries } from './report-statistics.js';
 import { bestLine, formatInterval, formatNumber, statisticsNote } from './results.js';
 import { BOOTSTRAP_RESAMPLES, ROUGH_BELOW } from './statistics.js';
 
@@ -22,7 +22,7 @@ export function statisticsSection(data: ReportData): string {
   const legend = charted.map((c) => `<li><span class="swatch" style="background:${seriesColor(c.configIndex)}"></span>${escapeHtml(c.configName)}${c.best ? ' ★' : ''}</li>`).join('');
   return `<section id="statistics">
 <h2>Statistics over seeds</h2>
-<p class="hint">Each trial is scored by <b>${escapeHtml(data.scoring.description)}</b> (${escapeHtml(data.goal)}). Per configuration over its seeds: the interquartile mean (IQM: the mean of the middle half, as rliable computes it), the mean, median, sample std (n − 1) and extremes, and 95% percentile bootstrap intervals (${BOOTSTRAP_RESAMPLES} seeded resamples) of the mean and of the IQM. Configurations are ranked by IQM; one whose IQM interval overlaps the best's is <b>tied with the best</b>: the seeds cannot tell them apart. With fewer than ${ROUGH_BELOW} seeds an interval is rough; with 1 there is none. P(best beats) is the probability that a run of the best scores better than a run of that configuration (ties count one half).</p>
+<p class="hint">Each trial is scored by <b>${escapeHtml(data.scoring.description)}</b> (${escapeHtml(data.goal)}). Per configuration over its seeds: the interquartile mean (IQM: the mean of the middle half, as rliable computes it), the mean, median, sample std (n − 1) and extremes, and 95% percentile bootstrap intervals (${BOOTSTRAP_RESAMPLES} seeded resamples) of the mean and of the IQM. Configurations are ranked by IQM; one whose IQM interval overlaps the best's is <b>tied with the best</b>: the seeds cannot tell them apart. With fewer than ${ROUGH_BELOW} seeds an interval is rough; with 1 there is none. P(best beats) is the probability that a run of the best scores better than a run of that configuration (ties count one half). The IQM curve's band is the same interval of the IQM over seeds at each step (${CURVE_RESAMPLES} resamples per point); the performance profile shows, for each score τ, the fraction of a configuration's runs that did better than τ.</p>
 <p id="verdict" class="verdict">${escapeHtml(bestLine(data))}</p>
 <div class="table-scroll">
 <table id="statistics-table" class="sortable">
