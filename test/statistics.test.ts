@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { SummaryWriter } from '../src/tensorboard/index.js';
-import { collectResults, formatResults, resultsCsv, type SweepResults, writeResults } from '../src/sweep/results.js';
+import { bestLine, collectResults, formatResults, resultsCsv, type SweepResults, writeResults } from '../src/sweep/results.js';
 import { pendingStatus, writeManifest, writeStatus } from '../src/sweep/trial-status.js';
 import { DEFAULT_LAST_K, describeScore, normalisedArea, stepsToThreshold, trialScore, valueGoal, type MetricDefinition } from '../src/sweep/metric-summary.js';
 import { rankByScores, rankingVerdict } from '../src/sweep/ranking.js';
@@ -527,5 +527,43 @@ describe('report statistics: IQM curve and performance profile', () => {
       { configName: 'b', configIndex: 1, scores: [2] },
       { configName: 'a', configIndex: 0, scores: [1, 3] },
     ]);
+  });
+});
+
+describe('the verdict line', () => {
+  const configurations = (groups: Array<{ name: string; scores: number[] }>) =>
+    rankByScores(
+      groups.map((group, configIndex) => ({ configIndex, configName: group.name, scores: group.scores })),
+      'maximize',
+    );
+  const line = (groups: Array<{ name: string; scores: number[] }>): string => {
+    const ranked = configurations(groups);
+    return bestLine({ configurations: ranked, ranking: rankingVerdict(ranked), metric: 'eval/return_mean' });
+  };
+
+  it('names the configurations tied with the best, or says none is, or that one seed cannot tell', () => {
+    expect(
+      line([
+        { name: 'x', scores: [10, 11, 12, 13, 14] },
+        { name: 'y', scores: [9, 10, 11, 12, 13] },
+        { name: 'z', scores: [0, 1, 2, 1, 0] },
+      ]),
+    ).to.match(
+      /^Best: x \(IQM 12\.00, 95% CI \[\d+\.\d\d, \d+\.\d\d\]\); not distinguishable from y \(their IQM CIs overlap the best's\); P\(a run of the best beats one of the runner-up y\) = 0\.68$/,
+    );
+    expect(
+      line([
+        { name: 'x', scores: [10, 11, 12, 13, 14] },
+        { name: 'z', scores: [0, 1, 2, 1, 0] },
+      ]),
+    ).to.match(/^Best: x \(IQM 12\.00, 95% CI \[\d+\.\d\d, \d+\.\d\d\]\); no other configuration's IQM CI overlaps the best's; P\(a run of the best beats one of the runner-up z\) = 1\.00$/);
+    expect(
+      line([
+        { name: 'x', scores: [10] },
+        { name: 'z', scores: [3] },
+      ]),
+    ).to.equal('Best: x (IQM 10.00; n=1, no CI); with 1 seed there is no CI, so it cannot be told apart from the others: add seeds; P(a run of the best beats one of the runner-up z) = 1.00');
+    expect(line([{ name: 'x', scores: [10, 12] }])).to.equal('Best: x (IQM 11.00, 95% CI [10.00, 12.00]; n=2, CI rough); the only configuration with a result');
+    expect(line([{ name: 'x', scores: [] }])).to.equal('No configuration has a finished trial with eval/return_mean yet.');
   });
 });

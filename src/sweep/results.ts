@@ -398,7 +398,7 @@ function listOf(names: readonly string[]): string {
  * not distinguishable from Y and Z (their IQM CIs overlap the best's); ...": only what the
  * intervals support.
  */
-export function bestLine(results: Pick<SweepResults, 'configurations' | 'ranking' | 'metric'>): string {
+export function bestLine(results: { configurations: ReadonlyArray<Pick<ConfigurationResult, 'best' | 'score' | 'notSolved'>>; ranking: RankingVerdict; metric: string }): string {
   const { ranking } = results;
   const best = results.configurations.find((c) => c.best);
   if (!best?.score || ranking.best === null) return `No configuration has a finished trial with ${results.metric} yet.`;

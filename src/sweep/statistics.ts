@@ -3,8 +3,9 @@
  * at the Edge of the Statistical Precipice", NeurIPS 2021): the interquartile mean, percentile
  * bootstrap confidence intervals and the probability of improvement. Written here because no
  * well-kept npm package does the IQM with a seeded, reproducible bootstrap (simple-statistics and
- * jStat have means, quantiles and tests, but neither a trimmed mean with scipy's cut rule nor a
- * bootstrap that takes a seed).
+ * jStat cover means, quantiles and the std, not scipy's trimmed mean with a bootstrap interval
+ * drawn from a seed we control). rliable's stratified bootstrap resamples runs within each
+ * task; with one task, as here, that is the plain bootstrap over seeds.
  *
  * Values may hold +Infinity or -Infinity (a run that never reached a threshold scores +Infinity
  * steps): order statistics, the IQM and the probability of improvement treat it as worse than any
