@@ -21,13 +21,13 @@
  */
 import { readUtf8File } from '../util/files.js';
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
-import { type MetricDefinition, type MetricGoal, type MetricSummary, METRIC_SUMMARIES, THRESHOLD_METRICS } from './metric-summary.js';
+import { type MetricDefinition, type MetricSummary, METRIC_SUMMARIES, THRESHOLD_METRICS } from './metric-summary.js';
 import { ConfigError, type RunConfigKey, checkConfig, defaultRunConfig, fieldOf, numbersFromBigInts, parseField, runConfigKeys, suggestKey } from '../train/config.js';
 
 export const SWEEP_METHODS = ['grid', 'random'] as const;
 export type SweepMethod = (typeof SWEEP_METHODS)[number];
 export const METRIC_GOALS = ['maximize', 'minimize'] as const;
-export type { MetricGoal };
+export type MetricGoal = (typeof METRIC_GOALS)[number];
 export type Distribution = 'uniform' | 'int_uniform' | 'log_uniform_values' | 'q_uniform';
 
 /** A value a parameter can take: what RunConfig fields hold. */
