@@ -444,7 +444,7 @@ describe("sweep results scored by the sweep file's summary (from event files)", 
     expect(b!.score).to.deep.include({ iqm: Number.POSITIVE_INFINITY, max: Number.POSITIVE_INFINITY });
     const text = formatResults(results);
     expect(text).to.match(/score: steps until eval\/return_mean >= 475 \(minimize\)/);
-    expect(text).to.match(/^\s+2\s+2\s+∞\s+\[5000, ∞\]\s+∞ ± -\s+\[5000, ∞\]\s+∞\s+∞\s+2\/2\s+n=2, CI rough; not solved: 1 of 2$/m);
+    expect(text).to.match(/^\s+2\s+2\s+∞\s+\[5000, ∞\]\s+∞\s+\[5000, ∞\]\s+∞\s+∞\s+2\/2\s+n=2, CI rough; not solved: 1 of 2$/m);
     expect(text).to.match(
       /^Best: a \(IQM 2500, 95% CI \[2000, 3000\]; n=2, CI rough\); no other configuration's IQM CI overlaps the best's; P\(a run of the best beats one of the runner-up b\) = 1\.00$/m,
     );

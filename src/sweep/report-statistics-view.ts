@@ -9,7 +9,7 @@ import { niceTicks } from './chart-scale.js';
 import { escapeHtml, formatTick, renderChart, seriesColor } from './report-chart.js';
 import type { ReportConfiguration, ReportData } from './report-data.js';
 import { CURVE_RESAMPLES, type PerformanceProfile, type ProfileSeries } from './report-statistics.js';
-import { bestLine, formatInterval, formatNumber, statisticsNote } from './results.js';
+import { bestLine, formatInterval, formatNumber, meanStdText, statisticsNote } from './results.js';
 import { BOOTSTRAP_RESAMPLES, ROUGH_BELOW } from './statistics.js';
 
 const WIDTH = 560;
@@ -95,7 +95,7 @@ function statisticsRow(c: ReportConfiguration): string {
     cell(String(c.rank ?? '–'), c.rank) +
     cell(configurationName(swatch, c.configName), c.configName, 'config') +
     cell(s ? `${formatNumber(s.iqm)} <span class="ci">${formatInterval(s.iqmCi)}</span>` : '–', s?.iqm ?? null, 'iqm') +
-    cell(s ? `${formatNumber(s.mean)} <span class="std">± ${formatNumber(s.std)}</span> <span class="ci">${formatInterval(s.meanCi)}</span>` : '–', s?.mean ?? null, 'mean') +
+    cell(s ? `${meanStdText(s.mean, s.std).replace(/ (± .*)$/, ' <span class="std">$1</span>')} <span class="ci">${formatInterval(s.meanCi)}</span>` : '–', s?.mean ?? null, 'mean') +
     cell(formatNumber(s?.median ?? null), s?.median ?? null) +
     cell(formatNumber(s?.min ?? null), s?.min ?? null) +
     cell(formatNumber(s?.max ?? null), s?.max ?? null) +

@@ -373,6 +373,11 @@ export function formatNumber(value: number | null): string {
   return value.toPrecision(3);
 }
 
+/** "12.50 ± 3.10"; an infinite mean (a run that never reached the threshold) has no std to show. */
+export function meanStdText(mean: number, std: number): string {
+  return Number.isFinite(mean) ? `${formatNumber(mean)} ± ${formatNumber(std)}` : formatNumber(mean);
+}
+
 /** "[12.50, 31.00]"; "no CI" without an interval. */
 export function formatInterval(interval: Interval | null): string {
   return interval === null ? 'no CI' : `[${formatNumber(interval.low)}, ${formatNumber(interval.high)}]`;
@@ -436,7 +441,7 @@ export function formatResults(results: SweepResults, options: { unfinished?: boo
       ...(results.swept.length > 0 ? results.swept.map((key) => String(c.hparams[key] ?? '')) : [c.configName]),
       formatNumber(score?.iqm ?? null),
       score ? formatInterval(score.iqmCi) : '',
-      score ? `${formatNumber(score.mean)} ± ${formatNumber(score.std)}` : '-',
+      score ? meanStdText(score.mean, score.std) : '-',
       score ? formatInterval(score.meanCi) : '',
       formatNumber(score?.median ?? null),
       formatNumber(score ? (goal === 'maximize' ? score.min : score.max) : null),
