@@ -48,17 +48,12 @@ export function valueGoal(metric: MetricDefinition): MetricGoal {
   return summaryOf(metric) === 'steps_to_threshold' ? 'maximize' : metric.goal;
 }
 
-/** The env's reward threshold (Gymnasium's reward_threshold): MountainCar-v0 -110, CartPole-v1 475, Acrobot-v1 -100. */
-export function envRewardThreshold(env: string): number {
-  return envSpec(env).rewardThreshold;
-}
-
-/** The threshold a trial on `env` must reach: the file's, else the env's; undefined when neither is known. */
+/** The threshold a trial on `env` must reach: the file's, else the env's reward threshold (Gymnasium's reward_threshold: MountainCar-v0 -110, CartPole-v1 475, Acrobot-v1 -100); undefined when neither is known. */
 export function thresholdFor(metric: MetricDefinition, env: string | undefined): number | undefined {
   if (metric.threshold !== undefined) return metric.threshold;
   if (env === undefined) return undefined;
   try {
-    return envRewardThreshold(env);
+    return envSpec(env).rewardThreshold;
   } catch {
     return undefined;
   }
@@ -110,11 +105,6 @@ export function trialScore(curve: readonly CurvePoint[], metric: MetricDefinitio
       return threshold === undefined ? null : stepsToThreshold(points, threshold);
     }
   }
-}
-
-/** Whether a score counts as never reaching the threshold (steps_to_threshold). */
-export function neverSolved(score: number | null): boolean {
-  return score === Number.POSITIVE_INFINITY;
 }
 
 /** "final eval/return_mean", "steps until eval/return_mean >= 475", ...: what a score is, for titles and lines. */

@@ -20,6 +20,7 @@ import { shownState } from './liveness.js';
 import { type ChartScale, fromScale, logLikeScale, toScale } from './chart-scale.js';
 import type { MetricDefinition } from './metric-summary.js';
 import { type PerformanceProfile, iqmCurve, performanceProfile } from './report-statistics.js';
+import { median } from './statistics.js';
 import { type ConfigurationResult, type MetricGoal, type Scoring, type TrialResult, meanStd, metricValues, scoringOf, summarizeTrials } from './results.js';
 import { type RankingVerdict, rankingVerdict } from './ranking.js';
 import { type SweepManifest, type TrialState, STDERR_LOG, STDOUT_LOG, readManifest, readStatus, readTrialConfig } from './trial-status.js';
@@ -338,12 +339,6 @@ function returnBound(config: Record<string, unknown> | undefined): number | unde
   } catch {
     return undefined;
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = Float64Array.from(values).sort();
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** 3 significant digits; large values as 3.1e+8. */

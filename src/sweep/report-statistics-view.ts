@@ -8,7 +8,7 @@ import { maxOf, minOf } from '../util/extent.js';
 import { niceTicks } from './chart-scale.js';
 import { escapeHtml, formatTick, renderChart, seriesColor } from './report-chart.js';
 import type { ReportConfiguration, ReportData } from './report-data.js';
-import { CURVE_RESAMPLES, type PerformanceProfile, type ProfileSeries } from './report-statistics.js';
+import { CURVE_RESAMPLES, fractionBetter, type PerformanceProfile, type ProfileSeries } from './report-statistics.js';
 import { bestLine, formatInterval, formatNumber, meanStdText, statisticsNote } from './results.js';
 import { BOOTSTRAP_RESAMPLES, ROUGH_BELOW } from './statistics.js';
 
@@ -128,8 +128,7 @@ function limits(scores: readonly number[], v: number, goal: PerformanceProfile['
 /** A configuration's profile as a step line over [x0, x1]. */
 function profilePath(entry: ProfileSeries, goal: PerformanceProfile['goal'], x: (value: number) => number, y: (value: number) => number, x0: number, x1: number): string {
   const distinct = [...new Set(entry.scores.filter(Number.isFinite))].sort((a, b) => a - b);
-  const start = goal === 'maximize' ? entry.scores.filter((s) => s > x0).length / entry.scores.length : entry.scores.filter((s) => s < x0).length / entry.scores.length;
-  const points: Array<[number, number]> = [[x0, start]];
+  const points: Array<[number, number]> = [[x0, fractionBetter(entry.scores, x0, goal)]];
   for (const v of distinct) {
     const { left, right } = limits(entry.scores, v, goal);
     points.push([v, left], [v, right]);

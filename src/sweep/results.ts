@@ -15,7 +15,7 @@ import { formatTable } from '../util/text-table.js';
 import { type ShownState, shownState } from './liveness.js';
 import { type CurvePoint, type MetricDefinition, type MetricGoal, type MetricSummary, describeScore, summaryOf, thresholdFor, trialScore, valueGoal } from './metric-summary.js';
 import { type Ranked, type RankingVerdict, rankByScores, rankingVerdict } from './ranking.js';
-import type { Interval } from './statistics.js';
+import { type Interval, mean, sampleStd } from './statistics.js';
 import { type SweepManifest, readManifest, readStatus, readTrialConfig, STDERR_LOG, STDOUT_LOG } from './trial-status.js';
 
 export type { MetricGoal } from './metric-summary.js';
@@ -93,13 +93,9 @@ export interface SweepResults {
 export const RESULTS_JSON = 'results.json';
 export const RESULTS_CSV = 'results.csv';
 
-/** Sample standard deviation (n - 1); 0 for a single value. */
+/** Mean and sample standard deviation (n - 1; 0 for a single value); null for no values. */
 export function meanStd(values: readonly number[]): { mean: number; std: number } | null {
-  if (values.length === 0) return null;
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  if (values.length === 1) return { mean, std: 0 };
-  const variance = values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1);
-  return { mean, std: Math.sqrt(variance) };
+  return values.length === 0 ? null : { mean: mean(values), std: sampleStd(values) };
 }
 
 /**
