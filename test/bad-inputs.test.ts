@@ -558,6 +558,38 @@ function catalogue(): BadInput[] {
       call: () => sweep('trial', sweepFile('stop-trial0.yaml', GOOD_SWEEP), '--index', '0', '--logdir', logdir, '--stop-at-step', '0'),
       message: /--stop-at-step must be an integer >= 1, got 0/,
     },
+    // Metric summaries (issue 23, statistics): a summary's keys and goal must agree with it
+    {
+      what: 'metric summary misspelt',
+      call: s('summary.yaml', withLine('metric: { name: eval/return_mean, summary: aucc }')),
+      message: /summary\.yaml:8:44: "metric\.summary" must be one of final, best, mean_last_k, auc, steps_to_threshold, got "aucc" \(did you mean "auc"\?\)/,
+    },
+    {
+      what: 'steps_to_threshold with goal maximize',
+      call: s('steps-goal.yaml', withLine('metric: { name: eval/return_mean, goal: maximize, summary: steps_to_threshold }')),
+      message: /steps-goal\.yaml:8:41: "metric\.goal" maximize contradicts summary steps_to_threshold: the score is a number of steps, and fewer is better; write goal: minimize, or leave goal out/,
+    },
+    {
+      what: 'steps_to_threshold on a metric that is not a return',
+      call: s('steps-loss.yaml', withLine('metric: { name: train/loss, summary: steps_to_threshold }')),
+      message:
+        /steps-loss\.yaml:8:17: "metric\.summary" steps_to_threshold counts the steps until a return reaches a threshold; "metric\.name" must be eval\/return_mean or train\/episode_return, got "train\/loss"/,
+    },
+    {
+      what: 'a threshold that is not a number',
+      call: s('threshold.yaml', withLine('metric: { name: eval/return_mean, summary: steps_to_threshold, threshold: solved }')),
+      message: /threshold\.yaml:8:\d+: "metric\.threshold" must be a number \(the value of eval\/return_mean to reach, e\.g\. 475 for CartPole-v1\), got "solved"/,
+    },
+    {
+      what: 'k without summary mean_last_k',
+      call: s('k.yaml', withLine('metric: { name: eval/return_mean, summary: auc, k: 5 }')),
+      message: /k\.yaml:8:\d+: "metric\.k" goes with summary: mean_last_k \(the number of last values to average\); summary is auc: remove k or set summary: mean_last_k/,
+    },
+    {
+      what: 'mean_last_k with k 0',
+      call: s('k0.yaml', withLine('metric: { name: eval/return_mean, summary: mean_last_k, k: 0 }')),
+      message: /k0\.yaml:8:\d+: "metric\.k" must be an integer >= 1, got 0/,
+    },
   ];
 
   /** A logdir outside the runs folder holding the adaptive sweep's folder with this journal. */

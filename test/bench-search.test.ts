@@ -46,6 +46,10 @@ function configuration(configIndex: number, finalMean: number | null, hparams: C
     finalStd: 0,
     bestMean: finalMean,
     bestStd: 0,
+    score: null,
+    notSolved: 0,
+    tiedWithBest: null,
+    probabilityBestBeats: null,
     ...extra,
   };
 }
@@ -61,6 +65,7 @@ function trial(seed: number, final: number | null, state: TrialResult['state'] =
     state,
     final,
     best: final,
+    score: final,
     step: 27000,
     totalSteps: 27000,
     exitCode: 0,

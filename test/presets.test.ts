@@ -15,7 +15,7 @@ describe('tuned presets (sweeps/presets/, npm run benchmark:learning)', () => {
       const spec = parseSweepSpec(readFileSync(file, 'utf8'), file);
       expect(spec.method).to.equal('grid');
       expect(spec.seeds).to.deep.equal([0, 1, 2, 3, 4]);
-      expect(spec.metric).to.deep.equal({ name: 'eval/return_mean', goal: 'maximize' });
+      expect(spec.metric).to.deep.equal({ name: 'eval/return_mean', goal: 'maximize', summary: 'final' });
       const trials = expandSweep(spec, { sweepDir: `runs/${spec.name}` });
       expect(trials).to.have.length(5);
       for (const trial of trials) {

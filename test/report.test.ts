@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import { type Browser, chromium } from 'playwright-core';
 import { combineSeeds, divergence, downsample, loadReportData } from '../src/sweep/report-data.js';
 import { niceTicks, scaleTicks, toScale } from '../src/sweep/chart-scale.js';
-import { formatNumber, type SweepResults } from '../src/sweep/results.js';
+import { formatInterval, formatNumber, type SweepResults } from '../src/sweep/results.js';
 import { resolveConfig } from '../src/train/config.js';
 import { prepareRunDir, train } from '../src/train/trainer.js';
 import { memoryOutput } from '../src/train/run-output.js';
@@ -351,6 +351,26 @@ describe('sweep report in a real browser (smoke.yaml)', function () {
     expect(bestTrials.some((name) => name.length > 0)).to.equal(true);
     const caption = await page.locator('#policy figcaption').textContent();
     expect(bestTrials.some((name) => (caption ?? '').includes(name))).to.equal(true);
+
+    // Statistics over seeds: the table holds the numbers of results.json, the verdict is the console's
+    // Best line, and the IQM curve (with its bootstrap band) and the performance profile are drawn per configuration.
+    const statisticsRows = page.locator('#statistics-table tbody tr');
+    expect(await statisticsRows.count()).to.equal(results.configurations.length);
+    for (const configuration of results.configurations) {
+      const row = page.locator(`#statistics-table tbody tr[data-config="${configuration.configName}"]`);
+      const score = configuration.score!;
+      expect(await row.locator('td.iqm').textContent()).to.equal(`${formatNumber(score.iqm)} ${formatInterval(score.iqmCi)}`);
+      expect(await row.locator('td.mean').textContent()).to.equal(`${formatNumber(score.mean)} ± ${formatNumber(score.std)} ${formatInterval(score.meanCi)}`);
+      expect(await row.locator('td.versus').textContent()).to.match(configuration.best ? /★ best/ : configuration.tiedWithBest ? /= tied/ : /P\(best beats\)/);
+    }
+    expect(sweepOutput).to.contain(await page.locator('#verdict').textContent());
+    const iqm = page.locator('figure.stats-box[data-chart="iqm"] svg.chart');
+    const iqmBoxes = await iqm.locator('path.mean, path.band').evaluateAll((paths) => paths.map((element) => (element as unknown as { getBBox(): { width: number } }).getBBox().width));
+    expect(iqmBoxes).to.have.length(2 * results.configurations.length);
+    for (const width of iqmBoxes) expect(width).to.be.greaterThan(100);
+    const profile = page.locator('figure.stats-box[data-chart="profile"] svg.profile-chart g.profile-series');
+    expect(await profile.count()).to.equal(results.configurations.length);
+    expect(await profile.evaluateAll((groups) => groups.map((group) => Number(group.getAttribute('data-runs'))))).to.deep.equal(results.configurations.map((c) => c.seeds));
 
     await fs.mkdir(OUTPUT_DIR, { recursive: true });
     const screenshot = path.join(OUTPUT_DIR, 'report-smoke.png');

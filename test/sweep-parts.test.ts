@@ -11,7 +11,8 @@ import { expandSweep, type Trial } from '../src/sweep/expand.js';
 import type { RunningTrial, TrialExecutor, TrialExit, TrialLaunch } from '../src/sweep/executor.js';
 import { acquireLock, LOCK_FILE, SweepLockedError } from '../src/sweep/lock.js';
 import { createView, formatDuration, SweepProgress } from '../src/sweep/progress-view.js';
-import { collectResults, formatResults, meanStd, resultsCsv, summarizeTrials, type SweepResults, type TrialResult } from '../src/sweep/results.js';
+import { collectResults, formatResults, meanStd, resultsCsv, scoringOf, summarizeTrials, type SweepResults, type TrialResult } from '../src/sweep/results.js';
+import { rankingVerdict } from '../src/sweep/ranking.js';
 import { runSweep, type SweepOutcome } from '../src/sweep/scheduler.js';
 import { configDifferences, moveAside } from '../src/sweep/trial.js';
 import { parseSweepSpec } from '../src/sweep/spec.js';
@@ -251,6 +252,7 @@ describe('sweep results', () => {
     state,
     final,
     best,
+    score: final,
     step: 10,
     totalSteps: 10,
     exitCode: state === 'done' ? 0 : 1,
@@ -331,17 +333,71 @@ describe('sweep results', () => {
       trials,
       configurations,
       bestConfiguration: 'c0',
+      scoring: scoringOf({ name: 'eval/return_mean', goal: 'maximize' }, new Set()),
+      ranking: rankingVerdict(configurations),
       generatedAt: '',
     };
     results.trials[3]!.cause = 'exit code 1: "bad", really';
     const csv = resultsCsv(results).trim().split('\n');
     expect(csv).to.have.length(7);
     expect(csv[0]).to.match(/,cause,log,error_log$/);
+    // The columns before the statistics were added stay, in their order.
+    expect(csv[0]!.split(',').filter((name) => !/^(summary|score|config_score_.*|config_ci_rough|config_not_solved|tied_with_best|p_best_beats)$/.test(name))).to.deep.equal(
+      'trial,configuration,learningRate,seed,state,metric,final,best,steps,total_steps,config_rank,config_final_mean,config_final_std,config_best_mean,config_seeds,best_configuration,exit_code,cause,log,error_log'.split(
+        ',',
+      ),
+    );
     // Measured values to 6 significant digits; the log with the run's output, and for a trial not done its error log.
-    expect(csv[1]).to.equal('a0,c0,0,0,done,eval/return_mean,-100,-100,10,10,1,-110,14.1421,-95,2,true,0,,a0/stdout.log,');
+    const row = (line: string): Record<string, string> => Object.fromEntries(csv[0]!.split(',').map((name, i) => [name, line.split(',')[i]!]));
+    expect(row(csv[1]!)).to.deep.equal({
+      trial: 'a0',
+      configuration: 'c0',
+      learningRate: '0',
+      seed: '0',
+      state: 'done',
+      metric: 'eval/return_mean',
+      summary: 'final',
+      final: '-100',
+      best: '-100',
+      score: '-100',
+      steps: '10',
+      total_steps: '10',
+      config_rank: '1',
+      config_final_mean: '-110',
+      config_final_std: '14.1421',
+      config_best_mean: '-95',
+      config_seeds: '2',
+      // Two seeds, -100 and -120: the IQM of 2 values is their mean; a resample is both the same (1/4 each) or one of each, so the 95% interval spans the two.
+      config_score_iqm: '-110',
+      config_score_iqm_ci_low: '-120',
+      config_score_iqm_ci_high: '-100',
+      config_score_mean: '-110',
+      config_score_mean_ci_low: '-120',
+      config_score_mean_ci_high: '-100',
+      config_score_median: '-110',
+      config_score_std: '14.1421',
+      config_score_min: '-120',
+      config_score_max: '-100',
+      config_score_seeds: '2',
+      config_ci_rough: 'true',
+      config_not_solved: '0',
+      tied_with_best: '',
+      p_best_beats: '',
+      best_configuration: 'true',
+      exit_code: '0',
+      cause: '',
+      log: 'a0/stdout.log',
+      error_log: '',
+    });
+    // c1 (one seed, -150) cannot be compared by intervals; every run of c0 beats its run.
+    expect(row(csv[3]!)).to.deep.include({ config_rank: '2', config_score_iqm_ci_low: '', config_score_seeds: '1', tied_with_best: '', p_best_beats: '1' });
     expect(csv[4]).to.include(',"exit code 1: ""bad"", really",b1/stdout.log,b1/stderr.log');
     const text = formatResults(results);
-    expect(text).to.match(/^\*\s+1\s+0\s+-110\.00 ± 14\.14\s+-95\.00\s+2\/2$/m);
+    expect(text).to.match(/^\*\s+1\s+0\s+-110\.00\s+\[-120\.00, -100\.00\]\s+-110\.00 ± 14\.14\s+\[-120\.00, -100\.00\]\s+-110\.00\s+-120\.00\s+2\/2\s+n=2, CI rough$/m);
+    expect(text).to.match(/^\s+2\s+1\s+-150\.00\s+no CI\s+-150\.00 ± 0\.00\s+no CI\s+-150\.00\s+-150\.00\s+1\/2\s+n=1, no CI$/m);
+    expect(text).to.match(
+      /^Best: c0 \(IQM -110\.00, 95% CI \[-120\.00, -100\.00\]; n=2, CI rough\); c1: too few seeds \(1\) to compare with it; P\(a run of the best beats one of the runner-up c1\) = 1\.00$/m,
+    );
     expect(text).to.match(/failed\s+b1: exit code 1: "bad", really — log: b1\/stderr\.log/);
     expect(text).to.match(/interrupted c1: at step 10\/10/);
   });
@@ -356,6 +412,8 @@ describe('sweep results', () => {
       trials: noisy,
       configurations: summarizeTrials(noisy, 'maximize'),
       bestConfiguration: 'c0',
+      scoring: scoringOf({ name: 'm', goal: 'maximize' }, new Set()),
+      ranking: rankingVerdict(summarizeTrials(noisy, 'maximize')),
       generatedAt: '',
     };
     const [x0, x1] = resultsCsv(results)
@@ -365,7 +423,7 @@ describe('sweep results', () => {
       .map((line) => line.split(','));
     expect(x0!.slice(5, 7)).to.deep.equal(['0.3', '123.457']);
     expect(x1!.slice(5, 7)).to.deep.equal(['0.333333', '6.66667e-8']);
-    expect(x0![10]).to.equal('0.316667'); // the configuration's mean final
+    expect(x0![12]).to.equal('0.316667'); // the configuration's mean final
   });
 });
 

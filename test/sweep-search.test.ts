@@ -328,7 +328,7 @@ describe('sweep file: bayes and early_terminate', () => {
     `name: x\nmethod: bayes\nrun_cap: 30\nparameters:\n  steps: { value: 90000 }\n  evalEvery: { value: 5000 }\n  trainStart: { value: 1000 }\n  learningRate: { min: 0.0001, max: 0.01, distribution: log_uniform_values }\n${extra}`;
 
   it('bayes: run_cap counts configurations, defaults as Optuna, continuous ranges in the hparams as intervals', () => {
-    const parsed = spec(base('').replace('seeds', '') + 'seeds: [0, 1]\n');
+    const parsed = spec(`${base('').replace('seeds', '')}seeds: [0, 1]\n`);
     expect(parsed.method).to.equal('bayes');
     expect(parsed.bayes).to.deep.equal({ nStartupTrials: 10, nEiCandidates: 24 });
     expect(countTrials(parsed)).to.deep.equal({ configurations: 30, trials: 60 });

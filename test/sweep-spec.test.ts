@@ -72,7 +72,7 @@ parameters:
   hiddenLayers: { values: [[32, 32], [64, 64]] }
 `);
     expect(parsed).to.deep.include({ file: FILE, name: 'mc', method: 'grid', seeds: [0, 1, 2], concurrency: 2, sweepSeed: 0 });
-    expect(parsed.metric).to.deep.equal({ name: 'eval/return_mean', goal: 'maximize' });
+    expect(parsed.metric).to.deep.equal({ name: 'eval/return_mean', goal: 'maximize', summary: 'final' });
     expect(parsed.parameters.map((p) => p.key)).to.deep.equal(['env', 'learningRate', 'targetUpdateEvery', 'hiddenLayers']);
     expect(parsed.parameters[0]).to.deep.include({ kind: 'value', value: 'MountainCar-v0', at: `${FILE}:7:3` });
     expect(parsed.parameters[3]).to.deep.include({
@@ -86,7 +86,7 @@ parameters:
 
   it('defaults: grid, eval/return_mean maximised, seed 0, no concurrency', () => {
     const parsed = spec('name: d\nparameters:\n  steps: { value: 1000 }\n');
-    expect(parsed).to.deep.include({ method: 'grid', seeds: [0], metric: { name: 'eval/return_mean', goal: 'maximize' } });
+    expect(parsed).to.deep.include({ method: 'grid', seeds: [0], metric: { name: 'eval/return_mean', goal: 'maximize', summary: 'final' } });
     expect(parsed.concurrency).to.equal(undefined);
   });
 
@@ -222,6 +222,37 @@ describe('sweep file: errors', () => {
     expect(errorOf('name: x\n').message).to.match(/missing "parameters"/);
     expect(errorOf('').message).to.match(/the file is empty/);
     expect(errorOf('- a\n- b\n').message).to.match(/a sweep file must be a map/);
+  });
+
+  it('metric summaries: final by default, best, mean_last_k with k, auc, steps_to_threshold (goal minimize) with an optional threshold', () => {
+    const withMetric = (metric: string): SweepSpec => spec(`name: x\nmetric: ${metric}\nparameters:\n  env: { value: CartPole-v1 }\n`);
+    expect(withMetric('{ name: eval/return_mean }').metric).to.deep.equal({ name: 'eval/return_mean', goal: 'maximize', summary: 'final' });
+    expect(withMetric('{ name: train/loss, goal: minimize, summary: best }').metric).to.deep.equal({ name: 'train/loss', goal: 'minimize', summary: 'best' });
+    expect(withMetric('{ name: eval/return_mean, summary: mean_last_k, k: 5 }').metric).to.deep.equal({ name: 'eval/return_mean', goal: 'maximize', summary: 'mean_last_k', k: 5 });
+    expect(withMetric('{ name: eval/return_mean, summary: mean_last_k }').metric).to.deep.equal({ name: 'eval/return_mean', goal: 'maximize', summary: 'mean_last_k' });
+    expect(withMetric('{ name: eval/return_mean, summary: auc }').metric.summary).to.equal('auc');
+    // steps_to_threshold scores steps: its goal is minimize, said or not.
+    expect(withMetric('{ name: eval/return_mean, summary: steps_to_threshold }').metric).to.deep.equal({ name: 'eval/return_mean', goal: 'minimize', summary: 'steps_to_threshold' });
+    expect(withMetric('{ name: train/episode_return, goal: minimize, summary: steps_to_threshold, threshold: 195 }').metric).to.deep.equal({
+      name: 'train/episode_return',
+      goal: 'minimize',
+      summary: 'steps_to_threshold',
+      threshold: 195,
+    });
+  });
+
+  it('metric summaries: contradictions and keys that do not go with the summary are errors at their position', () => {
+    const problem = (metric: string): string => errorOf(`name: x\nmetric: ${metric}\nparameters:\n  env: { value: CartPole-v1 }\n`).message;
+    expect(problem('{ name: eval/return_mean, summary: last }')).to.match(/test\.yaml:2:\d+: "metric\.summary" must be one of final, best, mean_last_k, auc, steps_to_threshold, got "last"/);
+    expect(problem('{ name: eval/return_mean, goal: maximize, summary: steps_to_threshold }')).to.match(
+      /test\.yaml:2:41: "metric\.goal" maximize contradicts summary steps_to_threshold: the score is a number of steps, and fewer is better; write goal: minimize, or leave goal out/,
+    );
+    expect(problem('{ name: train/loss, summary: steps_to_threshold }')).to.match(/test\.yaml:2:17: .*"metric\.name" must be eval\/return_mean or train\/episode_return, got "train\/loss"/);
+    expect(problem('{ name: eval/return_mean, k: 3 }')).to.match(/test\.yaml:2:\d+: "metric\.k" goes with summary: mean_last_k .*summary is final/);
+    expect(problem('{ name: eval/return_mean, summary: mean_last_k, k: 0 }')).to.match(/"metric\.k" must be an integer >= 1, got 0/);
+    expect(problem('{ name: eval/return_mean, threshold: 475 }')).to.match(/"metric\.threshold" goes with summary: steps_to_threshold/);
+    expect(problem('{ name: eval/return_mean, summary: steps_to_threshold, threshold: high }')).to.match(/"metric\.threshold" must be a number .*got "high"/);
+    expect(problem('{ name: eval/return_mean, sumary: auc }')).to.match(/"metric": unknown key "sumary" \(did you mean "summary"\?\)/);
   });
 
   it('reports every problem at once, each with its position', () => {

@@ -210,6 +210,7 @@ describe('paused and stopped trials in the progress view and the rankings', () =
       state,
       final,
       best: final,
+      score: final,
       step,
       totalSteps: 900,
       exitCode: null,

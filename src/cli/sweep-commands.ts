@@ -29,7 +29,7 @@ import { type BatchExecutor, LocalExecutor, type TrialExecutor } from '../sweep/
 import { refuseIfLocked, SweepLockedError } from '../sweep/lock.js';
 import { type Calibration, calibrate, describeEstimate, estimateSweep, etaModel } from '../sweep/calibrate.js';
 import { createView } from '../sweep/progress-view.js';
-import { collectResults, formatResults, writeResults } from '../sweep/results.js';
+import { collectResults, formatResults, scoringOf, writeResults } from '../sweep/results.js';
 import { writeReport } from '../sweep/report.js';
 import { type CancelPrompt, type RunSweepOptions, runSweep } from '../sweep/scheduler.js';
 import { DEFAULT_BATCH_CONCURRENCY, isAdaptive, runAdaptiveSweep, sweepScheduler } from '../sweep/adaptive-sweep.js';
@@ -288,6 +288,12 @@ async function trialsToRun(trials: Trial[], sweepDir: string): Promise<Trial[]> 
 }
 
 /** How long the trials still to run will take (`calibration` covers their shapes), and how the estimate was made. */
+/** "; score: steps until eval/return_mean >= 475" when trials are scored by more than their metric's final value. */
+function scoreLine(spec: SweepSpec, trials: readonly Trial[]): string {
+  if (spec.metric.summary === 'final') return '';
+  return `; score: ${scoringOf(spec.metric, new Set(trials.map((trial) => trial.config.env))).description}`;
+}
+
 function estimateLines(toRun: Trial[], done: number, calibration: Calibration, concurrency: number, cores: number): string[] {
   if (toRun.length === 0) return ['estimate: nothing to run, every trial is done'];
   const estimate = estimateSweep(
@@ -368,7 +374,7 @@ export async function formatPlan(spec: SweepSpec, trials: Trial[], options: { sw
   const fixed = spec.parameters.filter((parameter) => !swept.includes(parameter.key)).map((parameter) => `${parameter.key}=${JSON.stringify(trials[0]?.config[parameter.key])}`);
   const lines = [
     `Sweep ${spec.name} (${spec.method}) from ${spec.file}: ${configurations} configurations x ${spec.seeds.length} seeds = ${trials.length} trials -> ${options.sweepDir}/`,
-    `metric: ${spec.metric.name} (${spec.metric.goal})${swept.length > 0 ? `; swept: ${swept.join(', ')}` : ''}`,
+    `metric: ${spec.metric.name} (${spec.metric.goal})${scoreLine(spec, trials)}${swept.length > 0 ? `; swept: ${swept.join(', ')}` : ''}`,
     ...(fixed.length > 0 ? [`fixed: ${fixed.join(', ')}`] : []),
     `${totalSteps.toLocaleString('en-US')} steps in all`,
     ...options.estimate,

@@ -95,8 +95,8 @@ function axes(x: Axis, y: Axis, scale: ChartScale, yLabel: string): string {
 
 const CENTER_NAMES: Record<ChartScale, string> = { linear: 'mean', log: 'geometric mean', symlog: 'mean on the symlog axis' };
 
-function pointTitle(curve: ConfigurationCurve, point: CurvePoint, scale: ChartScale): string {
-  const spread = point.seeds > 1 ? ` (${CENTER_NAMES[scale]} of ${point.seeds} seeds; band ${formatTick(point.low)} to ${formatTick(point.high)})` : ' (1 seed)';
+function pointTitle(curve: ConfigurationCurve, point: CurvePoint, centre: string): string {
+  const spread = point.seeds > 1 ? ` (${centre} of ${point.seeds} seeds; band ${formatTick(point.low)} to ${formatTick(point.high)})` : ' (1 seed)';
   return escapeHtml(`${curve.configName}: step ${point.step}: ${formatTick(point.center)}${spread}`);
 }
 
@@ -117,7 +117,7 @@ function seedPath(seed: SeedCurve, x: Axis, y: Axis, scale: ChartScale): string 
   return d ? `<path class="seed" d="${d}"><title>${escapeHtml(`${seed.trial} (seed ${seed.seed})`)}</title></path>` : '';
 }
 
-function series(curve: ConfigurationCurve, x: Axis, y: Axis, scale: ChartScale): string {
+function series(curve: ConfigurationCurve, x: Axis, y: Axis, scale: ChartScale, centre: string): string {
   const points = (curve.byScale[scale] ?? []).filter((p) => scale !== 'log' || (p.center > 0 && p.low > 0));
   const at = (step: number, value: number): { x: number; y: number } => ({ x: x(step), y: y(toScale(scale, value)) });
   const upper = points.map((p) => at(p.step, p.high));
@@ -125,7 +125,7 @@ function series(curve: ConfigurationCurve, x: Axis, y: Axis, scale: ChartScale):
   const center = points.map((p) => at(p.step, p.center));
   const markers =
     points.length <= MAX_MARKED_POINTS
-      ? points.map((p, i) => `<circle class="point" cx="${center[i]!.x.toFixed(1)}" cy="${center[i]!.y.toFixed(1)}" r="2.5"><title>${pointTitle(curve, p, scale)}</title></circle>`).join('')
+      ? points.map((p, i) => `<circle class="point" cx="${center[i]!.x.toFixed(1)}" cy="${center[i]!.y.toFixed(1)}" r="2.5"><title>${pointTitle(curve, p, centre)}</title></circle>`).join('')
       : '';
   return (
     `<g class="series" data-config="${escapeHtml(curve.configName)}" data-points="${points.length}" style="--series:${seriesColor(curve.configIndex)}">` +
@@ -153,7 +153,7 @@ export function renderChart(chart: ChartData, scale: ChartScale, id: string): st
     `<svg class="chart" data-tag="${escapeHtml(chart.tag)}" data-scale="${scale}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeHtml(`${chart.title}, ${scale} axis`)}">` +
     `<clipPath id="${clip}"><rect x="${MARGIN.left}" y="${MARGIN.top}" width="${WIDTH - MARGIN.left - MARGIN.right}" height="${bottom - MARGIN.top}"/></clipPath>` +
     axes(x, y, scale, chart.tag) +
-    `<g clip-path="url(#${clip})">${curves.map((curve) => series(curve, x, y, scale)).join('')}</g>` +
+    `<g clip-path="url(#${clip})">${curves.map((curve) => series(curve, x, y, scale, chart.centre ?? CENTER_NAMES[scale])).join('')}</g>` +
     '</svg>'
   );
 }

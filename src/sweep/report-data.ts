@@ -18,9 +18,13 @@ import { type Warn, readJson } from '../util/files.js';
 import { maxOf } from '../util/extent.js';
 import { shownState } from './liveness.js';
 import { type ChartScale, fromScale, logLikeScale, toScale } from './chart-scale.js';
-import { type ConfigurationResult, type MetricGoal, type TrialResult, finalAndBest, meanStd, summarizeTrials } from './results.js';
 import { searchProgress } from './adaptive.js';
 import { Journal } from './journal.js';
+import type { MetricDefinition } from './metric-summary.js';
+import { type PerformanceProfile, iqmCurve, performanceProfile } from './report-statistics.js';
+import { median } from './statistics.js';
+import { type ConfigurationResult, type MetricGoal, type Scoring, type TrialResult, meanStd, metricValues, scoringOf, summarizeTrials } from './results.js';
+import { type RankingVerdict, rankingVerdict } from './ranking.js';
 import { type SweepManifest, type TrialState, STDERR_LOG, STDOUT_LOG, readManifest, readStatus, readTrialConfig } from './trial-status.js';
 
 /** A point of a configuration's curve: the centre over its seeds and a band of one std either side. */
@@ -57,6 +61,8 @@ export interface ChartData {
   scales: ChartScale[];
   /** One per charted configuration that logged the tag, in the results table's order. */
   curves: ConfigurationCurve[];
+  /** What the centre line is when it is not the scale's mean (e.g. IQM), for the points' hover text. */
+  centre?: string;
 }
 
 export interface PolicyAnimation {
@@ -83,6 +89,9 @@ export interface ReportData {
   sweepDir: string;
   metric: string;
   goal: MetricGoal;
+  scoring: Scoring;
+  /** The best configuration, those tied with it, P(best beats the runner-up). */
+  ranking: RankingVerdict;
   /** Parameters that differ between configurations. */
   swept: string[];
   configurations: ReportConfiguration[];
@@ -90,6 +99,10 @@ export interface ReportData {
   /** How many configurations the charts draw: the best ones, at most MAX_CHARTED_CONFIGURATIONS. */
   charted: number;
   charts: ChartData[];
+  /** The metric's IQM over seeds at each step, with its 95% bootstrap band, for the charted configurations. */
+  iqmChart: ChartData;
+  /** The fraction of runs better than each score, for the charted configurations. */
+  profile: PerformanceProfile;
   /** The latest eval/policy GIF of the best configuration's best seed, if it logged one. */
   bestPolicy: PolicyAnimation | null;
   /** An adaptive sweep's best metric found so far against the environment steps spent (from its journal); null for other sweeps. */
@@ -117,7 +130,7 @@ const WIDE_SPAN = 1000;
 export const Q_BLOWUP = 10;
 /** A last loss this many times the run's median loss means it diverged. */
 export const LOSS_BLOWUP = 1000;
-const DEFAULT_METRIC = { name: 'eval/return_mean', goal: 'maximize' as MetricGoal };
+const DEFAULT_METRIC: MetricDefinition = { name: 'eval/return_mean', goal: 'maximize' };
 /** Keys of a run's config that say where or how it ran, not what it trained. */
 const NOT_HYPERPARAMETERS = new Set<string>(['seed', ...outputOnlyKeys]);
 
@@ -137,8 +150,10 @@ interface TrialSource {
 /** What the report keeps of a trial once its event files are read. */
 interface LoadedTrial {
   result: ReportTrial;
-  /** Per chart tag, the seed's curve cut down to CURVE_POINTS points. */
+  /** Per chart tag (and the metric's), the seed's curve cut down to CURVE_POINTS points. */
   curves: Map<string, SeedSeries>;
+  /** The env it ran on, when known. */
+  env: string | undefined;
   hasPolicy: boolean;
 }
 
@@ -151,7 +166,7 @@ export async function loadReportData(sweepDir: string, warn: Warn = (message) =>
   const horizon = Math.max(1, maxOf(sources.map((source) => source.steps)));
   const trials: LoadedTrial[] = [];
   // One at a time: a trial's events are read, cut down and let go before the next.
-  for (const source of sources) trials.push(await loadTrial(source, metric.name, metric.goal, horizon, warn));
+  for (const source of sources) trials.push(await loadTrial(source, metric, horizon, warn));
   const configurations = withDivergence(
     summarizeTrials(
       trials.map((trial) => trial.result),
@@ -160,16 +175,26 @@ export async function loadReportData(sweepDir: string, warn: Warn = (message) =>
     trials,
   );
   const charted = configurations.slice(0, MAX_CHARTED_CONFIGURATIONS);
+  const scoring = scoringOf(metric, new Set(trials.flatMap((trial) => (trial.env === undefined ? [] : [trial.env]))));
   return {
     sweep: manifest?.name ?? path.basename(path.resolve(sweepDir)),
     sweepDir,
     metric: metric.name,
     goal: metric.goal,
+    scoring,
+    ranking: rankingVerdict(configurations),
     swept: manifest?.swept ?? sweptKeys(sources),
     configurations,
     trials: trials.map((trial) => trial.result),
     charted: charted.length,
     charts: CHARTS.map((chart) => chartData(chart, charted, trials)),
+    iqmChart: iqmChartData(metric.name, charted, trials),
+    profile: performanceProfile(
+      charted,
+      trials.map((trial) => trial.result),
+      metric.goal,
+      scoring.description,
+    ),
     bestPolicy: bestPolicy(configurations, trials, metric.goal),
     searchProgress: manifest ? await searchProgressChart(sweepDir, manifest, horizon, warn) : null,
     generatedAt: new Date().toISOString(),
@@ -290,10 +315,10 @@ function pick(values: Record<string, HParamValue>, keys: readonly string[]): Rec
   return Object.fromEntries(keys.filter((key) => key in values).map((key) => [key, values[key]!]));
 }
 
-async function loadTrial(source: TrialSource, metric: string, goal: MetricGoal, horizon: number, warn: Warn): Promise<LoadedTrial> {
+async function loadTrial(source: TrialSource, metric: MetricDefinition, horizon: number, warn: Warn): Promise<LoadedTrial> {
   let scan: RunScan = { scalars: {}, imageSteps: {}, lastScalarStep: 0, truncated_files: [] };
   try {
-    scan = scanRun(source.dir, { scalars: new Set([metric, ...CHARTS.map((chart) => chart.tag)]), images: new Set([POLICY_TAG]) });
+    scan = scanRun(source.dir, { scalars: new Set([metric.name, ...CHARTS.map((chart) => chart.tag)]), images: new Set([POLICY_TAG]) });
   } catch (error) {
     // A trial that never started has no folder; it still gets its row. A damaged event file costs its curves, not the report.
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') warn(`${(error as Error).message}; the report shows ${source.name} without its curves`);
@@ -302,10 +327,7 @@ async function loadTrial(source: TrialSource, metric: string, goal: MetricGoal, 
   const config = source.config ?? (await readTrialConfig(source.dir));
   const shown = status ? shownState(status) : { state: stateFromSession(scan), detail: null };
   const state = shown.state;
-  const metricValues = finalAndBest(
-    (scan.scalars[metric] ?? []).map(([, value]) => value),
-    goal,
-  );
+  const env = typeof config?.env === 'string' ? config.env : undefined;
   const result: ReportTrial = {
     index: source.index,
     name: source.name,
@@ -314,7 +336,7 @@ async function loadTrial(source: TrialSource, metric: string, goal: MetricGoal, 
     seed: source.seed,
     hparams: source.hparams,
     state,
-    ...metricValues,
+    ...metricValues(scan.scalars[metric.name] ?? [], metric, env),
     step: status?.step ?? scan.lastScalarStep,
     totalSteps: status?.totalSteps ?? source.steps,
     exitCode: status?.exitCode ?? null,
@@ -325,11 +347,11 @@ async function loadTrial(source: TrialSource, metric: string, goal: MetricGoal, 
     diverged: divergence(scan, returnBound(config), status?.cause ?? null),
   };
   const curves = new Map<string, SeedSeries>();
-  for (const chart of CHARTS) {
-    const points = scan.scalars[chart.tag];
-    if (points && points.length > 0) curves.set(chart.tag, downsample(points, horizon));
+  for (const tag of new Set([...CHARTS.map((chart) => chart.tag), metric.name])) {
+    const points = scan.scalars[tag];
+    if (points && points.length > 0) curves.set(tag, downsample(points, horizon));
   }
-  return { result, curves, hasPolicy: (scan.imageSteps[POLICY_TAG]?.length ?? 0) > 0 };
+  return { result, curves, env, hasPolicy: (scan.imageSteps[POLICY_TAG]?.length ?? 0) > 0 };
 }
 
 /** Without a status.json, the run's HParams session end tells how it finished. */
@@ -360,12 +382,6 @@ function returnBound(config: Record<string, unknown> | undefined): number | unde
   } catch {
     return undefined;
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = Float64Array.from(values).sort();
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** 3 significant digits; large values as 3.1e+8. */
@@ -483,6 +499,14 @@ function chartScales(chart: (typeof CHARTS)[number], series: readonly SeedSeries
   return chart.log || wide ? [logLike, 'linear'] : ['linear', logLike];
 }
 
+/** Each seed's own curve of `tag`, as the charts draw it on demand. */
+function seedCurves(seeds: readonly LoadedTrial[], tag: string): SeedCurve[] {
+  return seeds.map((trial) => {
+    const series = trial.curves.get(tag)!;
+    return { trial: trial.result.name, seed: trial.result.seed, points: Array.from(series.steps, (step, j): ScalarPoint => [Math.round(step), series.values[j]!]) };
+  });
+}
+
 function chartData(chart: (typeof CHARTS)[number], charted: readonly ConfigurationResult[], trials: readonly LoadedTrial[]): ChartData {
   const members = charted
     .map((configuration) => ({
@@ -500,22 +524,36 @@ function chartData(chart: (typeof CHARTS)[number], charted: readonly Configurati
       configName: configuration.configName,
       configIndex: configuration.configIndex,
       byScale: Object.fromEntries(scales.map((scale) => [scale, combineSeeds(series, scale)])),
-      seeds: seeds.map((trial, i) => ({
-        trial: trial.result.name,
-        seed: trial.result.seed,
-        points: Array.from(series[i]!.steps, (step, j): ScalarPoint => [Math.round(step), series[i]!.values[j]!]),
-      })),
+      seeds: seedCurves(seeds, chart.tag),
     };
   });
   return { tag: chart.tag, title: chart.title, scales, curves };
+}
+
+/** The metric's IQM chart: per charted configuration the IQM over its seeds with a 95% bootstrap band. Its tag (the y axis's label) says IQM, so it is not taken for the metric's own chart. */
+function iqmChartData(tag: string, charted: readonly ConfigurationResult[], trials: readonly LoadedTrial[]): ChartData {
+  const curves = charted.flatMap((configuration): ConfigurationCurve[] => {
+    const seeds = trials.filter((trial) => trial.result.configIndex === configuration.configIndex && trial.curves.has(tag));
+    if (seeds.length === 0) return [];
+    const series = seeds.map((trial) => trial.curves.get(tag)!);
+    return [
+      {
+        configName: configuration.configName,
+        configIndex: configuration.configIndex,
+        byScale: { linear: iqmCurve(series) },
+        seeds: [],
+      },
+    ];
+  });
+  return { tag: `${tag} (IQM)`, title: `IQM of ${tag} over seeds, 95% bootstrap band`, scales: ['linear'], curves, centre: 'IQM' };
 }
 
 /** The best configuration's seed with the best final metric that logged a policy GIF, and its latest GIF. */
 function bestPolicy(configurations: readonly ConfigurationResult[], trials: readonly LoadedTrial[], goal: MetricGoal): PolicyAnimation | null {
   const best = configurations.find((configuration) => configuration.best);
   if (!best) return null;
-  // Higher is better; a seed without a final value comes last.
-  const score = (trial: LoadedTrial): number => (trial.result.final === null ? -Infinity : (goal === 'maximize' ? 1 : -1) * trial.result.final);
+  // Higher is better; a seed without a score comes last.
+  const score = (trial: LoadedTrial): number => (trial.result.score === null ? -Infinity : (goal === 'maximize' ? 1 : -1) * trial.result.score);
   const candidates = trials.filter((trial) => trial.result.configIndex === best.configIndex && trial.hasPolicy).sort((a, b) => (score(a) === score(b) ? 0 : score(a) > score(b) ? -1 : 1));
   for (const candidate of candidates) {
     // Only this trial's images are read: the scan kept their steps, not their bytes.

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../util/files.js';
 import type { ChartScale } from './chart-scale.js';
 import { escapeHtml, renderChart, seriesColor } from './report-chart.js';
 import { type ChartData, type PolicyAnimation, type ReportConfiguration, type ReportData, type ReportTrial, CURVE_POINTS, LOSS_BLOWUP, Q_BLOWUP, loadReportData } from './report-data.js';
+import { STATISTICS_STYLE, statisticsSection } from './report-statistics-view.js';
 import { formatNumber } from './results.js';
 
 export const REPORT_FILE = 'report.html';
@@ -31,7 +32,7 @@ export function renderReport(data: ReportData): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} — rlsweep report</title>
-<style>${STYLE}</style>
+<style>${STYLE}${STATISTICS_STYLE}</style>
 </head>
 <body>
 <header>
@@ -41,6 +42,7 @@ export function renderReport(data: ReportData): string {
 <main>
 ${resultsSection(data)}
 ${searchProgressSection(data.searchProgress)}
+${statisticsSection(data)}
 ${curvesSection(data)}
 ${policySection(data.bestPolicy, data.metric)}
 ${trialsSection(data)}
@@ -104,7 +106,7 @@ function resultsSection(data: ReportData): string {
     .join('\n');
   return `<section id="results-section">
 <h2>Results</h2>
-<p class="hint">Configurations over seeds: mean ± std (sample) of the metric's last value (final) and of its best value per seed. Ranked by the final mean; click a column to sort. ⚠ marks a configuration with a seed whose Q-values went far beyond the possible returns (over ${Q_BLOWUP} times the largest discounted return), or whose loss ended over ${LOSS_BLOWUP} times its median, or that stopped on a diverged run; hover it for the values.</p>
+<p class="hint">Configurations over seeds: mean ± std (sample) of the metric's last value (final) and of its best value per seed. Ranked by the IQM of each trial's score (see <a href="#statistics">Statistics over seeds</a>); click a column to sort. ⚠ marks a configuration with a seed whose Q-values went far beyond the possible returns (over ${Q_BLOWUP} times the largest discounted return), or whose loss ended over ${LOSS_BLOWUP} times its median, or that stopped on a diverged run; hover it for the values.</p>
 <div class="table-scroll">
 <table id="results" class="sortable">
 <thead><tr>${head}</tr></thead>
@@ -147,7 +149,10 @@ function curvesSection(data: ReportData): string {
   const legend = charted
     .map((c) => `<li><span class="swatch" style="background:${seriesColor(c.configIndex)}"></span>${escapeHtml(c.configName)}${c.best ? ' ★' : ''}${c.diverged ? ' ⚠' : ''}</li>`)
     .join('');
-  const which = data.charted < data.configurations.length ? `The ${data.charted} best of ${data.configurations.length} configurations by final ${escapeHtml(data.metric)} (the tables list all). ` : '';
+  const which =
+    data.charted < data.configurations.length
+      ? `The ${data.charted} best of ${data.configurations.length} configurations by the IQM of ${escapeHtml(data.scoring.description)} (the tables list all). `
+      : '';
   return `<section id="curves">
 <h2>Learning curves</h2>
 <p class="hint">${which}Per configuration, the centre over its seeds with a shaded band of one standard deviation (kept within the seeds' lowest and highest values); each curve at most ${CURVE_POINTS} points. A chart whose values span orders of magnitude (the loss, a diverging run) opens on a log axis; its buttons switch the axis. Hover a point for its value.</p>

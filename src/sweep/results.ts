@@ -1,9 +1,10 @@
 /**
- * Results of a sweep: per trial the final and best value of the sweep's metric,
- * per configuration (grouped over seeds) their mean ± std, sorted by the metric's
- * goal with the best configuration marked. Values come from status.json (the
- * run's `finished` message) and, when that lacks them (another metric, an
- * interrupted trial), from the trial's event files.
+ * Results of a sweep: per trial the final and best value of the sweep's metric and its score
+ * (the metric's summary: final, best, mean_last_k, auc or steps_to_threshold; metric-summary.ts),
+ * per configuration (grouped over seeds) the mean ± std of the final and best values and the
+ * statistics of the score (IQM, bootstrap intervals; ranking.ts), ranked by the score's IQM with
+ * the best configuration and those tied with it marked. Values come from status.json (the run's
+ * `finished` message) when they suffice, else from the trial's event files.
  */
 import * as path from 'node:path';
 import { scanRun } from '../tensorboard/index.js';
@@ -12,9 +13,12 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/files.js';
 import { maxOf, minOf } from '../util/extent.js';
 import { formatTable } from '../util/text-table.js';
 import { type ShownState, shownState } from './liveness.js';
-import { type SweepManifest, readManifest, readStatus, STDERR_LOG, STDOUT_LOG } from './trial-status.js';
+import { type CurvePoint, type MetricDefinition, type MetricGoal, type MetricSummary, describeScore, summaryOf, thresholdFor, trialScore, valueGoal } from './metric-summary.js';
+import { type Ranked, type RankingVerdict, rankByScores, rankingVerdict } from './ranking.js';
+import { type Interval, mean, sampleStd } from './statistics.js';
+import { type SweepManifest, readManifest, readStatus, readTrialConfig, STDERR_LOG, STDOUT_LOG } from './trial-status.js';
 
-export type MetricGoal = 'maximize' | 'minimize';
+export type { MetricGoal } from './metric-summary.js';
 
 export interface TrialResult {
   index: number;
@@ -31,6 +35,14 @@ export interface TrialResult {
   /** The metric's last value, and its best one (by the goal). */
   final: number | null;
   best: number | null;
+  /**
+   * The metric's summary that ranks it (metric.summary; results.scoring says which); null when it
+   * has none. For steps_to_threshold, +Infinity when the run never reached the threshold (null in
+   * results.json, which has no infinity: reachedThreshold says it; inf in results.csv).
+   */
+  score: number | null;
+  /** steps_to_threshold only: whether the run reached the threshold (null: no evaluation yet). */
+  reachedThreshold?: boolean | null;
   step: number;
   totalSteps: number;
   exitCode: number | null;
@@ -41,10 +53,8 @@ export interface TrialResult {
   errorLog: string;
 }
 
-export interface ConfigurationResult {
-  /** 1 = best; null when no trial of it finished. */
-  rank: number | null;
-  best: boolean;
+/** A configuration over its seeds; `rank`, `best`, `score` (statistics of its trials' scores), `tiedWithBest`, ... come from the ranking (ranking.ts). */
+export interface ConfigurationResult extends Ranked {
   configName: string;
   configIndex: number;
   /** The swept values (without the seed). */
@@ -65,27 +75,36 @@ export interface ConfigurationResult {
   bestStd: number | null;
 }
 
+/** How the trials are scored: the metric's summary, and in words. */
+export interface Scoring {
+  summary: MetricSummary;
+  k?: number;
+  threshold?: number;
+  /** e.g. "final eval/return_mean", "steps until eval/return_mean >= 475". */
+  description: string;
+}
+
 export interface SweepResults {
   sweep: string;
   metric: string;
+  /** The goal of the score (minimize for steps_to_threshold). */
   goal: MetricGoal;
+  scoring: Scoring;
   swept: string[];
   trials: TrialResult[];
   configurations: ConfigurationResult[];
   bestConfiguration: string | null;
+  /** The best, the configurations not distinguishable from it, and P(best beats the runner-up). */
+  ranking: RankingVerdict;
   generatedAt: string;
 }
 
 export const RESULTS_JSON = 'results.json';
 export const RESULTS_CSV = 'results.csv';
 
-/** Sample standard deviation (n - 1); 0 for a single value. */
+/** Mean and sample standard deviation (n - 1; 0 for a single value); null for no values. */
 export function meanStd(values: readonly number[]): { mean: number; std: number } | null {
-  if (values.length === 0) return null;
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  if (values.length === 1) return { mean, std: 0 };
-  const variance = values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1);
-  return { mean, std: Math.sqrt(variance) };
+  return values.length === 0 ? null : { mean: mean(values), std: sampleStd(values) };
 }
 
 /**
@@ -100,7 +119,11 @@ function countedTrials(members: readonly TrialResult[]): TrialResult[] {
   return stopped.filter((t) => t.step === highest);
 }
 
-/** Groups trials over seeds and ranks the configurations. Pure. */
+/**
+ * Groups trials over seeds and ranks the configurations by their scores: the pure ranking over
+ * trial results that `sweep results`, the report and a confirmation share. Configurations an
+ * adaptive sweep stopped rank below those run to the end, higher rungs first (ranking.ts).
+ */
 export function summarizeTrials(trials: readonly TrialResult[], goal: MetricGoal): ConfigurationResult[] {
   const groups = new Map<number, TrialResult[]>();
   for (const trial of trials) {
@@ -108,7 +131,7 @@ export function summarizeTrials(trials: readonly TrialResult[], goal: MetricGoal
     if (members) members.push(trial);
     else groups.set(trial.configIndex, [trial]);
   }
-  const configurations: ConfigurationResult[] = [...groups].map(([configIndex, members]) => {
+  const configurations = [...groups].map(([configIndex, members]) => {
     const finished = countedTrials(members);
     const rungStep = finished[0]?.state === 'stopped' ? finished[0].step : null;
     const final = meanStd(finished.map((t) => t.final!));
@@ -116,8 +139,6 @@ export function summarizeTrials(trials: readonly TrialResult[], goal: MetricGoal
     const hparams = { ...members[0]!.hparams };
     delete hparams.seed;
     return {
-      rank: null,
-      best: false,
       configName: members[0]!.configName,
       configIndex,
       hparams,
@@ -129,19 +150,10 @@ export function summarizeTrials(trials: readonly TrialResult[], goal: MetricGoal
       finalStd: final?.std ?? null,
       bestMean: best?.mean ?? null,
       bestStd: best?.std ?? null,
+      scores: finished.filter((t) => t.score !== null).map((t) => t.score!),
     };
   });
-  const sign = goal === 'maximize' ? -1 : 1;
-  configurations.sort((a, b) => {
-    if ((a.finalMean === null) !== (b.finalMean === null)) return a.finalMean === null ? 1 : -1;
-    if (a.rungStep !== b.rungStep) return a.rungStep === null ? -1 : b.rungStep === null ? 1 : b.rungStep - a.rungStep;
-    if (a.finalMean !== null && b.finalMean !== null && a.finalMean !== b.finalMean) return sign * (a.finalMean - b.finalMean);
-    return a.configIndex - b.configIndex;
-  });
-  let rank = 0;
-  for (const configuration of configurations) if (configuration.finalMean !== null) configuration.rank = ++rank;
-  if (configurations[0]?.rank === 1) configurations[0].best = true;
-  return configurations;
+  return rankByScores(configurations, goal).map(({ scores: _scores, ...configuration }) => configuration);
 }
 
 /** The last finite value of a metric's series, and its best by the goal; nulls when it has none. */
@@ -151,15 +163,56 @@ export function finalAndBest(values: readonly number[], goal: MetricGoal): { fin
   return { final: finite.at(-1)!, best: goal === 'maximize' ? maxOf(finite) : minOf(finite) };
 }
 
-function metricFromEvents(dir: string, metric: string, goal: MetricGoal): { final: number | null; best: number | null } {
+/** What a trial's metric curve gives: its final and best values, its score, and for steps_to_threshold whether it got there. */
+export type TrialMetricValues = Pick<TrialResult, 'final' | 'best' | 'score' | 'reachedThreshold'>;
+
+/** The final, best and score of a metric's curve ([step, value] points); `env` gives steps_to_threshold its default threshold. */
+export function metricValues(curve: readonly CurvePoint[], metric: MetricDefinition, env?: string): TrialMetricValues {
+  const score = trialScore(curve, metric, env);
+  return {
+    ...finalAndBest(
+      curve.map((point) => point[1]),
+      valueGoal(metric),
+    ),
+    score,
+    ...(summaryOf(metric) === 'steps_to_threshold' ? { reachedThreshold: score === null ? null : Number.isFinite(score) } : {}),
+  };
+}
+
+/** The summaries that status.json's final and best values of eval/return_mean answer without the event files. */
+function fromStatus(metric: MetricDefinition, final: number, best: number | null): TrialMetricValues | undefined {
+  if (metric.name !== 'eval/return_mean' || metric.goal !== 'maximize') return undefined;
+  const summary = summaryOf(metric);
+  if (summary === 'final') return { final, best, score: final };
+  if (summary === 'best') return { final, best, score: best };
+  return undefined;
+}
+
+function metricFromEvents(dir: string, metric: MetricDefinition, env: string | undefined): TrialMetricValues {
   try {
-    return finalAndBest(
-      (scanRun(dir, { scalars: new Set([metric]) }).scalars[metric] ?? []).map((point) => point[1]),
-      goal,
-    );
+    return metricValues(scanRun(dir, { scalars: new Set([metric.name]) }).scalars[metric.name] ?? [], metric, env);
   } catch {
-    return { final: null, best: null };
+    return { final: null, best: null, score: null };
   }
+}
+
+/** The env a trial ran on, when its score needs one (steps_to_threshold without a threshold of its own). */
+async function trialEnv(dir: string, metric: MetricDefinition): Promise<string | undefined> {
+  if (summaryOf(metric) !== 'steps_to_threshold' || metric.threshold !== undefined) return undefined;
+  const env = (await readTrialConfig(dir))?.env;
+  return typeof env === 'string' ? env : undefined;
+}
+
+/** How trials are scored, from the sweep's metric; `envs`: the envs the trials ran on (one names its default threshold). */
+export function scoringOf(metric: MetricDefinition, envs: ReadonlySet<string>): Scoring {
+  const env = envs.size === 1 ? [...envs][0] : undefined;
+  const threshold = summaryOf(metric) === 'steps_to_threshold' ? thresholdFor(metric, env) : undefined;
+  return {
+    summary: summaryOf(metric),
+    ...(metric.k !== undefined && summaryOf(metric) === 'mean_last_k' ? { k: metric.k } : {}),
+    ...(threshold !== undefined ? { threshold } : {}),
+    description: describeScore(metric, env),
+  };
 }
 
 /** Reads every trial of the sweep in `sweepDir` (its sweep.json, status.json files and event files). */
@@ -168,18 +221,21 @@ export async function collectResults(sweepDir: string, manifest?: SweepManifest)
   if (!manifest) {
     throw new Error(`${sweepDir} is not a sweep folder: it has no sweep.json (run "sweep run <file>" first)`);
   }
-  const goal = manifest.metric.goal;
+  const metric: MetricDefinition = manifest.metric;
+  const goal = metric.goal;
   const trials: TrialResult[] = [];
+  const envs = new Set<string>();
   for (const entry of manifest.trials) {
     const dir = path.join(sweepDir, entry.name);
     const status = await readStatus(dir);
-    let final: number | null = null;
-    let best: number | null = null;
-    if (status && manifest.metric.name === 'eval/return_mean' && goal === 'maximize' && status.finalReturnMean !== null) {
-      final = status.finalReturnMean;
-      best = status.bestReturnMean;
+    let values: TrialMetricValues = { final: null, best: null, score: null };
+    const quick = status && status.finalReturnMean !== null ? fromStatus(metric, status.finalReturnMean, status.bestReturnMean) : undefined;
+    if (quick) {
+      values = quick;
     } else if (status && status.state !== 'pending') {
-      ({ final, best } = metricFromEvents(dir, manifest.metric.name, goal));
+      const env = await trialEnv(dir, metric);
+      if (env !== undefined) envs.add(env);
+      values = metricFromEvents(dir, metric, env);
     }
     const shown = shownState(status);
     trials.push({
@@ -190,8 +246,7 @@ export async function collectResults(sweepDir: string, manifest?: SweepManifest)
       seed: entry.seed,
       hparams: entry.hparams,
       state: shown.state,
-      final,
-      best,
+      ...values,
       step: status?.step ?? 0,
       totalSteps: status?.totalSteps ?? entry.steps,
       exitCode: status?.exitCode ?? null,
@@ -204,12 +259,14 @@ export async function collectResults(sweepDir: string, manifest?: SweepManifest)
   const configurations = summarizeTrials(trials, goal);
   return {
     sweep: manifest.name,
-    metric: manifest.metric.name,
+    metric: metric.name,
     goal,
+    scoring: scoringOf(metric, envs),
     swept: manifest.swept,
     trials,
     configurations,
     bestConfiguration: configurations.find((c) => c.best)?.configName ?? null,
+    ranking: rankingVerdict(configurations),
     generatedAt: new Date().toISOString(),
   };
 }
@@ -217,9 +274,11 @@ export async function collectResults(sweepDir: string, manifest?: SweepManifest)
 /** Significant digits of the metric values in results.csv: beyond what seeds can tell apart, and than a float32 event holds. */
 const CSV_DIGITS = 6;
 
-/** A measured value for the CSV: 6 significant digits (123.456, 0.00123457), no float noise such as 0.30000000000000004. */
-function csvNumber(value: number | null): number | null {
-  return value === null || !Number.isFinite(value) ? value : Number(value.toPrecision(CSV_DIGITS));
+/** A measured value for the CSV: 6 significant digits (123.456, 0.00123457), no float noise such as 0.30000000000000004; infinity as inf (pandas and numpy read it). */
+function csvNumber(value: number | null): number | string | null {
+  if (value === null || Number.isNaN(value)) return null;
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
+  return Number(value.toPrecision(CSV_DIGITS));
 }
 
 function csvField(value: unknown): string {
@@ -227,13 +286,37 @@ function csvField(value: unknown): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** The configuration statistics columns of results.csv (after config_seeds), with their values. */
+function configurationStatisticsColumns(config: ConfigurationResult): Array<[string, unknown]> {
+  const score = config.score;
+  return [
+    ['config_score_iqm', csvNumber(score?.iqm ?? null)],
+    ['config_score_iqm_ci_low', csvNumber(score?.iqmCi?.low ?? null)],
+    ['config_score_iqm_ci_high', csvNumber(score?.iqmCi?.high ?? null)],
+    ['config_score_mean', csvNumber(score?.mean ?? null)],
+    ['config_score_mean_ci_low', csvNumber(score?.meanCi?.low ?? null)],
+    ['config_score_mean_ci_high', csvNumber(score?.meanCi?.high ?? null)],
+    ['config_score_median', csvNumber(score?.median ?? null)],
+    ['config_score_std', csvNumber(score?.std ?? null)],
+    ['config_score_min', csvNumber(score?.min ?? null)],
+    ['config_score_max', csvNumber(score?.max ?? null)],
+    ['config_score_seeds', score?.n ?? 0],
+    ['config_ci_rough', score ? score.rough : null],
+    ['config_not_solved', config.notSolved],
+    ['tied_with_best', config.tiedWithBest],
+    ['p_best_beats', csvNumber(config.probabilityBestBeats)],
+  ];
+}
+
 /**
  * One row per trial (tidy: ready for a spreadsheet or pandas), with its configuration's
- * aggregate. `log` is the run's output (stdout.log); `error_log` its errors (stderr.log), given
- * for a trial that did not finish.
+ * aggregate. `score` is the trial's summary of the metric (`summary` says which), the
+ * `config_score_*` columns its configuration's statistics over seeds. `log` is the run's output
+ * (stdout.log); `error_log` its errors (stderr.log), given for a trial that did not finish.
  */
 export function resultsCsv(results: SweepResults): string {
   const byConfig = new Map(results.configurations.map((c) => [c.configIndex, c]));
+  const statisticsHeader = results.configurations.length > 0 ? configurationStatisticsColumns(results.configurations[0]!).map(([name]) => name) : [];
   const header = [
     'trial',
     'configuration',
@@ -243,6 +326,8 @@ export function resultsCsv(results: SweepResults): string {
     'metric',
     'final',
     'best',
+    'summary',
+    'score',
     'steps',
     'total_steps',
     'config_rank',
@@ -250,6 +335,7 @@ export function resultsCsv(results: SweepResults): string {
     'config_final_std',
     'config_best_mean',
     'config_seeds',
+    ...statisticsHeader,
     'best_configuration',
     'exit_code',
     'cause',
@@ -267,6 +353,8 @@ export function resultsCsv(results: SweepResults): string {
       results.metric,
       csvNumber(trial.final),
       csvNumber(trial.best),
+      results.scoring.summary,
+      csvNumber(trial.score),
       trial.step,
       trial.totalSteps,
       config.rank,
@@ -274,6 +362,7 @@ export function resultsCsv(results: SweepResults): string {
       csvNumber(config.finalStd),
       csvNumber(config.bestMean),
       config.seeds,
+      ...configurationStatisticsColumns(config).map(([, value]) => value),
       config.best,
       trial.exitCode,
       trial.cause,
@@ -294,36 +383,116 @@ export async function writeResults(sweepDir: string, results: SweepResults): Pro
   return { json, csv };
 }
 
+/** A value for people: 2 decimals, whole numbers from 1000 on, 3 significant digits below 0.01; ∞ for an infinite one. */
 export function formatNumber(value: number | null): string {
-  if (value === null) return '-';
+  if (value === null || Number.isNaN(value)) return '-';
+  if (!Number.isFinite(value)) return value > 0 ? '∞' : '-∞';
   const abs = Math.abs(value);
   if (abs >= 1000) return value.toFixed(0);
   if (abs >= 0.01 || abs === 0) return value.toFixed(2);
   return value.toPrecision(3);
 }
 
-/** The console summary: configurations ranked by the metric, then trials that did not finish. */
+/** "12.50 ± 3.10"; an infinite mean (a run that never reached the threshold) has no std to show. */
+export function meanStdText(mean: number, std: number): string {
+  return Number.isFinite(mean) ? `${formatNumber(mean)} ± ${formatNumber(std)}` : formatNumber(mean);
+}
+
+/** "[12.50, 31.00]"; "no CI" without an interval. */
+export function formatInterval(interval: Interval | null): string {
+  return interval === null ? 'no CI' : `[${formatNumber(interval.low)}, ${formatNumber(interval.high)}]`;
+}
+
+/** How much to trust a configuration's intervals: "n=2, CI rough", "n=1, no CI", "not solved: 1 of 3"; '' when there is nothing to say. */
+export function statisticsNote(config: Pick<ConfigurationResult, 'score' | 'notSolved'>): string {
+  const notes: string[] = [];
+  const score = config.score;
+  if (score && score.n < 2) notes.push(`n=${score.n}, no CI`);
+  else if (score?.rough) notes.push(`n=${score.n}, CI rough`);
+  if (config.notSolved > 0 && score) notes.push(`not solved: ${config.notSolved} of ${score.n}`);
+  return notes.join('; ');
+}
+
+/** "A, B and C". */
+function listOf(names: readonly string[]): string {
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
+/**
+ * The console's verdict on the ranking, e.g. "Best: X (IQM 120.50, 95% CI [98.00, 140.00]);
+ * not distinguishable from Y and Z (their IQM CIs overlap the best's); ...": only what the
+ * intervals support.
+ */
+export function bestLine(results: { configurations: ReadonlyArray<Pick<ConfigurationResult, 'best' | 'score' | 'notSolved'>>; ranking: RankingVerdict; metric: string }): string {
+  const { ranking } = results;
+  const best = results.configurations.find((c) => c.best);
+  if (!best?.score || ranking.best === null) return `No configuration has a finished trial with ${results.metric} yet.`;
+  const score = best.score;
+  const interval = score.iqmCi === null ? '' : `, 95% CI ${formatInterval(score.iqmCi)}`;
+  const note = statisticsNote(best);
+  const parts = [`Best: ${ranking.best} (IQM ${formatNumber(score.iqm)}${interval}${note ? `; ${note}` : ''})`];
+  const others = results.configurations.filter((c) => !c.best && c.score !== null).length;
+  if (others === 0) {
+    parts.push('the only configuration with a result');
+  } else {
+    if (ranking.tiedWithBest.length > 0) parts.push(`not distinguishable from ${listOf(ranking.tiedWithBest)} (their IQM CIs overlap the best's)`);
+    else if (ranking.untested.length < others) parts.push("no other configuration's IQM CI overlaps the best's");
+    if (ranking.untested.length > 0) {
+      parts.push(score.n < 2 ? 'with 1 seed there is no CI, so it cannot be told apart from the others: add seeds' : `${listOf(ranking.untested)}: too few seeds (1) to compare with it`);
+    }
+    if (ranking.runnerUp !== null && ranking.probabilityOfImprovement !== null) {
+      parts.push(`P(a run of the best beats one of the runner-up ${ranking.runnerUp}) = ${ranking.probabilityOfImprovement.toFixed(2)}`);
+    }
+  }
+  return parts.join('; ');
+}
+
+/** The console summary: configurations ranked by the score's IQM over seeds, the verdict, then trials that did not finish. */
 export function formatResults(results: SweepResults, options: { unfinished?: boolean } = {}): string {
   const lines: string[] = [];
-  const { metric, goal } = results;
-  // Stopped configurations (an adaptive sweep's) say at which rung their values are.
+  const { goal, metric } = results;
+  const worst = goal === 'maximize' ? 'min' : 'max';
+  // Stopped configurations (an adaptive sweep's) say at which rung their scores are.
   const rungs = results.configurations.some((c) => c.rungStep !== null);
-  const header = ['', 'rank', ...(results.swept.length > 0 ? results.swept : ['configuration']), `final ${metric} (mean ± std)`, 'best (mean)', 'seeds', ...(rungs ? ['stopped at step'] : [])];
-  const rows = results.configurations.map((c) => [
-    c.best ? '*' : '',
-    c.rank === null ? '-' : String(c.rank),
-    ...(results.swept.length > 0 ? results.swept.map((key) => String(c.hparams[key] ?? '')) : [c.configName]),
-    c.finalMean === null ? '-' : `${formatNumber(c.finalMean)} ± ${formatNumber(c.finalStd)}`,
-    formatNumber(c.bestMean),
-    `${c.seeds}/${c.total}`,
-    ...(rungs ? [c.rungStep === null ? '-' : String(c.rungStep)] : []),
-  ]);
+  const header = [
+    '',
+    'rank',
+    ...(results.swept.length > 0 ? results.swept : ['configuration']),
+    'IQM',
+    '95% CI',
+    'mean ± std',
+    '95% CI',
+    'median',
+    worst,
+    'seeds',
+    ...(rungs ? ['stopped at step'] : []),
+    '',
+  ];
+  const rows = results.configurations.map((c) => {
+    const score = c.score;
+    return [
+      c.best ? '*' : c.tiedWithBest ? '=' : '',
+      c.rank === null ? '-' : String(c.rank),
+      ...(results.swept.length > 0 ? results.swept.map((key) => String(c.hparams[key] ?? '')) : [c.configName]),
+      formatNumber(score?.iqm ?? null),
+      score ? formatInterval(score.iqmCi) : '',
+      score ? meanStdText(score.mean, score.std) : '-',
+      score ? formatInterval(score.meanCi) : '',
+      formatNumber(score?.median ?? null),
+      formatNumber(score ? (goal === 'maximize' ? score.min : score.max) : null),
+      `${c.seeds}/${c.total}`,
+      ...(rungs ? [c.rungStep === null ? '-' : String(c.rungStep)] : []),
+      statisticsNote(c),
+    ];
+  });
   const swept = results.swept.length > 0 ? results.swept.length : 1;
-  lines.push(`Sweep ${results.sweep}: ${results.configurations.length} configurations, ${results.trials.length} trials, ${metric} (${goal}, * = best)`);
-  for (const line of formatTable([header, ...rows], new Set([1, 2 + swept, 3 + swept, 4 + swept, 5 + swept]))) lines.push(line);
-  const best = results.configurations.find((c) => c.best);
-  if (best) lines.push(`Best: ${best.configName} — ${metric} ${formatNumber(best.finalMean)} ± ${formatNumber(best.finalStd)} over ${best.seeds} seeds`);
-  else lines.push(`No configuration has a finished trial with ${metric} yet.`);
+  const numeric = [1, 2 + swept, 4 + swept, 6 + swept, 7 + swept, 8 + swept, ...(rungs ? [9 + swept] : [])];
+  lines.push(
+    `Sweep ${results.sweep}: ${results.configurations.length} configurations, ${results.trials.length} trials; ` +
+      `score: ${results.scoring.description} (${goal}); over seeds: IQM, mean and their 95% bootstrap CIs (* = best, = = tied with the best)`,
+  );
+  for (const line of formatTable([header, ...rows], new Set(numeric))) lines.push(line);
+  lines.push(bestLine(results));
   // A stopped trial ended where the sweep wanted: the table shows it.
   const unfinished = results.trials.filter((t) => t.state !== 'done' && t.state !== 'stopped');
   if (unfinished.length > 0 && options.unfinished !== false) {

@@ -5,7 +5,7 @@
  *
  *   name: mountaincar-lr-target      # the folder <logdir>/<name>/
  *   method: grid                     # grid | random | bayes (TPE)
- *   metric: { name: eval/return_mean, goal: maximize }
+ *   metric: { name: eval/return_mean, goal: maximize }   # summary: final | best | mean_last_k (k) | auc | steps_to_threshold (threshold)
  *   seeds: [0, 1, 2]                 # replicates of every configuration
  *   concurrency: 2                   # default: the machine's available parallelism
  *   run_cap: 50                      # random: how many trials (configurations x seeds); bayes: how many configurations
@@ -23,6 +23,7 @@
  */
 import { readUtf8File } from '../util/files.js';
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { type MetricDefinition, type MetricSummary, METRIC_SUMMARIES, THRESHOLD_METRICS } from './metric-summary.js';
 import { ConfigError, type RunConfigKey, checkConfig, defaultRunConfig, fieldOf, numbersFromBigInts, parseField, runConfigKeys, suggestKey } from '../train/config.js';
 import { DEFAULT_REDUCTION_FACTOR, EARLY_TERMINATE_KEYS, EARLY_TERMINATE_TYPES, type EarlyTerminate, rungSteps } from './early-terminate.js';
 import { domainSize, domainValueAt } from './search/space.js';
@@ -60,7 +61,8 @@ export interface SweepSpec {
   name: string;
   description?: string;
   method: SweepMethod;
-  metric: { name: SweepMetricName; goal: MetricGoal };
+  /** The metric, the goal of the score, and the summary of the metric's curve that scores a trial (metric-summary.ts). */
+  metric: MetricDefinition & { name: SweepMetricName; summary: MetricSummary };
   seeds: number[];
   concurrency?: number;
   /**
@@ -565,6 +567,70 @@ function parseEarlyTerminate(check: Checker, entry: Entry, doc: Document, parame
   return { type, ...schedule, brackets: brackets ?? (type === 'asha' ? 1 : maxBrackets), at };
 }
 
+const METRIC_KEYS = ['name', 'goal', 'summary', 'k', 'threshold'] as const;
+const METRIC_EXAMPLE = '{ name: eval/return_mean, goal: maximize, summary: final }';
+
+/**
+ * The "metric" map: the tag, the goal, and the summary of its curve that scores a trial
+ * (metric-summary.ts), with k for mean_last_k and threshold for steps_to_threshold. A key that
+ * does not go with the summary, or a goal that contradicts it, is an error rather than ignored.
+ */
+function parseMetric(check: Checker, node: Node | null, doc: Document): SweepSpec['metric'] | undefined {
+  const pairs = pairsOf(check, node, '"metric"', METRIC_EXAMPLE);
+  const entries = new Map<string, Pair>();
+  for (const pair of pairs) {
+    const key = keyName(pair);
+    if ((METRIC_KEYS as readonly string[]).includes(key)) entries.set(key, pair);
+    else check.fail(pair.key as Node, `"metric": unknown key "${key}"${suggestKey(key, METRIC_KEYS)}; a metric has ${METRIC_KEYS.join(', ')}`);
+  }
+  if (pairs.length > 0 && !entries.has('name')) check.fail(node, `"metric" needs a name: one of ${SWEEP_METRICS.join(', ')}`);
+  const valueNode = (key: string): Node | null => (entries.get(key)?.value as Node | null | undefined) ?? null;
+  const keyNode = (key: string): Node => entries.get(key)!.key as Node;
+  const name = entries.has('name') ? oneOfStrings(check, valueNode('name'), doc, '"metric.name"', SWEEP_METRICS) : undefined;
+  const summary = entries.has('summary') ? oneOfStrings(check, valueNode('summary'), doc, '"metric.summary"', METRIC_SUMMARIES) : 'final';
+  const givenGoal = entries.has('goal') ? oneOfStrings(check, valueNode('goal'), doc, '"metric.goal"', METRIC_GOALS) : undefined;
+  if (entries.has('goal') && givenGoal === undefined) return undefined;
+  if (!name || !summary) return undefined;
+  let ok = true;
+  let goal: MetricGoal = givenGoal ?? 'maximize';
+  if (summary === 'steps_to_threshold') {
+    if (!(THRESHOLD_METRICS as readonly string[]).includes(name)) {
+      check.fail(valueNode('name'), `"metric.summary" steps_to_threshold counts the steps until a return reaches a threshold; "metric.name" must be ${THRESHOLD_METRICS.join(' or ')}, got "${name}"`);
+      ok = false;
+    }
+    if (givenGoal === 'maximize') {
+      check.fail(valueNode('goal'), '"metric.goal" maximize contradicts summary steps_to_threshold: the score is a number of steps, and fewer is better; write goal: minimize, or leave goal out');
+      ok = false;
+    }
+    goal = 'minimize';
+  }
+  let k: number | undefined;
+  if (entries.has('k')) {
+    if (summary !== 'mean_last_k') {
+      check.fail(keyNode('k'), `"metric.k" goes with summary: mean_last_k (the number of last values to average); summary is ${summary}: remove k or set summary: mean_last_k`);
+      ok = false;
+    } else {
+      k = integerIn(check, valueNode('k'), doc, '"metric.k"', 1);
+      ok &&= k !== undefined;
+    }
+  }
+  let threshold: number | undefined;
+  if (entries.has('threshold')) {
+    const value = plain(valueNode('threshold'), doc);
+    if (summary !== 'steps_to_threshold') {
+      check.fail(keyNode('threshold'), `"metric.threshold" goes with summary: steps_to_threshold; summary is ${summary}: remove threshold or set summary: steps_to_threshold`);
+      ok = false;
+    } else if (typeof value !== 'number' || !Number.isFinite(value)) {
+      check.fail(valueNode('threshold'), `"metric.threshold" must be a number (the value of ${name} to reach, e.g. 475 for CartPole-v1), got ${describe(value)}`);
+      ok = false;
+    } else {
+      threshold = value;
+    }
+  }
+  if (!ok) return undefined;
+  return { name, goal, summary, ...(k !== undefined ? { k } : {}), ...(threshold !== undefined ? { threshold } : {}) };
+}
+
 /** A merge key, "<<: *defaults" (YAML 1.1, common with anchors). */
 function isMergePair(pair: Pair): boolean {
   return isScalar(pair.key) && pair.key.value === '<<';
@@ -715,22 +781,11 @@ export function parseSweepSpec(text: string, file = 'sweep.yaml'): SweepSpec {
   if (methodEntry) method = oneOfStrings(check, methodEntry.valueNode, doc, '"method"', SWEEP_METHODS);
 
   // metric
-  let metric: SweepSpec['metric'] = { name: 'eval/return_mean', goal: 'maximize' };
+  let metric: SweepSpec['metric'] = { name: 'eval/return_mean', goal: 'maximize', summary: 'final' };
   const metricEntry = top.get('metric');
   if (metricEntry) {
-    const metricPairs = pairsOf(check, metricEntry.valueNode, '"metric"', '{ name: eval/return_mean, goal: maximize }');
-    let metricName: SweepMetricName | undefined;
-    let goal: MetricGoal | undefined = 'maximize';
-    for (const pair of metricPairs) {
-      const key = keyName(pair);
-      if (key === 'name') metricName = oneOfStrings(check, pair.value as Node, doc, '"metric.name"', SWEEP_METRICS);
-      else if (key === 'goal') goal = oneOfStrings(check, pair.value as Node, doc, '"metric.goal"', METRIC_GOALS);
-      else check.fail(pair.key as Node, `"metric": unknown key "${key}"${suggestKey(key, ['name', 'goal'])}; a metric has name and goal`);
-    }
-    if (metricPairs.length > 0 && !metricPairs.some((pair) => keyName(pair) === 'name')) {
-      check.fail(metricEntry.valueNode, `"metric" needs a name: one of ${SWEEP_METRICS.join(', ')}`);
-    }
-    if (metricName && goal) metric = { name: metricName, goal };
+    const parsed = parseMetric(check, metricEntry.valueNode, doc);
+    if (parsed) metric = parsed;
   }
 
   // seeds

@@ -8,6 +8,7 @@ import { ConfigError, type RunConfig } from '../train/config.js';
 import type { RunProgressMessage } from '../train/run-messages.js';
 import { type AtomicWriteOptions, type Warn, describeFsError, readJson, warnOnStderr, writeJsonAtomic } from '../util/files.js';
 import { type FolderContents, SWEEP_MANIFEST_FILE, TRIAL_CONFIG_FILE, describeContents, folderContents } from '../util/run-folders.js';
+import type { MetricDefinition } from './metric-summary.js';
 import { loadSweepSpec } from './spec.js';
 
 /**
@@ -155,7 +156,8 @@ export interface SweepManifest {
   name: string;
   file: string;
   method: string;
-  metric: { name: string; goal: 'maximize' | 'minimize' };
+  /** The metric and how a trial is scored by it (summary, k, threshold: absent in files written before them). */
+  metric: MetricDefinition;
   seeds: number[];
   /** Swept parameter names, in file order. */
   swept: string[];
