@@ -84,6 +84,12 @@ export function defaultKernelKind(): KernelKind {
   return simdUnavailableReason() === null ? 'wasm-simd' : 'js';
 }
 
+/** What a fused learner computes with by default, for the backend line: 'WebAssembly SIMD' or 'plain JavaScript: <why>'. */
+export function fusedKernelsDescription(): string {
+  const reason = simdUnavailableReason();
+  return reason === null ? 'WebAssembly SIMD' : `plain JavaScript: ${reason}`;
+}
+
 /** Whether this runtime can run the SIMD kernels at all (whatever RLSWEEP_SIMD says). */
 export function simdSupported(): boolean {
   return 'module' in loadModule();
