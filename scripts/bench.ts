@@ -1,10 +1,13 @@
 /**
- * The performance benchmark of issue #5 (not a test: figures depend on the machine).
+ * The performance benchmark of issues #5 and #19 (not a test: figures depend on the machine).
  * One run measures, for the fused and the tfjs engine each in its own child process:
  * environment steps/s of the training loop on the default config, gradient steps/s,
- * greedy-action latency and process RSS, and their ratios; then raw environment
- * steps/s, the scaling of a sweep's child processes (4 identical trials at concurrency
- * 1 and 2) and, in the full mode, RSS over a 200k-step default run.
+ * greedy-action latency and process RSS, and their ratios; the fused engine's WebAssembly
+ * SIMD kernels against its JavaScript ones (RLSWEEP_SIMD=0) on the Toptal default, the
+ * MountainCar preset's 128x128 schedule and SB3's settings; a run's start-up and resume
+ * (process start to the training loop); then raw environment steps/s, the scaling of a
+ * sweep's child processes (4 identical trials at concurrency 1 and 2) and, in the full
+ * mode, RSS over a 200k-step default run.
  *
  *   npm run bench                full, several minutes
  *   npm run bench -- --quick     about a minute: shorter measurements, no long run
@@ -15,20 +18,23 @@
  * load average and the cores' worth of CPU two busy processes actually got are printed
  * with the sweep figure, whose ceiling they are.
  */
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SINGLE_THREAD_ENV } from '../src/sweep/executor.js';
 import { measureSweepScaling, type SweepFigures } from './sweep-scaling.js';
-import type { ChildResult, ChildTask, Engine, EngineFigures, EnvFigures, LongRunFigures } from './bench-child.js';
+import { SINGLE_THREAD_ENV, defaultRunEntry, tsxExecArgv } from '../src/sweep/executor.js';
+import type { BenchSetup, ChildResult, ChildTask, Engine, EngineFigures, EnvFigures, LongRunFigures } from './bench-child.js';
 
 interface BenchPlan {
   mode: 'full' | 'quick';
-  /** Training steps after trainStart timed end to end, per engine. */
+  /** Training steps after trainStart timed end to end, per engine, and per kernel setup (both kernels). */
   trainSteps: Record<Engine, number>;
+  kernelSteps: Record<BenchSetup, number>;
+  /** Starts (and resumes) timed per entry; the median is reported. */
+  starts: number;
   /** Seconds per micro-benchmark (gradient steps, greedy actions, each env). */
   seconds: number;
   envSeconds: number;
@@ -44,13 +50,35 @@ interface BenchReport {
   mode: BenchPlan['mode'];
   engines: Record<Engine, EngineFigures>;
   ratios: { envSteps: number; gradientSteps: number; greedyAction: number; rss: number };
+  kernels: KernelComparison[];
+  startup: StartupFigures;
   envs: EnvFigures[];
   sweep: SweepFigures;
   longRun: LongRunFigures | null;
 }
 
-/** The issue's targets, checked in the table. */
+/** The fused engine on one setup with each set of kernels, each in its own child process. */
+interface KernelComparison {
+  setup: BenchSetup;
+  simd: EngineFigures;
+  js: EngineFigures;
+}
+
+/** Median milliseconds from spawning a run's process to its training loop's start (its 'started' message). */
+interface StartupFigures {
+  starts: number;
+  /** `node -e ''` and `node --import tsx -e ''` to exit: what any process, and the TypeScript loader, cost. */
+  nodeMs: number;
+  nodeWithTsxMs: number;
+  freshMs: number;
+  resumeMs: number;
+}
+
+/** The issues' targets, checked in the tables. */
 const TARGETS = {
+  /** SIMD / JavaScript kernels, env steps/s end to end (issue #19). */
+  simdToptal: 2.5,
+  simdPreset128: 3,
   ratio: 5,
   fusedEnvStepsPerSecond: 2400,
   mountainCarStepsPerSecond: 1e6,
@@ -62,11 +90,23 @@ const TARGETS = {
 
 function benchPlan(quick: boolean, long: boolean): BenchPlan {
   if (quick) {
-    return { mode: 'quick', trainSteps: { fused: 6000, tfjs: 2000 }, seconds: 1, envSeconds: 0.3, sweepTrials: 4, sweepTrialSteps: 6000, longRunSteps: null };
+    return {
+      mode: 'quick',
+      trainSteps: { fused: 6000, tfjs: 2000 },
+      kernelSteps: { toptal: 6000, preset128: 4000, sb3: 6000 },
+      starts: 1,
+      seconds: 1,
+      envSeconds: 0.3,
+      sweepTrials: 4,
+      sweepTrialSteps: 6000,
+      longRunSteps: null,
+    };
   }
   return {
     mode: 'full',
     trainSteps: { fused: 20_000, tfjs: 4000 },
+    kernelSteps: { toptal: 20_000, preset128: 16_000, sb3: 20_000 },
+    starts: 3,
     seconds: 3,
     envSeconds: 1,
     sweepTrials: 4,
@@ -77,11 +117,11 @@ function benchPlan(quick: boolean, long: boolean): BenchPlan {
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./bench-child.ts', import.meta.url));
 
-/** Runs one measurement in a fresh child process (this process's tsx loader, one thread per library). */
-function runChild<T extends ChildResult>(task: ChildTask): Promise<T> {
+/** Runs one measurement in a fresh child process (this process's tsx loader, one thread per library; `env` on top). */
+function runChild<T extends ChildResult>(task: ChildTask, env: NodeJS.ProcessEnv = {}): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = fork(CHILD_SCRIPT, [JSON.stringify(task)], {
-      env: { ...process.env, ...SINGLE_THREAD_ENV },
+      env: { ...process.env, ...SINGLE_THREAD_ENV, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
     });
@@ -95,6 +135,67 @@ function runChild<T extends ChildResult>(task: ChildTask): Promise<T> {
       else reject(new Error(`bench child ${task.kind} exited with ${signal ?? code} before reporting`));
     });
   });
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+/** Milliseconds from spawning `command` to its exit. */
+function msToExit(command: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('exit', () => resolve(performance.now() - started));
+  });
+}
+
+/** Milliseconds from forking a run as a sweep does (src/run.ts through tsx) to its 'started' message; the process then runs to its end. */
+function msToTrainingLoop(args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const spawned = performance.now();
+    let startedAfter: number | null = null;
+    const child = fork(defaultRunEntry(), args, { execArgv: tsxExecArgv(), env: { ...process.env, ...SINGLE_THREAD_ENV }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('message', (message: { type?: string }) => {
+      if (message.type === 'started' && startedAfter === null) startedAfter = performance.now() - spawned;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (startedAfter !== null && code === 0) resolve(startedAfter);
+      else reject(new Error(`bench: run ${args.join(' ')} exited with ${code} (started: ${startedAfter !== null}): ${stderr.trim()}`));
+    });
+  });
+}
+
+/**
+ * A run's start-up as a sweep trial pays it: a fresh 400-step run that checkpoints at 200,
+ * then --resume of that folder (the checkpoint is loaded, the loop starts at its step).
+ */
+async function measureStartup(starts: number): Promise<StartupFigures> {
+  const logdir = await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-bench-startup-'));
+  try {
+    const fresh: number[] = [];
+    const resume: number[] = [];
+    const nodeOnly: number[] = [];
+    const withTsx: number[] = [];
+    for (let i = 0; i < starts; i++) {
+      nodeOnly.push(await msToExit(process.execPath, ['-e', '']));
+      withTsx.push(await msToExit(process.execPath, [...tsxExecArgv(), '-e', '']));
+      const name = `start-${i}`;
+      const runArgs = ['--steps', '400', '--trainStart', '100', '--targetUpdateEvery', '100', '--checkpointEvery', '200', '--keepCheckpoints', 'all', '--evalEvery', '0', '--evalGif', 'false'];
+      fresh.push(await msToTrainingLoop([...runArgs, '--evalEpisodes', '1', '--snapshotEvery', '0', '--logdir', logdir, '--name', name]));
+      resume.push(await msToTrainingLoop(['--resume', path.join(logdir, name)]));
+    }
+    return { starts, nodeMs: median(nodeOnly), nodeWithTsxMs: median(withTsx), freshMs: median(fresh), resumeMs: median(resume) };
+  } finally {
+    await fs.rm(logdir, { recursive: true, force: true });
+  }
 }
 
 function machine(loadAtStart: number): BenchReport['machine'] {
@@ -114,8 +215,18 @@ async function runBench(plan: BenchPlan, log: (line: string) => void): Promise<B
   const engines = {} as Record<Engine, EngineFigures>;
   for (const engine of ['fused', 'tfjs'] as const) {
     log(`measuring the ${engine} engine (${plan.trainSteps[engine]} training steps end to end)...`);
-    engines[engine] = await runChild<EngineFigures>({ kind: 'engine', engine, trainSteps: plan.trainSteps[engine], seconds: plan.seconds });
+    engines[engine] = await runChild<EngineFigures>({ kind: 'engine', engine, setup: 'toptal', trainSteps: plan.trainSteps[engine], seconds: plan.seconds });
   }
+  const kernels: KernelComparison[] = [];
+  for (const setup of ['toptal', 'preset128', 'sb3'] as const) {
+    log(`measuring the fused engine's kernels on the ${setup} setup (${plan.kernelSteps[setup]} training steps end to end, SIMD then JavaScript)...`);
+    const task: ChildTask = { kind: 'engine', engine: 'fused', setup, trainSteps: plan.kernelSteps[setup], seconds: plan.seconds };
+    const simd = await runChild<EngineFigures>(task);
+    const js = await runChild<EngineFigures>(task, { RLSWEEP_SIMD: '0' });
+    kernels.push({ setup, simd, js });
+  }
+  log(`measuring start-up and resume (${plan.starts} each)...`);
+  const startup = await measureStartup(plan.starts);
   log('measuring raw environment steps...');
   const envs = await runChild<EnvFigures[]>({ kind: 'envs', seconds: plan.envSeconds });
   log(`measuring sweep scaling (${plan.sweepTrials} trials of ${plan.sweepTrialSteps} steps at concurrency 1, then 2)...`);
@@ -132,7 +243,7 @@ async function runBench(plan: BenchPlan, log: (line: string) => void): Promise<B
     greedyAction: tfjs.greedyActionMicroseconds / fused.greedyActionMicroseconds,
     rss: fused.rssMb / tfjs.rssMb,
   };
-  return { date, machine: machine(loadAtStart), mode: plan.mode, engines, ratios, envs, sweep, longRun };
+  return { date, machine: machine(loadAtStart), mode: plan.mode, engines, ratios, kernels, startup, envs, sweep, longRun };
 }
 
 // --- report -----------------------------------------------------------------------------
@@ -161,6 +272,51 @@ function enginesTable(report: BenchReport): Table {
       ['gradient steps/s (batch 64)', fixed(fused.gradientStepsPerSecond), fixed(tfjs.gradientStepsPerSecond), times(ratios.gradientSteps), ratioTarget(ratios.gradientSteps)],
       ['greedy action (µs)', fixed(fused.greedyActionMicroseconds, 2), fixed(tfjs.greedyActionMicroseconds, 1), `${times(ratios.greedyAction)} faster`, ''],
       ['process RSS after the run (MB)', fixed(fused.rssMb), fixed(tfjs.rssMb), ratios.rss.toFixed(2), `peak ${fixed(fused.peakRssMb)} | ${fixed(tfjs.peakRssMb)} MB`],
+    ],
+  };
+}
+
+const SETUP_TITLES: Record<BenchSetup, string> = {
+  toptal: 'Toptal default (2x32, 1 gradient step per env step)',
+  preset128: 'preset 128x128 (8 gradient steps every 16 env steps)',
+  sb3: "Toptal default with SB3's settings (Huber, global-norm clip, PyTorch init)",
+};
+
+function kernelTarget(setup: BenchSetup, ratio: number): string {
+  if (setup === 'toptal') return check(ratio >= TARGETS.simdToptal, `>= ${TARGETS.simdToptal}x`);
+  if (setup === 'preset128') return check(ratio >= TARGETS.simdPreset128, `>= ${TARGETS.simdPreset128}x`);
+  return '';
+}
+
+function kernelsTable(report: BenchReport): Table {
+  const rows = report.kernels.flatMap(({ setup, simd, js }) => {
+    const wall = simd.envStepsPerSecond / js.envStepsPerSecond;
+    const cpu = simd.envStepsPerCpuSecond / js.envStepsPerCpuSecond;
+    const gradient = simd.gradientStepsPerSecond / js.gradientStepsPerSecond;
+    const action = js.greedyActionMicroseconds / simd.greedyActionMicroseconds;
+    return [
+      [`${SETUP_TITLES[setup]}: env steps/s, end to end`, fixed(simd.envStepsPerSecond), fixed(js.envStepsPerSecond), times(wall), kernelTarget(setup, wall)],
+      ['  the same per CPU second (less sensitive to load)', fixed(simd.envStepsPerCpuSecond), fixed(js.envStepsPerCpuSecond), times(cpu), kernelTarget(setup, cpu)],
+      ['  gradient steps/s (batch 64)', fixed(simd.gradientStepsPerSecond), fixed(js.gradientStepsPerSecond), times(gradient), ''],
+      ['  greedy action (µs)', fixed(simd.greedyActionMicroseconds, 2), fixed(js.greedyActionMicroseconds, 2), `${times(action)} faster`, ''],
+    ];
+  });
+  return {
+    title: 'Fused engine kernels: WebAssembly SIMD vs JavaScript (RLSWEEP_SIMD=0), bit-identical results; MountainCar-v0',
+    header: ['measure', 'SIMD', 'JavaScript', 'SIMD/JS', 'target'],
+    rows,
+  };
+}
+
+function startupTable(startup: StartupFigures): Table {
+  return {
+    title: `Start-up: milliseconds from spawning a run (node --import tsx src/run.ts, as a sweep trial) to its training loop; median of ${startup.starts}`,
+    header: ['what', 'ms'],
+    rows: [
+      ['node -e "" (to exit)', fixed(startup.nodeMs)],
+      ['node --import tsx -e "" (to exit)', fixed(startup.nodeWithTsxMs)],
+      ['fresh run: process start to the training loop', fixed(startup.freshMs)],
+      ['--resume: process start to the loop (checkpoint loaded)', fixed(startup.resumeMs)],
     ],
   };
 }
@@ -218,7 +374,7 @@ function longRunTable(longRun: LongRunFigures): Table {
 }
 
 function reportTables(report: BenchReport): Table[] {
-  const tables = [enginesTable(report), envsTable(report), sweepTable(report.sweep)];
+  const tables = [enginesTable(report), kernelsTable(report), startupTable(report.startup), envsTable(report), sweepTable(report.sweep)];
   if (report.longRun) tables.push(longRunTable(report.longRun));
   return tables;
 }

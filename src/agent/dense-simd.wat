@@ -10,6 +10,9 @@
 ;;   rounded to float32 at the edges of MATMUL_BLOCK (48) terms: the first block's sum is
 ;;   stored, later ones are added to the float32 result. A product of two float32 values
 ;;   is exact in double, so the same additions in the same order give the same sum.
+;;   The operand streamed across the lanes (kernels, deltas) is read from a double copy
+;;   (`promote`, `transpose`): promoting it in the loop would take an arithmetic slot
+;;   from each multiply-add pair.
 ;; - Zero terms: the JavaScript loops skip zero inputs and zero deltas; here only zero
 ;;   inputs are skipped (listed out), zero deltas are added. Adding a zero product never
 ;;   changes a sum that starts at +0 (it never becomes -0), so both give the same bits.
@@ -23,7 +26,7 @@
 ;; end of a row into the next row (which is computed afterwards) or into that padding.
 ;;
 ;; A "list" is scratch space of 16-byte entries: a double value at +0 and a byte offset at
-;; +8 (the row of the other operand that the value multiplies).
+;; +8 (the double row of the other operand that the value multiplies).
 (module
   (import "env" "memory" (memory 1))
   ;; Math.tanh: WebAssembly has no tanh instruction, and the result must match V8's.
@@ -55,22 +58,13 @@
         (br $next)))
     (local.get $n))
 
-  ;; The float32 result at `at` of a block's double sums `sums` (two lanes): the sums
-  ;; rounded, or for a later block (first = 0) the stored result plus the sums, rounded.
-  ;; Both lanes land in the low half of the result. The sums are never -0, so +0 + sums
-  ;; is the sums themselves.
-  (func $block_result (param $at i32) (param $sums v128) (param $first i32) (result v128)
-    (f32x4.demote_f64x2_zero
-      (f64x2.add
-        (select (result v128)
-          (v128.const f64x2 0 0)
-          (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $at)))
-          (local.get $first))
-        (local.get $sums))))
-
   ;; The core of every dot product: out[0 .. width) = (first ? 0 : out) + the sum over
-  ;; the n list entries of value * (the float32 row at the entry's offset)[0 .. width),
+  ;; the n list entries of value * (the double row at the entry's offset)[0 .. width),
   ;; eight outputs at a time in four f64x2 accumulators, then two at a time.
+  ;; At the end of a block each pair of double sums becomes float32 results: the sums
+  ;; rounded, or for a later block (first = 0) the stored results plus the sums, rounded
+  ;; (written out at each store: V8 does not inline a call here). The sums are never -0,
+  ;; so +0 + sums is the sums themselves.
   (func $accumulate_rows (param $list i32) (param $n i32) (param $width i32) (param $out i32) (param $first i32)
     (local $j i32) (local $entry i32) (local $end i32) (local $row i32) (local $x v128)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $at i32)
@@ -87,18 +81,18 @@
           (loop $terms
             (br_if $terms_done (i32.ge_u (local.get $entry) (local.get $end)))
             (local.set $x (f64x2.splat (f64.load (local.get $entry))))
-            (local.set $row (i32.add (i32.load offset=8 (local.get $entry)) (i32.shl (local.get $j) (i32.const 2))))
-            (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (local.get $x) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $row))))))
-            (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $x) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $row))))))
-            (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $x) (f64x2.promote_low_f32x4 (v128.load64_zero offset=16 (local.get $row))))))
-            (local.set $s3 (f64x2.add (local.get $s3) (f64x2.mul (local.get $x) (f64x2.promote_low_f32x4 (v128.load64_zero offset=24 (local.get $row))))))
+            (local.set $row (i32.add (i32.load offset=8 (local.get $entry)) (i32.shl (local.get $j) (i32.const 3))))
+            (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (local.get $x) (v128.load (local.get $row)))))
+            (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $x) (v128.load offset=16 (local.get $row)))))
+            (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $x) (v128.load offset=32 (local.get $row)))))
+            (local.set $s3 (f64x2.add (local.get $s3) (f64x2.mul (local.get $x) (v128.load offset=48 (local.get $row)))))
             (local.set $entry (i32.add (local.get $entry) (i32.const 16)))
             (br $terms)))
         (local.set $at (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
-        (v128.store64_lane 0 (local.get $at) (call $block_result (local.get $at) (local.get $s0) (local.get $first)))
-        (v128.store64_lane offset=8 0 (local.get $at) (call $block_result (i32.add (local.get $at) (i32.const 8)) (local.get $s1) (local.get $first)))
-        (v128.store64_lane offset=16 0 (local.get $at) (call $block_result (i32.add (local.get $at) (i32.const 16)) (local.get $s2) (local.get $first)))
-        (v128.store64_lane offset=24 0 (local.get $at) (call $block_result (i32.add (local.get $at) (i32.const 24)) (local.get $s3) (local.get $first)))
+        (v128.store64_lane 0 (local.get $at) (f32x4.demote_f64x2_zero (f64x2.add (select (result v128) (v128.const f64x2 0 0) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $at))) (local.get $first)) (local.get $s0))))
+        (v128.store64_lane offset=8 0 (local.get $at) (f32x4.demote_f64x2_zero (f64x2.add (select (result v128) (v128.const f64x2 0 0) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $at))) (local.get $first)) (local.get $s1))))
+        (v128.store64_lane offset=16 0 (local.get $at) (f32x4.demote_f64x2_zero (f64x2.add (select (result v128) (v128.const f64x2 0 0) (f64x2.promote_low_f32x4 (v128.load64_zero offset=16 (local.get $at))) (local.get $first)) (local.get $s2))))
+        (v128.store64_lane offset=24 0 (local.get $at) (f32x4.demote_f64x2_zero (f64x2.add (select (result v128) (v128.const f64x2 0 0) (f64x2.promote_low_f32x4 (v128.load64_zero offset=24 (local.get $at))) (local.get $first)) (local.get $s3))))
         (local.set $j (i32.add (local.get $j) (i32.const 8)))
         (br $wide)))
     ;; The rest two at a time; an odd last output computes a second lane it does not store.
@@ -110,14 +104,12 @@
         (block $terms_done
           (loop $terms
             (br_if $terms_done (i32.ge_u (local.get $entry) (local.get $end)))
-            (local.set $row (i32.add (i32.load offset=8 (local.get $entry)) (i32.shl (local.get $j) (i32.const 2))))
-            (local.set $s0
-              (f64x2.add (local.get $s0)
-                (f64x2.mul (f64x2.splat (f64.load (local.get $entry))) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $row))))))
+            (local.set $row (i32.add (i32.load offset=8 (local.get $entry)) (i32.shl (local.get $j) (i32.const 3))))
+            (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (f64x2.splat (f64.load (local.get $entry))) (v128.load (local.get $row)))))
             (local.set $entry (i32.add (local.get $entry) (i32.const 16)))
             (br $terms)))
         (local.set $at (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
-        (local.set $x (call $block_result (local.get $at) (local.get $s0) (local.get $first)))
+        (local.set $x (f32x4.demote_f64x2_zero (f64x2.add (select (result v128) (v128.const f64x2 0 0) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $at))) (local.get $first)) (local.get $s0))))
         (if (i32.le_s (i32.add (local.get $j) (i32.const 2)) (local.get $width))
           (then (v128.store64_lane 0 (local.get $at) (local.get $x)))
           (else (f32.store (local.get $at) (f32x4.extract_lane 0 (local.get $x)))))
@@ -152,12 +144,13 @@
         (br $next))))
 
   ;; One dense layer on `rows` input rows: out = activation(input . kernel + bias), with
-  ;; input [rows, inSize], kernel [inSize, units], out [rows, units], all float32.
+  ;; input [rows, inSize], bias [units] and out [rows, units] float32, kernel64 the
+  ;; [inSize, units] kernel as doubles.
   (func (export "dense_forward")
-    (param $input i32) (param $inSize i32) (param $kernel i32) (param $bias i32) (param $units i32)
+    (param $input i32) (param $inSize i32) (param $kernel64 i32) (param $bias i32) (param $units i32)
     (param $rows i32) (param $out i32) (param $activation i32) (param $list i32)
     (local $r i32) (local $k0 i32) (local $blockSize i32) (local $inRow i32) (local $outRow i32) (local $kernelRowBytes i32)
-    (local.set $kernelRowBytes (i32.shl (local.get $units) (i32.const 2)))
+    (local.set $kernelRowBytes (i32.shl (local.get $units) (i32.const 3)))
     (local.set $inRow (local.get $input))
     (local.set $outRow (local.get $out))
     (block $rows_done
@@ -175,22 +168,23 @@
                 (local.get $list)
                 (i32.add (local.get $inRow) (i32.shl (local.get $k0) (i32.const 2))) (i32.const 4)
                 (local.get $blockSize)
-                (i32.add (local.get $kernel) (i32.mul (local.get $k0) (local.get $kernelRowBytes))) (local.get $kernelRowBytes))
+                (i32.add (local.get $kernel64) (i32.mul (local.get $k0) (local.get $kernelRowBytes))) (local.get $kernelRowBytes))
               (local.get $units) (local.get $outRow) (i32.eqz (local.get $k0)))
             (local.set $k0 (i32.add (local.get $k0) (global.get $BLOCK)))
             (br $block)))
         (call $finish_row (local.get $outRow) (local.get $bias) (local.get $units) (local.get $activation))
         (local.set $inRow (i32.add (local.get $inRow) (i32.shl (local.get $inSize) (i32.const 2))))
-        (local.set $outRow (i32.add (local.get $outRow) (local.get $kernelRowBytes)))
+        (local.set $outRow (i32.add (local.get $outRow) (i32.shl (local.get $units) (i32.const 2))))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row))))
 
-  ;; kernelGradient = input^T . delta ([inSize, units]), summed over the rows in blocks of
-  ;; 48 rows (tfjs' matMul), from input [rows, inSize] and delta [rows, units].
+  ;; kernelGradient = input^T . delta ([inSize, units] float32), summed over the rows in
+  ;; blocks of 48 rows (tfjs' matMul), from input [rows, inSize] (float32) and delta64,
+  ;; the [rows, units] delta as doubles.
   (func (export "kernel_gradient")
-    (param $input i32) (param $inSize i32) (param $delta i32) (param $units i32) (param $rows i32) (param $gradient i32) (param $list i32)
+    (param $input i32) (param $inSize i32) (param $delta64 i32) (param $units i32) (param $rows i32) (param $gradient i32) (param $list i32)
     (local $b0 i32) (local $blockSize i32) (local $k i32) (local $deltaRowBytes i32) (local $inputRowBytes i32)
-    (local.set $deltaRowBytes (i32.shl (local.get $units) (i32.const 2)))
+    (local.set $deltaRowBytes (i32.shl (local.get $units) (i32.const 3)))
     (local.set $inputRowBytes (i32.shl (local.get $inSize) (i32.const 2)))
     (block $blocks_done
       (loop $block
@@ -209,9 +203,9 @@
                 (i32.add (local.get $input) (i32.shl (i32.add (i32.mul (local.get $b0) (local.get $inSize)) (local.get $k)) (i32.const 2)))
                 (local.get $inputRowBytes)
                 (local.get $blockSize)
-                (i32.add (local.get $delta) (i32.mul (local.get $b0) (local.get $deltaRowBytes))) (local.get $deltaRowBytes))
+                (i32.add (local.get $delta64) (i32.mul (local.get $b0) (local.get $deltaRowBytes))) (local.get $deltaRowBytes))
               (local.get $units)
-              (i32.add (local.get $gradient) (i32.mul (local.get $k) (local.get $deltaRowBytes)))
+              (i32.add (local.get $gradient) (i32.shl (i32.mul (local.get $k) (local.get $units)) (i32.const 2)))
               (i32.eqz (local.get $b0)))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $input_column)))
@@ -244,10 +238,10 @@
 
   ;; inputDelta = (delta . kernel^T) times the derivative of the activation that produced
   ;; the input: relu passes it where the input is nonzero (else +0), tanh multiplies by
-  ;; 1 - input^2. kernelT is the kernel transposed, [units, inSize], so that the lanes run
-  ;; over inputs; delta is [rows, units], input and inputDelta [rows, inSize].
+  ;; 1 - input^2. kernelT64 is the kernel transposed, [units, inSize] doubles, so that the
+  ;; lanes run over inputs; delta is [rows, units], input and inputDelta [rows, inSize].
   (func (export "input_delta")
-    (param $delta i32) (param $units i32) (param $rows i32) (param $kernelT i32) (param $inSize i32)
+    (param $delta i32) (param $units i32) (param $rows i32) (param $kernelT64 i32) (param $inSize i32)
     (param $input i32) (param $inputDelta i32) (param $activation i32) (param $list i32)
     (local $b i32) (local $j0 i32) (local $blockSize i32) (local $deltaRow i32) (local $outRow i32) (local $inRow i32)
     (local $rowBytes i32) (local $i i32) (local $at i32) (local $y v128) (local $d v128)
@@ -270,7 +264,7 @@
                 (local.get $list)
                 (i32.add (local.get $deltaRow) (i32.shl (local.get $j0) (i32.const 2))) (i32.const 4)
                 (local.get $blockSize)
-                (i32.add (local.get $kernelT) (i32.mul (local.get $j0) (local.get $rowBytes))) (local.get $rowBytes))
+                (i32.add (local.get $kernelT64) (i32.mul (local.get $j0) (i32.shl (local.get $rowBytes) (i32.const 1)))) (i32.shl (local.get $rowBytes) (i32.const 1)))
               (local.get $inSize) (local.get $outRow) (i32.eqz (local.get $j0)))
             (local.set $j0 (i32.add (local.get $j0) (global.get $BLOCK)))
             (br $block)))
@@ -299,7 +293,7 @@
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $row))))
 
-  ;; dst[c][r] = src[r][c] for a float32 [rows, cols] matrix.
+  ;; dst[c][r] = src[r][c] as a double, for a float32 [rows, cols] matrix.
   (func (export "transpose") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32)
     (local $r i32) (local $c i32) (local $from i32)
     (block $rows_done
@@ -310,14 +304,29 @@
         (block $cols_done
           (loop $col
             (br_if $cols_done (i32.ge_s (local.get $c) (local.get $cols)))
-            (f32.store
-              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
-              (f32.load (local.get $from)))
+            (f64.store
+              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 3)))
+              (f64.promote_f32 (f32.load (local.get $from))))
             (local.set $from (i32.add (local.get $from) (i32.const 4)))
             (local.set $c (i32.add (local.get $c) (i32.const 1)))
             (br $col)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row))))
+
+  ;; dst = src as doubles, for `count` float32 values rounded up to a multiple of 4.
+  (func (export "promote") (param $src i32) (param $count i32) (param $dst i32)
+    (local $end i32) (local $v v128)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $v (v128.load (local.get $src)))
+        (v128.store (local.get $dst) (f64x2.promote_low_f32x4 (local.get $v)))
+        (v128.store offset=16 (local.get $dst)
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $next))))
 
   ;; One Adam step over `count` float32 weights (a multiple of 4; padding lanes hold zeros
   ;; and stay zero), op for op as tfjs' AdamOptimizer, every operation in float32.

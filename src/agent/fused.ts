@@ -143,8 +143,14 @@ interface FusedBuffers {
   /** The batch's states and next states, copied into the kernels' memory. */
   readonly states: Float32Array;
   readonly nextStates: Float32Array;
-  /** The kernel of layer l >= 1 transposed, for the input deltas ([] for layer 0). */
-  readonly transposedKernels: Float32Array[];
+  /** Double copies of the online and target weights (kept in step by weightsChanged), and byte offsets of each layer's kernel there. */
+  readonly online64: Float32Array;
+  readonly target64: Float32Array;
+  readonly onlineKernels64: number[];
+  readonly targetKernels64: number[];
+  /** Doubles: the kernel of layer l >= 1 transposed, for the input deltas (empty for layer 0); one layer's delta. */
+  readonly transposedKernels64: Float32Array[];
+  readonly delta64: Float32Array;
   /** List scratch: MATMUL_BLOCK entries of 16 bytes. */
   readonly list: Float32Array;
 }
@@ -154,6 +160,10 @@ function allocateBuffers(spec: NetworkSpec, sizes: readonly number[], hiddenActi
   const online = weightGroup(spec, allocate);
   const target = weightGroup(spec, allocate);
   const widths = sizes.slice(1);
+  // Doubles take two floats each; the groups' lengths are multiples of 4, as `promote` needs.
+  const online64 = simdOnly(2 * online.whole.length);
+  const target64 = simdOnly(2 * target.whole.length);
+  const kernels64 = (group: WeightGroup, copy: Float32Array): number[] => widths.map((_, l) => copy.byteOffset + 2 * (group.tensors[2 * l]!.byteOffset - group.whole.byteOffset));
   return {
     capacity,
     online,
@@ -170,7 +180,12 @@ function allocateBuffers(spec: NetworkSpec, sizes: readonly number[], hiddenActi
     singleOutputs: layerBuffers(widths, 1, allocate),
     states: simdOnly(capacity * sizes[0]!),
     nextStates: simdOnly(capacity * sizes[0]!),
-    transposedKernels: widths.map((units, l) => (l === 0 ? new Float32Array(0) : simdOnly(sizes[l]! * units))),
+    online64,
+    target64,
+    onlineKernels64: kernels64(online, online64),
+    targetKernels64: kernels64(target, target64),
+    transposedKernels64: widths.map((units, l) => (l === 0 ? new Float32Array(0) : simdOnly(2 * sizes[l]! * units))),
+    delta64: simdOnly(2 * Math.ceil((capacity * Math.max(...widths)) / 4) * 4),
     list: simdOnly(MATMUL_BLOCK * 4),
   };
 }
@@ -251,6 +266,8 @@ export class FusedLearner implements QLearner {
     const initial = initialWeights(this.spec, options.initSeed, options.weightInit);
     copyWeightsInto(this.buffers.online.tensors, initial, 'initial weights');
     copyWeightsInto(this.buffers.target.tensors, initial, 'initial weights');
+    this.weightsChanged('online');
+    this.weightsChanged('target');
     this.squaredNorms = new Float64Array(initial.length);
     this.clipFactors = new Float64Array(initial.length);
     this.scalars[BETA1_POWER] = adamBetaPower(options.adamBeta1, 0);
@@ -314,12 +331,14 @@ export class FusedLearner implements QLearner {
     const { online, target } = this.buffers;
     if (tau === 1) {
       target.whole.set(online.whole);
+      this.weightsChanged('target');
       return;
     }
     const tau32 = Math.fround(tau);
     const keep32 = Math.fround(1 - tau);
     if (this.simd !== null) {
       this.simd.polyak(at(target.whole), at(online.whole), target.whole.length, tau32, keep32);
+      this.weightsChanged('target');
       return;
     }
     for (let t = 0; t < target.tensors.length; t++) {
@@ -337,6 +356,7 @@ export class FusedLearner implements QLearner {
 
   setWeights(which: 'online' | 'target', weights: Weights): void {
     copyWeightsInto(this.weightsOf(which), weights, `setWeights(${which})`);
+    this.weightsChanged(which);
   }
 
   getOptimizerState(): OptimizerState {
@@ -360,6 +380,14 @@ export class FusedLearner implements QLearner {
 
   dispose(): void {
     // Typed arrays and a WebAssembly memory: the garbage collector reclaims them.
+  }
+
+  /** After a network's float32 weights change: the SIMD loops' double copy follows. */
+  private weightsChanged(which: 'online' | 'target'): void {
+    if (this.simd === null) return;
+    const b = this.buffers;
+    const [group, copy] = which === 'online' ? [b.online, b.online64] : [b.target, b.target64];
+    this.simd.promote(at(group.whole), group.whole.length, at(copy));
   }
 
   private weightsOf(which: 'online' | 'target'): Weights {
@@ -397,6 +425,8 @@ export class FusedLearner implements QLearner {
     const next = this.allocate(rows);
     for (const group of ['online', 'target', 'firstMoments', 'secondMoments'] as const) next[group].whole.set(old[group].whole);
     this.buffers = next;
+    this.weightsChanged('online');
+    this.weightsChanged('target');
   }
 
   /**
@@ -407,6 +437,7 @@ export class FusedLearner implements QLearner {
   private forward(network: 'online' | 'target', input: Float32Array, rows: number, outputs: readonly Float32Array[], keepForBackward: boolean): void {
     const b = this.buffers;
     const layers = network === 'online' ? b.onlineLayers : b.targetLayers;
+    const kernels64 = network === 'online' ? b.onlineKernels64 : b.targetKernels64;
     const simd = this.simd;
     if (simd === null) {
       mlpForward(layers, input, rows, outputs, keepForBackward ? this.stateLists : null, this.scratch);
@@ -417,7 +448,7 @@ export class FusedLearner implements QLearner {
     for (let l = 0; l < layers.length; l++) {
       const layer = layers[l]!;
       const layerInput = l === 0 ? staged : outputs[l - 1]!;
-      simd.dense_forward(at(layerInput), layer.inputSize, at(layer.kernel), at(layer.bias), layer.units, rows, at(outputs[l]!), layer.activation, at(b.list));
+      simd.dense_forward(at(layerInput), layer.inputSize, kernels64[l]!, at(layer.bias), layer.units, rows, at(outputs[l]!), layer.activation, at(b.list));
     }
   }
 
@@ -508,10 +539,11 @@ export class FusedLearner implements QLearner {
       const { inputSize, units } = layer;
       const input = l === 0 ? b.states : b.stateOutputs[l - 1]!;
       const delta = b.deltas[l]!;
-      simd.kernel_gradient(at(input), inputSize, at(delta), units, rows, at(b.gradients.tensors[2 * l]!), at(b.list));
+      simd.promote(at(delta), rows * units, at(b.delta64));
+      simd.kernel_gradient(at(input), inputSize, at(b.delta64), units, rows, at(b.gradients.tensors[2 * l]!), at(b.list));
       simd.bias_gradient(at(delta), units, rows, at(b.gradients.tensors[2 * l + 1]!));
       if (l > 0) {
-        const transposed = b.transposedKernels[l]!;
+        const transposed = b.transposedKernels64[l]!;
         simd.transpose(at(layer.kernel), inputSize, units, at(transposed));
         simd.input_delta(at(delta), units, rows, at(transposed), inputSize, at(input), at(b.deltas[l - 1]!), this.hiddenActivation, at(b.list));
       }
@@ -599,6 +631,7 @@ export class FusedLearner implements QLearner {
         firstCorrection,
         secondCorrection,
       );
+      this.weightsChanged('online');
     } else {
       for (let t = 0; t < online.tensors.length; t++) {
         const weights = online.tensors[t]!;

@@ -26,11 +26,12 @@ declare const WebAssembly: {
 
 /** The exports of dense-simd.wat; every pointer is a byte offset into the learner's memory. */
 export interface SimdExports {
-  dense_forward(input: number, inSize: number, kernel: number, bias: number, units: number, rows: number, out: number, activation: number, list: number): void;
-  kernel_gradient(input: number, inSize: number, delta: number, units: number, rows: number, gradient: number, list: number): void;
+  dense_forward(input: number, inSize: number, kernel64: number, bias: number, units: number, rows: number, out: number, activation: number, list: number): void;
+  kernel_gradient(input: number, inSize: number, delta64: number, units: number, rows: number, gradient: number, list: number): void;
   bias_gradient(delta: number, units: number, rows: number, gradient: number): void;
-  input_delta(delta: number, units: number, rows: number, kernelT: number, inSize: number, input: number, inputDelta: number, activation: number, list: number): void;
-  transpose(src: number, rows: number, cols: number, dst: number): void;
+  input_delta(delta: number, units: number, rows: number, kernelT64: number, inSize: number, input: number, inputDelta: number, activation: number, list: number): void;
+  transpose(src: number, rows: number, cols: number, dst64: number): void;
+  promote(src: number, count: number, dst64: number): void;
   adam(
     weights: number,
     gradient: number,
