@@ -62,8 +62,11 @@ export interface EngineFigures {
   envStepsPerSecond: number;
   envStepsPerCpuSecond: number;
   trainSteps: number;
+  /** Micro-benchmarks on MountainCar replay batches: by the wall clock, and per CPU second (CPU microseconds per action). */
   gradientStepsPerSecond: number;
+  gradientStepsPerCpuSecond: number;
   greedyActionMicroseconds: number;
+  greedyActionCpuMicroseconds: number;
   /** RSS right after the training run, and the process's peak. */
   rssMb: number;
   peakRssMb: number;
@@ -116,18 +119,29 @@ async function withLogdir<T>(work: (logdir: string) => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs `work` in rounds of `roundSize` calls for about `seconds` after a warm-up; returns calls per second. */
-function callsPerSecond(work: (call: number) => void, seconds: number, roundSize: number): number {
+/** This process's CPU time (user and system, all its threads) in seconds. */
+const cpuSeconds = (): number => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+};
+
+/**
+ * Runs `work` in rounds of `roundSize` calls for about `seconds` after a warm-up; returns
+ * calls per second of the wall clock and per second of this process's CPU time (which
+ * other processes on a shared machine distort less).
+ */
+function callsPerSecond(work: (call: number) => void, seconds: number, roundSize: number): { wall: number; cpu: number } {
   const warmupEnd = performance.now() + Math.min(0.5, seconds / 4) * 1000;
   let call = 0;
   while (performance.now() < warmupEnd) work(call++);
   const start = performance.now();
+  const cpuStart = cpuSeconds();
   const end = start + seconds * 1000;
   let calls = 0;
   while (performance.now() < end) {
     for (let i = 0; i < roundSize; i++) work(calls++);
   }
-  return calls / ((performance.now() - start) / 1000);
+  return { wall: calls / ((performance.now() - start) / 1000), cpu: calls / (cpuSeconds() - cpuStart) };
 }
 
 /**
@@ -188,8 +202,8 @@ async function measureEngine(engine: Engine, setup: BenchSetup, trainSteps: numb
   const { stepsPerSecond, stepsPerCpuSecond, learner } = await endToEnd(engine, setup, trainSteps);
   const rssAfterRun = rssMb();
   const { batches, states } = mountainCarSamples();
-  const gradientStepsPerSecond = callsPerSecond((call) => learner.trainStep(batches[call % BATCH_POOL]!), seconds, 10);
-  const actionsPerSecond = callsPerSecond((call) => learner.greedyAction(states[call % STATE_POOL]!), seconds, 100);
+  const gradientSteps = callsPerSecond((call) => learner.trainStep(batches[call % BATCH_POOL]!), seconds, 10);
+  const actions = callsPerSecond((call) => learner.greedyAction(states[call % STATE_POOL]!), seconds, 100);
   learner.dispose();
   return {
     engine,
@@ -198,8 +212,10 @@ async function measureEngine(engine: Engine, setup: BenchSetup, trainSteps: numb
     envStepsPerSecond: stepsPerSecond,
     envStepsPerCpuSecond: stepsPerCpuSecond,
     trainSteps,
-    gradientStepsPerSecond,
-    greedyActionMicroseconds: 1e6 / actionsPerSecond,
+    gradientStepsPerSecond: gradientSteps.wall,
+    gradientStepsPerCpuSecond: gradientSteps.cpu,
+    greedyActionMicroseconds: 1e6 / actions.wall,
+    greedyActionCpuMicroseconds: 1e6 / actions.cpu,
     rssMb: rssAfterRun,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
@@ -220,7 +236,7 @@ function measureEnvs(seconds: number): EnvFigures[] {
       },
       seconds,
       1000,
-    );
+    ).wall;
     env.reset({ seed: 1 });
     const stepPerSecond = callsPerSecond(
       (call) => {
@@ -229,7 +245,7 @@ function measureEnvs(seconds: number): EnvFigures[] {
       },
       seconds,
       1000,
-    );
+    ).wall;
     return { env: id, stepPerSecond, stepIntoPerSecond };
   });
 }

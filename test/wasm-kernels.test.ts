@@ -5,6 +5,11 @@ import type { LearnerOptions, TransitionBatch, Weights } from '../src/agent/lear
 import { simdSupported } from '../src/agent/simd-kernels.js';
 import { Rng } from '../src/util/random.js';
 import { assembleKernels, WASM_FILE } from '../scripts/wasm-build.js';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { resolveConfig } from '../src/train/config.js';
+import { memoryOutput } from '../src/train/run-output.js';
+import { prepareRunDir, train } from '../src/train/trainer.js';
 
 const BASE: LearnerOptions = {
   observationSize: 2,
@@ -122,6 +127,51 @@ describe('WebAssembly SIMD kernels of the fused engine', function () {
         }
       });
     }
+
+    it('a training run gives the same episode returns and weights with either kernels (RLSWEEP_SIMD=0)', async () => {
+      const logdir = await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-simd-'));
+      const runWith = async (simd: boolean, values: Record<string, unknown>) => {
+        if (!simd) process.env.RLSWEEP_SIMD = '0';
+        try {
+          const config = resolveConfig({ values: { ...values, evalEvery: 0, evalEpisodes: 1, evalGif: false, snapshotEvery: 0, checkpointEvery: 0, logdir, name: `${simd}` }, source: 'test' });
+          const output = memoryOutput();
+          const result = await train(config, { runDir: await prepareRunDir(config, {}, true), output });
+          return { backend: output.lines.find((line) => line.startsWith('backend:')), returns: result.episodeReturns, weights: result.learner.getWeights('online') };
+        } finally {
+          delete process.env.RLSWEEP_SIMD;
+        }
+      };
+      try {
+        const setups = [
+          { env: 'CartPole-v1', steps: 3000, trainStart: 200, targetUpdateEvery: 250 },
+          {
+            env: 'MountainCar-v0',
+            steps: 1400,
+            trainStart: 500,
+            observationScaling: 'bounds',
+            hiddenLayers: [128, 128],
+            trainFrequency: 16,
+            gradientSteps: 8,
+            loss: 'huber',
+            clipNorm: 0,
+            clipGlobalNorm: 10,
+            weightInit: 'pytorch',
+            doubleDqn: true,
+          },
+        ];
+        for (const setup of setups) {
+          const simd = await runWith(true, setup);
+          const js = await runWith(false, setup);
+          expect(simd.backend).to.include('WebAssembly SIMD');
+          expect(js.backend).to.include('plain JavaScript: RLSWEEP_SIMD=0');
+          expect(simd.returns.length, setup.env).to.be.greaterThan(3);
+          expect(simd.returns, setup.env).to.deep.equal(js.returns);
+          expect(bitDifferences(simd.weights, js.weights), setup.env).to.deep.equal([]);
+        }
+      } finally {
+        await fs.rm(logdir, { recursive: true, force: true });
+      }
+    });
 
     it('carries weights and Adam state over when a bigger batch grows its memory', () => {
       const options = { ...BASE, hiddenLayers: [16] };
