@@ -22,6 +22,7 @@ import { fork, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measureSweepScaling, type SweepFigures } from './sweep-scaling.js';
@@ -72,6 +73,9 @@ interface StartupFigures {
   nodeWithTsxMs: number;
   freshMs: number;
   resumeMs: number;
+  /** The same from JavaScript compiled beforehand (tsc into a temporary folder, run by plain node): what dropping tsx at start would save. */
+  compiledFreshMs: number;
+  compiledResumeMs: number;
 }
 
 /** The issues' targets, checked in the tables. */
@@ -152,12 +156,18 @@ function msToExit(command: string, args: string[]): Promise<number> {
   });
 }
 
-/** Milliseconds from forking a run as a sweep does (src/run.ts through tsx) to its 'started' message; the process then runs to its end. */
-function msToTrainingLoop(args: string[]): Promise<number> {
+/** How a run's process starts: as a sweep starts it (src/run.ts through tsx), or from compiled JavaScript. */
+interface RunEntry {
+  file: string;
+  execArgv: string[];
+}
+
+/** Milliseconds from forking a run to its 'started' message; the process then runs to its end. */
+function msToTrainingLoop(entry: RunEntry, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const spawned = performance.now();
     let startedAfter: number | null = null;
-    const child = fork(defaultRunEntry(), args, { execArgv: tsxExecArgv(), env: { ...process.env, ...SINGLE_THREAD_ENV }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = fork(entry.file, args, { execArgv: entry.execArgv, env: { ...process.env, ...SINGLE_THREAD_ENV }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -173,26 +183,60 @@ function msToTrainingLoop(args: string[]): Promise<number> {
   });
 }
 
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The project compiled by tsc into `outDir` (src/, with package.json and the SIMD kernels'
+ * binary beside it, and node_modules linked), for timing a start without tsx.
+ */
+async function compileProject(outDir: string): Promise<RunEntry> {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [tsc, '-p', path.join(PROJECT_ROOT, 'tsconfig.json'), '--noEmit', 'false', '--outDir', outDir, '--rootDir', PROJECT_ROOT], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench: tsc exited with ${code}`))));
+  });
+  await fs.copyFile(path.join(PROJECT_ROOT, 'package.json'), path.join(outDir, 'package.json'));
+  await fs.copyFile(path.join(PROJECT_ROOT, 'src/agent/dense-simd.wasm'), path.join(outDir, 'src/agent/dense-simd.wasm'));
+  await fs.symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(outDir, 'node_modules'));
+  return { file: path.join(outDir, 'src/run.js'), execArgv: [] };
+}
+
 /**
  * A run's start-up as a sweep trial pays it: a fresh 400-step run that checkpoints at 200,
- * then --resume of that folder (the checkpoint is loaded, the loop starts at its step).
+ * then --resume of that folder (the checkpoint is loaded, the loop starts at its step);
+ * each through tsx and from compiled JavaScript, taking turns.
  */
 async function measureStartup(starts: number): Promise<StartupFigures> {
   const logdir = await fs.mkdtemp(path.join(os.tmpdir(), 'rlsweep-bench-startup-'));
   try {
-    const fresh: number[] = [];
-    const resume: number[] = [];
-    const nodeOnly: number[] = [];
-    const withTsx: number[] = [];
+    const compiled = await compileProject(path.join(logdir, 'compiled'));
+    const viaTsx: RunEntry = { file: defaultRunEntry(), execArgv: tsxExecArgv() };
+    const times = { node: [] as number[], nodeWithTsx: [] as number[], fresh: [] as number[], resume: [] as number[], compiledFresh: [] as number[], compiledResume: [] as number[] };
+    const runArgs = ['--steps', '400', '--trainStart', '100', '--targetUpdateEvery', '100', '--checkpointEvery', '200', '--keepCheckpoints', 'all', '--evalEvery', '0', '--evalGif', 'false'];
+    const startAndResume = async (entry: RunEntry, name: string): Promise<[number, number]> => [
+      await msToTrainingLoop(entry, [...runArgs, '--evalEpisodes', '1', '--snapshotEvery', '0', '--logdir', logdir, '--name', name]),
+      await msToTrainingLoop(entry, ['--resume', path.join(logdir, name)]),
+    ];
     for (let i = 0; i < starts; i++) {
-      nodeOnly.push(await msToExit(process.execPath, ['-e', '']));
-      withTsx.push(await msToExit(process.execPath, [...tsxExecArgv(), '-e', '']));
-      const name = `start-${i}`;
-      const runArgs = ['--steps', '400', '--trainStart', '100', '--targetUpdateEvery', '100', '--checkpointEvery', '200', '--keepCheckpoints', 'all', '--evalEvery', '0', '--evalGif', 'false'];
-      fresh.push(await msToTrainingLoop([...runArgs, '--evalEpisodes', '1', '--snapshotEvery', '0', '--logdir', logdir, '--name', name]));
-      resume.push(await msToTrainingLoop(['--resume', path.join(logdir, name)]));
+      times.node.push(await msToExit(process.execPath, ['-e', '']));
+      times.nodeWithTsx.push(await msToExit(process.execPath, [...tsxExecArgv(), '-e', '']));
+      const [fresh, resume] = await startAndResume(viaTsx, `tsx-${i}`);
+      const [compiledFresh, compiledResume] = await startAndResume(compiled, `compiled-${i}`);
+      times.fresh.push(fresh);
+      times.resume.push(resume);
+      times.compiledFresh.push(compiledFresh);
+      times.compiledResume.push(compiledResume);
     }
-    return { starts, nodeMs: median(nodeOnly), nodeWithTsxMs: median(withTsx), freshMs: median(fresh), resumeMs: median(resume) };
+    return {
+      starts,
+      nodeMs: median(times.node),
+      nodeWithTsxMs: median(times.nodeWithTsx),
+      freshMs: median(times.fresh),
+      resumeMs: median(times.resume),
+      compiledFreshMs: median(times.compiledFresh),
+      compiledResumeMs: median(times.compiledResume),
+    };
   } finally {
     await fs.rm(logdir, { recursive: true, force: true });
   }
@@ -312,13 +356,15 @@ function kernelsTable(report: BenchReport): Table {
 
 function startupTable(startup: StartupFigures): Table {
   return {
-    title: `Start-up: milliseconds from spawning a run (node --import tsx src/run.ts, as a sweep trial) to its training loop; median of ${startup.starts}`,
-    header: ['what', 'ms'],
+    title:
+      `Start-up: milliseconds from spawning a run to its training loop; median of ${startup.starts}. ` +
+      'Through tsx as a sweep starts a trial (node --import tsx src/run.ts), and from JavaScript compiled beforehand by tsc (node run.js)',
+    header: ['what', 'through tsx', 'compiled'],
     rows: [
-      ['node -e "" (to exit)', fixed(startup.nodeMs)],
-      ['node --import tsx -e "" (to exit)', fixed(startup.nodeWithTsxMs)],
-      ['fresh run: process start to the training loop', fixed(startup.freshMs)],
-      ['--resume: process start to the loop (checkpoint loaded)', fixed(startup.resumeMs)],
+      ['node -e "" (to exit)', '', fixed(startup.nodeMs)],
+      ['node --import tsx -e "" (to exit)', fixed(startup.nodeWithTsxMs), ''],
+      ['fresh run: process start to the training loop', fixed(startup.freshMs), fixed(startup.compiledFreshMs)],
+      ['--resume: process start to the loop (checkpoint loaded)', fixed(startup.resumeMs), fixed(startup.compiledResumeMs)],
     ],
   };
 }
