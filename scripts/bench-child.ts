@@ -11,24 +11,62 @@ import type { QLearner, TransitionBatch } from '../src/agent/learner.js';
 import { ReplayBuffer } from '../src/agent/replay-buffer.js';
 import { envIds, makeEnv } from '../src/envs/index.js';
 import { backendLine } from '../src/tf.js';
-import { defaultRunConfig, resolveConfig } from '../src/train/config.js';
+import { type RunConfig, defaultRunConfig, resolveConfig } from '../src/train/config.js';
 import { memoryOutput } from '../src/train/run-output.js';
 import type { RunProgressMessage } from '../src/train/run-messages.js';
-import { prepareRunDir, train } from '../src/train/trainer.js';
+import { prepareRunDir, runBackendLine, train } from '../src/train/trainer.js';
 import { Rng } from '../src/util/random.js';
 
 export type Engine = 'fused' | 'tfjs';
 
-export type ChildTask = { kind: 'engine'; engine: Engine; trainSteps: number; seconds: number } | { kind: 'envs'; seconds: number } | { kind: 'long'; steps: number };
+/**
+ * The configurations the engines are timed on (MountainCar-v0 each): the Toptal default
+ * (2x32, one gradient step per env step); the MountainCar preset's network and schedule
+ * (sweeps/presets/mountaincar.yaml: 128x128, 8 gradient steps every 16 env steps, scaled
+ * observations, PyTorch init, global-norm clipping); and the default with SB3's settings
+ * (Huber, global-norm clipping instead of Keras clipnorm, PyTorch init).
+ */
+export type BenchSetup = 'toptal' | 'preset128' | 'sb3';
+
+export const SETUPS: Record<BenchSetup, Partial<RunConfig>> = {
+  toptal: {},
+  preset128: {
+    observationScaling: 'bounds',
+    weightInit: 'pytorch',
+    hiddenLayers: [128, 128],
+    learningRateSchedule: 'linear',
+    learningRateEnd: 0.0005,
+    bufferSize: 10_000,
+    trainStart: 1000,
+    targetUpdateEvery: 250,
+    trainFrequency: 16,
+    gradientSteps: 8,
+    clipNorm: 0,
+    clipGlobalNorm: 10,
+    epsilonSchedule: 'linear',
+    epsilonStart: 1,
+    epsilonFraction: 0.2,
+    trainEpsilon: 0.01,
+  },
+  sb3: { loss: 'huber', clipNorm: 0, clipGlobalNorm: 10, weightInit: 'pytorch' },
+};
+
+export type ChildTask = { kind: 'engine'; engine: Engine; setup: BenchSetup; trainSteps: number; seconds: number } | { kind: 'envs'; seconds: number } | { kind: 'long'; steps: number };
 
 export interface EngineFigures {
   engine: Engine;
+  setup: BenchSetup;
+  /** The run's backend line: for the fused engine, which kernels computed (WebAssembly SIMD or JavaScript). */
   backend: string;
-  /** Environment steps per second of the training loop, from trainStart to the end. */
+  /** Environment steps per second of the training loop, from trainStart to the end: by the wall clock, and per second of this process's CPU time. */
   envStepsPerSecond: number;
+  envStepsPerCpuSecond: number;
   trainSteps: number;
+  /** Micro-benchmarks on MountainCar replay batches: by the wall clock, and per CPU second (CPU microseconds per action). */
   gradientStepsPerSecond: number;
+  gradientStepsPerCpuSecond: number;
   greedyActionMicroseconds: number;
+  greedyActionCpuMicroseconds: number;
   /** RSS right after the training run, and the process's peak. */
   rssMb: number;
   peakRssMb: number;
@@ -81,18 +119,29 @@ async function withLogdir<T>(work: (logdir: string) => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs `work` in rounds of `roundSize` calls for about `seconds` after a warm-up; returns calls per second. */
-function callsPerSecond(work: (call: number) => void, seconds: number, roundSize: number): number {
+/** This process's CPU time (user and system, all its threads) in seconds. */
+const cpuSeconds = (): number => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+};
+
+/**
+ * Runs `work` in rounds of `roundSize` calls for about `seconds` after a warm-up; returns
+ * calls per second of the wall clock and per second of this process's CPU time (which
+ * other processes on a shared machine distort less).
+ */
+function callsPerSecond(work: (call: number) => void, seconds: number, roundSize: number): { wall: number; cpu: number } {
   const warmupEnd = performance.now() + Math.min(0.5, seconds / 4) * 1000;
   let call = 0;
   while (performance.now() < warmupEnd) work(call++);
   const start = performance.now();
+  const cpuStart = cpuSeconds();
   const end = start + seconds * 1000;
   let calls = 0;
   while (performance.now() < end) {
     for (let i = 0; i < roundSize; i++) work(calls++);
   }
-  return calls / ((performance.now() - start) / 1000);
+  return { wall: calls / ((performance.now() - start) / 1000), cpu: calls / (cpuSeconds() - cpuStart) };
 }
 
 /**
@@ -101,21 +150,29 @@ function callsPerSecond(work: (call: number) => void, seconds: number, roundSize
  * progress report at trainStart to the last one: acting, stepping, replay, gradient steps,
  * target updates, logging and checkpoints, but not start-up or the final evaluation.
  */
-async function endToEnd(engine: Engine, trainSteps: number): Promise<{ stepsPerSecond: number; learner: QLearner }> {
+async function endToEnd(engine: Engine, setup: BenchSetup, trainSteps: number): Promise<{ stepsPerSecond: number; stepsPerCpuSecond: number; learner: QLearner }> {
   return withLogdir(async (logdir) => {
-    const steps = defaultRunConfig().trainStart + trainSteps;
-    const overrides = { engine, steps, evalEvery: 0, evalSteps: 200, evalGif: false, snapshotEvery: 0, logdir, name: `e2e-${engine}` };
+    const setupConfig = SETUPS[setup];
+    const steps = (setupConfig.trainStart ?? defaultRunConfig().trainStart) + trainSteps;
+    const overrides = { ...setupConfig, engine, steps, evalEvery: 0, evalSteps: 200, evalGif: false, snapshotEvery: 0, logdir, name: `e2e-${engine}` };
     const config = resolveConfig({ values: overrides, source: 'bench' });
     const runDir = await prepareRunDir(config, {}, false);
-    const marks: Array<{ step: number; time: number }> = [];
+    const marks: Array<{ step: number; time: number; cpuMicroseconds: number }> = [];
     const report = (message: RunProgressMessage): void => {
-      if (message.type === 'progress' && message.step >= config.trainStart) marks.push({ step: message.step, time: performance.now() });
+      if (message.type !== 'progress' || message.step < config.trainStart) return;
+      const cpu = process.cpuUsage();
+      marks.push({ step: message.step, time: performance.now(), cpuMicroseconds: cpu.user + cpu.system });
     };
     const result = await train(config, { runDir, output: memoryOutput(), report });
     const first = marks[0];
     const last = marks.at(-1);
     if (!first || !last || last.step === first.step) throw new Error(`bench: too few progress reports (${marks.length}) to time ${engine}`);
-    return { stepsPerSecond: ((last.step - first.step) / (last.time - first.time)) * 1000, learner: result.learner };
+    const timedSteps = last.step - first.step;
+    return {
+      stepsPerSecond: (timedSteps / (last.time - first.time)) * 1000,
+      stepsPerCpuSecond: (timedSteps / (last.cpuMicroseconds - first.cpuMicroseconds)) * 1e6,
+      learner: result.learner,
+    };
   });
 }
 
@@ -140,21 +197,25 @@ function mountainCarSamples(): { batches: TransitionBatch[]; states: Float32Arra
   return { batches, states: Array.from({ length: STATE_POOL }, (_, i) => states.subarray(i * size, (i + 1) * size)) };
 }
 
-async function measureEngine(engine: Engine, trainSteps: number, seconds: number): Promise<EngineFigures> {
-  const backend = (await backendLine()).replace(/^backend: /, '');
-  const { stepsPerSecond, learner } = await endToEnd(engine, trainSteps);
+async function measureEngine(engine: Engine, setup: BenchSetup, trainSteps: number, seconds: number): Promise<EngineFigures> {
+  const backend = (engine === 'fused' ? await runBackendLine('fused') : await backendLine()).replace(/^backend: /, '');
+  const { stepsPerSecond, stepsPerCpuSecond, learner } = await endToEnd(engine, setup, trainSteps);
   const rssAfterRun = rssMb();
   const { batches, states } = mountainCarSamples();
-  const gradientStepsPerSecond = callsPerSecond((call) => learner.trainStep(batches[call % BATCH_POOL]!), seconds, 10);
-  const actionsPerSecond = callsPerSecond((call) => learner.greedyAction(states[call % STATE_POOL]!), seconds, 100);
+  const gradientSteps = callsPerSecond((call) => learner.trainStep(batches[call % BATCH_POOL]!), seconds, 10);
+  const actions = callsPerSecond((call) => learner.greedyAction(states[call % STATE_POOL]!), seconds, 100);
   learner.dispose();
   return {
     engine,
+    setup,
     backend,
     envStepsPerSecond: stepsPerSecond,
+    envStepsPerCpuSecond: stepsPerCpuSecond,
     trainSteps,
-    gradientStepsPerSecond,
-    greedyActionMicroseconds: 1e6 / actionsPerSecond,
+    gradientStepsPerSecond: gradientSteps.wall,
+    gradientStepsPerCpuSecond: gradientSteps.cpu,
+    greedyActionMicroseconds: 1e6 / actions.wall,
+    greedyActionCpuMicroseconds: 1e6 / actions.cpu,
     rssMb: rssAfterRun,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
@@ -175,7 +236,7 @@ function measureEnvs(seconds: number): EnvFigures[] {
       },
       seconds,
       1000,
-    );
+    ).wall;
     env.reset({ seed: 1 });
     const stepPerSecond = callsPerSecond(
       (call) => {
@@ -184,7 +245,7 @@ function measureEnvs(seconds: number): EnvFigures[] {
       },
       seconds,
       1000,
-    );
+    ).wall;
     return { env: id, stepPerSecond, stepIntoPerSecond };
   });
 }
@@ -223,7 +284,7 @@ async function measureLongRun(steps: number): Promise<LongRunFigures> {
 async function runTask(task: ChildTask): Promise<ChildResult> {
   switch (task.kind) {
     case 'engine':
-      return measureEngine(task.engine, task.trainSteps, task.seconds);
+      return measureEngine(task.engine, task.setup, task.trainSteps, task.seconds);
     case 'envs':
       return measureEnvs(task.seconds);
     case 'long':

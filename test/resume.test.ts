@@ -115,6 +115,25 @@ describe('checkpoints and exact resume', function () {
     expect(raw.scalars['eval/return_mean']!.length).to.be.at.least(reference.evalReturns!.length);
   });
 
+  it('a run killed on the SIMD kernels resumes on the JavaScript ones (RLSWEEP_SIMD=0) bit-identical to the uninterrupted SIMD run', async () => {
+    const killed = await startRun(['--config', configFile, '--name', 'killed-simd'], /checkpoints\/step-1500/, (child) => child.kill('SIGKILL'));
+    expect(killed.stdout).to.include('backend: fused engine (WebAssembly SIMD');
+    const runDir = path.join(logdir, 'killed-simd');
+    process.env.RLSWEEP_SIMD = '0';
+    try {
+      const resumed = await cli('--resume', runDir);
+      expect(resumed.code, resumed.text).to.equal(0);
+      expect(resumed.text).to.include('backend: fused engine (plain JavaScript: RLSWEEP_SIMD=0');
+    } finally {
+      delete process.env.RLSWEEP_SIMD;
+    }
+    const after = await outcome(runDir);
+    expect(after.weights.equals(reference.weights), 'final weights differ').to.equal(true);
+    expect(after.episodeReturns).to.deep.equal(reference.episodeReturns);
+    expect(after.losses).to.deep.equal(reference.losses);
+    expect(after.evalReturns).to.deep.equal(reference.evalReturns);
+  });
+
   it('Ctrl-C checkpoints at the current step, and the resumed run is bit-identical too', async () => {
     const stopped = await startRun(['--config', configFile, '--name', 'stopped'], /steps \d+\/1000 /, (child) => child.kill('SIGINT'));
     expect(stopped.code).to.equal(130);

@@ -35,13 +35,14 @@ describe('TensorFlow.js loading (src/tf.ts)', function () {
     expect(backendLineIn({ RLSWEEP_TFJS_NODE: '0' })).to.equal('backend: cpu (RLSWEEP_TFJS_NODE=0)');
   });
 
-  it('is not loaded by a training run on the fused engine', () => {
+  it('is not loaded by a training run on the fused engine, whose line says which kernels run', () => {
     const script = [
       "import('./src/train/trainer.ts')",
       ".then((m) => m.runBackendLine('fused'))",
       ".then((line) => console.log(line, Object.keys(require.cache).some((k) => k.includes('@tensorflow') && !k.endsWith('package.json'))))",
     ].join('');
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' }).trim();
-    expect(out).to.equal('backend: fused engine (plain JavaScript; TensorFlow.js not loaded) false');
+    const run = (env: NodeJS.ProcessEnv): string => execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', env: { ...process.env, ...env } }).trim();
+    expect(run({})).to.equal('backend: fused engine (WebAssembly SIMD; TensorFlow.js not loaded) false');
+    expect(run({ RLSWEEP_SIMD: '0' })).to.equal('backend: fused engine (plain JavaScript: RLSWEEP_SIMD=0; TensorFlow.js not loaded) false');
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The loops of the fused engine: an MLP's forward pass and one dense layer's backward
- * pass, over row-major Float32Arrays.
+ * The JavaScript loops of the fused engine: an MLP's forward pass and one dense layer's
+ * backward pass, over row-major Float32Arrays.
  *
  * They reproduce tfjs-backend-cpu's rounding exactly: a dot product accumulates in a
  * double over blocks of MATMUL_BLOCK terms, in ascending order, and each block's sum is
@@ -26,8 +26,8 @@
  *
  * Measured and dropped: a float64 copy of the kernels (no float32 -> double conversion per
  * load; no gain), and branch-free list building with a branch-free relu (3-6% slower).
- * WebAssembly SIMD (f64x2) runs the forward loop bit-identically about 2.5x faster; see
- * scripts/wasm-simd-probe.ts.
+ * These loops are the reference and the fallback: dense-simd.wat computes the same bits
+ * with WebAssembly SIMD (f64x2 lanes across outputs), several times faster.
  */
 import { maxOf } from '../util/extent.js';
 

@@ -9,12 +9,18 @@
  * produce (nearly) the same weights: every intermediate that tfjs stores in a float32
  * tensor is rounded with Math.fround here, dot products accumulate in doubles and are
  * rounded at the same 48-element block edges as tfjs' matMul, and Adam keeps its
- * beta powers as float32 running products exactly like tfjs' AdamOptimizer. The dense-layer
- * loops live in dense-kernels.ts; this file holds the weights, the TD loss, clipping and Adam.
+ * beta powers as float32 running products exactly like tfjs' AdamOptimizer.
+ *
+ * Two sets of loops compute the same bits: WebAssembly SIMD (dense-simd.wat, the default
+ * where it runs) and plain JavaScript (dense-kernels.ts and the loops here: the reference,
+ * and the fallback). For the SIMD loops every array the learner computes with lives in the
+ * linear memory of its own WebAssembly instance; the TD loss and the choices of clipping
+ * run in JavaScript on views of the same arrays.
  */
 import { initialWeights } from './init.js';
 import { type Activation, type LearnerOptions, type NetworkSpec, type OptimizerState, type QLearner, type TransitionBatch, type Weights, weightShapes } from './learner.js';
-import { type DenseLayer, type KernelScratch, type NonzeroRows, LINEAR, RELU, TANH, denseBackward, kernelScratch, mlpForward, nonzeroRows } from './dense-kernels.js';
+import { type DenseLayer, type KernelScratch, type NonzeroRows, LINEAR, MATMUL_BLOCK, RELU, TANH, denseBackward, kernelScratch, mlpForward, nonzeroRows } from './dense-kernels.js';
+import { type Float32Allocator, type KernelKind, type SimdExports, defaultKernelKind, measureFloats, plainAllocator, simdInstance } from './simd-kernels.js';
 
 /** Batch capacity allocated up front; a bigger batch grows the buffers once. */
 const DEFAULT_BATCH_CAPACITY = 64;
@@ -47,19 +53,43 @@ export function adamBetaPower(beta: number, iterations: number): number {
   return power;
 }
 
-export function createFusedLearner(options: LearnerOptions, batchCapacity = DEFAULT_BATCH_CAPACITY): QLearner {
+/** How a fused learner is built; by default the SIMD loops where they run, with room for a 64-row batch. */
+export interface FusedBuildOptions {
+  readonly kernels?: KernelKind;
+  readonly batchCapacity?: number;
+}
+
+export function createFusedLearner(options: LearnerOptions, build: FusedBuildOptions = {}): FusedLearner {
   if (!fusedSupports(options)) {
     throw new Error(`fused engine: unsupported network (activation '${options.activation}', layers must be positive integers)`);
   }
-  return new FusedLearner(options, batchCapacity);
+  return new FusedLearner(options, build.kernels ?? defaultKernelKind(), build.batchCapacity ?? DEFAULT_BATCH_CAPACITY);
 }
 
 function activationCode(activation: Activation): number {
   return activation === 'relu' ? RELU : TANH;
 }
 
-function zeroWeights(spec: NetworkSpec): Weights {
-  return weightShapes(spec).map((shape) => new Float32Array(shape.reduce((a, b) => a * b, 1)));
+/**
+ * A network's weight tensors (or their gradients or moments) in one array, each tensor at a
+ * 16-byte boundary with zeros between: one SIMD call covers them all, and the zeros stay
+ * zero under every element-wise step (Adam, clipping, the Polyak update).
+ */
+interface WeightGroup {
+  readonly whole: Float32Array;
+  readonly tensors: Weights;
+}
+
+function weightGroup(spec: NetworkSpec, allocate: Float32Allocator): WeightGroup {
+  const lengths = weightShapes(spec).map((shape) => shape.reduce((a, b) => a * b, 1));
+  const offsets: number[] = [];
+  let total = 0;
+  for (const length of lengths) {
+    offsets.push(total);
+    total += Math.ceil(length / 4) * 4;
+  }
+  const whole = allocate(total);
+  return { whole, tensors: lengths.map((length, t) => whole.subarray(offsets[t]!, offsets[t]! + length)) };
 }
 
 function copyWeightsInto(target: Weights, source: Weights, what: string): void {
@@ -87,9 +117,81 @@ function denseLayers(sizes: readonly number[], weights: Weights, hiddenActivatio
 }
 
 /** Per-row activation buffers of one forward pass: `outputs[l]` holds layer l's output. */
-function layerBuffers(widths: readonly number[], rows: number): Float32Array[] {
-  return widths.map((width) => new Float32Array(rows * width));
+function layerBuffers(widths: readonly number[], rows: number, allocate: Float32Allocator): Float32Array[] {
+  return widths.map((width) => allocate(rows * width));
 }
+
+/** Every float32 array a learner computes with, for batches of up to `capacity` rows. */
+interface FusedBuffers {
+  readonly capacity: number;
+  readonly online: WeightGroup;
+  readonly target: WeightGroup;
+  readonly gradients: WeightGroup;
+  readonly firstMoments: WeightGroup;
+  readonly secondMoments: WeightGroup;
+  /** Views of `online` and `target` as dense layers. */
+  readonly onlineLayers: DenseLayer[];
+  readonly targetLayers: DenseLayer[];
+  /** Online forward on the batch's states (kept for the backward pass), and on its next states; target forward on the next states. */
+  readonly stateOutputs: Float32Array[];
+  readonly nextOnlineOutputs: Float32Array[];
+  readonly nextTargetOutputs: Float32Array[];
+  /** dLoss/d(pre-activation) of each layer's output. */
+  readonly deltas: Float32Array[];
+  readonly singleOutputs: Float32Array[];
+  // The SIMD loops' own arrays (empty for the JavaScript loops):
+  /** The batch's states and next states, copied into the kernels' memory. */
+  readonly states: Float32Array;
+  readonly nextStates: Float32Array;
+  /** Double copies of the online and target weights (kept in step by weightsChanged), and byte offsets of each layer's kernel there. */
+  readonly online64: Float32Array;
+  readonly target64: Float32Array;
+  readonly onlineKernels64: number[];
+  readonly targetKernels64: number[];
+  /** Doubles: the kernel of layer l >= 1 transposed, for the input deltas (empty for layer 0); one layer's delta. */
+  readonly transposedKernels64: Float32Array[];
+  readonly delta64: Float32Array;
+  /** List scratch: MATMUL_BLOCK entries of 16 bytes. */
+  readonly list: Float32Array;
+}
+
+function allocateBuffers(spec: NetworkSpec, sizes: readonly number[], hiddenActivation: number, capacity: number, simd: boolean, allocate: Float32Allocator): FusedBuffers {
+  const simdOnly = (length: number): Float32Array => (simd ? allocate(length) : new Float32Array(0));
+  const online = weightGroup(spec, allocate);
+  const target = weightGroup(spec, allocate);
+  const widths = sizes.slice(1);
+  // Doubles take two floats each; the groups' lengths are multiples of 4, as `promote` needs.
+  const online64 = simdOnly(2 * online.whole.length);
+  const target64 = simdOnly(2 * target.whole.length);
+  const kernels64 = (group: WeightGroup, copy: Float32Array): number[] => widths.map((_, l) => copy.byteOffset + 2 * (group.tensors[2 * l]!.byteOffset - group.whole.byteOffset));
+  return {
+    capacity,
+    online,
+    target,
+    gradients: weightGroup(spec, allocate),
+    firstMoments: weightGroup(spec, allocate),
+    secondMoments: weightGroup(spec, allocate),
+    onlineLayers: denseLayers(sizes, online.tensors, hiddenActivation),
+    targetLayers: denseLayers(sizes, target.tensors, hiddenActivation),
+    stateOutputs: layerBuffers(widths, capacity, allocate),
+    nextOnlineOutputs: layerBuffers(widths, capacity, allocate),
+    nextTargetOutputs: layerBuffers(widths, capacity, allocate),
+    deltas: layerBuffers(widths, capacity, allocate),
+    singleOutputs: layerBuffers(widths, 1, allocate),
+    states: simdOnly(capacity * sizes[0]!),
+    nextStates: simdOnly(capacity * sizes[0]!),
+    online64,
+    target64,
+    onlineKernels64: kernels64(online, online64),
+    targetKernels64: kernels64(target, target64),
+    transposedKernels64: widths.map((units, l) => (l === 0 ? new Float32Array(0) : simdOnly(2 * sizes[l]! * units))),
+    delta64: simdOnly(2 * Math.ceil((capacity * Math.max(...widths)) / 4) * 4),
+    list: simdOnly(MATMUL_BLOCK * 4),
+  };
+}
+
+/** Byte offset of an array in the SIMD kernels' memory. */
+const at = (array: Float32Array): number => array.byteOffset;
 
 /** Index of the largest of `count` values from `offset`; ties go to the lowest index. */
 function argmaxRow(values: Float32Array, offset: number, count: number): number {
@@ -105,35 +207,12 @@ function argmaxRow(values: Float32Array, offset: number, count: number): number 
   return best;
 }
 
-/*
- * Doubles cross the helpers below through typed arrays, never as arguments or return
- * values: where V8 does not inline a call, each double passed would be a heap allocation.
- */
-
-/** squaredNorms[t] = the sum of squares of tensor t, rounded as tfjs' sum(square(g)). */
-function squaredNorms32(tensors: Weights, squaredNorms: Float64Array): void {
-  for (let t = 0; t < tensors.length; t++) {
-    const values = tensors[t]!;
-    let sum = 0;
-    for (let i = 0; i < values.length; i++) sum += Math.fround(values[i]! * values[i]!);
-    squaredNorms[t] = Math.fround(sum);
-  }
-}
-
-/** Multiplies tensor t by factors[t]; a factor of 1 leaves the tensor as it is, so it is skipped. */
-function scaleTensors(tensors: Weights, factors: Float64Array): void {
-  for (let t = 0; t < tensors.length; t++) {
-    const values = tensors[t]!;
-    const factor = factors[t]!;
-    if (factor === 1) continue;
-    for (let i = 0; i < values.length; i++) values[i] = values[i]! * factor;
-  }
-}
-
 /** The exported class exposes `lossAndGradients` for gradient checks; the engine is used through QLearner. */
 export class FusedLearner implements QLearner {
   readonly engine = 'fused' as const;
   readonly spec: NetworkSpec;
+  /** Which loops compute: WebAssembly SIMD or plain JavaScript (the same bits either way). */
+  readonly kernels: KernelKind;
 
   private readonly options: LearnerOptions;
   /** [observationSize, ...hiddenLayers, actionCount]. */
@@ -141,14 +220,14 @@ export class FusedLearner implements QLearner {
   private readonly layerCount: number;
   private readonly hiddenActivation: number;
 
-  private readonly online: Weights;
-  private readonly target: Weights;
-  /** Views of `online` and `target` as dense layers. */
-  private readonly onlineLayers: DenseLayer[];
-  private readonly targetLayers: DenseLayer[];
-  private readonly gradients: Weights;
-  private readonly firstMoments: Weights;
-  private readonly secondMoments: Weights;
+  /** Every array computed with; replaced (state copied over) when a bigger batch arrives. */
+  private buffers: FusedBuffers;
+  /** The SIMD kernels of this learner's memory, or null for the JavaScript loops. */
+  private simd: SimdExports | null = null;
+  /** The JavaScript loops' nonzero lists of each layer's input, kept for the backward pass, and scratch. */
+  private stateLists: NonzeroRows[] = [];
+  private readonly scratch: KernelScratch;
+
   private iterations = 0;
   /**
    * Mutable double state (Adam's float32 beta powers, the last loss) lives in a typed
@@ -170,19 +249,9 @@ export class FusedLearner implements QLearner {
   private readonly clipNorm: number;
   private readonly clipGlobalNorm: number;
 
-  private capacity = 0;
-  /** Online forward on the batch's states and the nonzero lists of each layer's input, kept for the backward pass. */
-  private stateOutputs: Float32Array[] = [];
-  private stateLists: NonzeroRows[] = [];
-  private nextOnlineOutputs: Float32Array[] = [];
-  private nextTargetOutputs: Float32Array[] = [];
-  /** dLoss/d(pre-activation) of each layer's output. */
-  private deltas: Float32Array[] = [];
-  private readonly singleOutputs: Float32Array[];
-  private readonly scratch: KernelScratch;
-
-  constructor(options: LearnerOptions, batchCapacity: number) {
+  constructor(options: LearnerOptions, kernels: KernelKind, batchCapacity: number) {
     this.options = options;
+    this.kernels = kernels;
     this.spec = {
       observationSize: options.observationSize,
       actionCount: options.actionCount,
@@ -193,15 +262,14 @@ export class FusedLearner implements QLearner {
     this.layerCount = this.sizes.length - 1;
     this.hiddenActivation = activationCode(options.activation);
 
-    this.online = initialWeights(this.spec, options.initSeed, options.weightInit);
-    this.target = this.online.map((tensor) => tensor.slice());
-    this.onlineLayers = denseLayers(this.sizes, this.online, this.hiddenActivation);
-    this.targetLayers = denseLayers(this.sizes, this.target, this.hiddenActivation);
-    this.gradients = zeroWeights(this.spec);
-    this.firstMoments = zeroWeights(this.spec);
-    this.secondMoments = zeroWeights(this.spec);
-    this.squaredNorms = new Float64Array(this.gradients.length);
-    this.clipFactors = new Float64Array(this.gradients.length);
+    this.buffers = this.allocate(Math.max(1, Math.floor(batchCapacity)));
+    const initial = initialWeights(this.spec, options.initSeed, options.weightInit);
+    copyWeightsInto(this.buffers.online.tensors, initial, 'initial weights');
+    copyWeightsInto(this.buffers.target.tensors, initial, 'initial weights');
+    this.weightsChanged('online');
+    this.weightsChanged('target');
+    this.squaredNorms = new Float64Array(initial.length);
+    this.clipFactors = new Float64Array(initial.length);
     this.scalars[BETA1_POWER] = adamBetaPower(options.adamBeta1, 0);
     this.scalars[BETA2_POWER] = adamBetaPower(options.adamBeta2, 0);
 
@@ -215,9 +283,7 @@ export class FusedLearner implements QLearner {
     this.clipNorm = Math.fround(options.clipNorm);
     this.clipGlobalNorm = Math.fround(options.clipGlobalNorm);
 
-    this.scratch = kernelScratch(this.onlineLayers);
-    this.singleOutputs = layerBuffers(this.sizes.slice(1), 1);
-    this.ensureCapacity(Math.max(1, Math.floor(batchCapacity)));
+    this.scratch = kernelScratch(this.buffers.onlineLayers);
   }
 
   qValues(states: Float32Array, count: number, out: Float32Array): void {
@@ -228,19 +294,19 @@ export class FusedLearner implements QLearner {
     }
     // In chunks of the batch capacity: rows are independent, so the results are the same.
     const { observationSize, actionCount } = this.spec;
-    const hiddenOutputs = this.stateOutputs.slice(0, -1);
-    for (let start = 0; start < count; start += this.capacity) {
-      const end = Math.min(count, start + this.capacity);
-      const chunkStates = states.subarray(start * observationSize, end * observationSize);
-      const chunkOut = out.subarray(start * actionCount, end * actionCount);
-      mlpForward(this.onlineLayers, chunkStates, end - start, [...hiddenOutputs, chunkOut], null, this.scratch);
+    const { capacity, stateOutputs } = this.buffers;
+    const head = stateOutputs[this.layerCount - 1]!;
+    for (let start = 0; start < count; start += capacity) {
+      const rows = Math.min(count, start + capacity) - start;
+      this.forward('online', states.subarray(start * observationSize, (start + rows) * observationSize), rows, stateOutputs, false);
+      out.set(head.subarray(0, rows * actionCount), start * actionCount);
     }
   }
 
   greedyAction(state: Float32Array): number {
     if (state.length < this.spec.observationSize) throw new RangeError(`greedyAction: state has ${state.length} values`);
-    const outputs = this.singleOutputs;
-    mlpForward(this.onlineLayers, state, 1, outputs, null, this.scratch);
+    const outputs = this.buffers.singleOutputs;
+    this.forward('online', state, 1, outputs, false);
     return argmaxRow(outputs[this.layerCount - 1]!, 0, this.spec.actionCount);
   }
 
@@ -254,7 +320,7 @@ export class FusedLearner implements QLearner {
   /** The TD loss of a batch and its gradients for every weight tensor (copies; for checks, not for training). */
   lossAndGradients(batch: TransitionBatch): { loss: number; gradients: Weights } {
     this.computeGradients(batch);
-    return { loss: this.scalars[LOSS]!, gradients: this.gradients.map((tensor) => tensor.slice()) };
+    return { loss: this.scalars[LOSS]!, gradients: this.buffers.gradients.tensors.map((tensor) => tensor.slice()) };
   }
 
   setLearningRate(learningRate: number): void {
@@ -262,17 +328,24 @@ export class FusedLearner implements QLearner {
   }
 
   updateTarget(tau: number): void {
+    const { online, target } = this.buffers;
     if (tau === 1) {
-      copyWeightsInto(this.target, this.online, 'updateTarget');
+      target.whole.set(online.whole);
+      this.weightsChanged('target');
       return;
     }
     const tau32 = Math.fround(tau);
     const keep32 = Math.fround(1 - tau);
-    for (let t = 0; t < this.target.length; t++) {
-      const target = this.target[t]!;
-      const online = this.online[t]!;
-      for (let i = 0; i < target.length; i++) {
-        target[i] = Math.fround(online[i]! * tau32) + Math.fround(target[i]! * keep32);
+    if (this.simd !== null) {
+      this.simd.polyak(at(target.whole), at(online.whole), target.whole.length, tau32, keep32);
+      this.weightsChanged('target');
+      return;
+    }
+    for (let t = 0; t < target.tensors.length; t++) {
+      const targetValues = target.tensors[t]!;
+      const onlineValues = online.tensors[t]!;
+      for (let i = 0; i < targetValues.length; i++) {
+        targetValues[i] = Math.fround(onlineValues[i]! * tau32) + Math.fround(targetValues[i]! * keep32);
       }
     }
   }
@@ -283,13 +356,14 @@ export class FusedLearner implements QLearner {
 
   setWeights(which: 'online' | 'target', weights: Weights): void {
     copyWeightsInto(this.weightsOf(which), weights, `setWeights(${which})`);
+    this.weightsChanged(which);
   }
 
   getOptimizerState(): OptimizerState {
     return {
       iterations: this.iterations,
-      firstMoments: this.firstMoments.map((tensor) => tensor.slice()),
-      secondMoments: this.secondMoments.map((tensor) => tensor.slice()),
+      firstMoments: this.buffers.firstMoments.tensors.map((tensor) => tensor.slice()),
+      secondMoments: this.buffers.secondMoments.tensors.map((tensor) => tensor.slice()),
     };
   }
 
@@ -297,19 +371,43 @@ export class FusedLearner implements QLearner {
     if (!Number.isInteger(state.iterations) || state.iterations < 0) {
       throw new Error(`setOptimizerState: iterations must be a non-negative integer, got ${state.iterations}`);
     }
-    copyWeightsInto(this.firstMoments, state.firstMoments, 'setOptimizerState(firstMoments)');
-    copyWeightsInto(this.secondMoments, state.secondMoments, 'setOptimizerState(secondMoments)');
+    copyWeightsInto(this.buffers.firstMoments.tensors, state.firstMoments, 'setOptimizerState(firstMoments)');
+    copyWeightsInto(this.buffers.secondMoments.tensors, state.secondMoments, 'setOptimizerState(secondMoments)');
     this.iterations = state.iterations;
     this.scalars[BETA1_POWER] = adamBetaPower(this.options.adamBeta1, state.iterations);
     this.scalars[BETA2_POWER] = adamBetaPower(this.options.adamBeta2, state.iterations);
   }
 
   dispose(): void {
-    // Plain typed arrays: the garbage collector reclaims them.
+    // Typed arrays and a WebAssembly memory: the garbage collector reclaims them.
+  }
+
+  /** After a network's float32 weights change: the SIMD loops' double copy follows. */
+  private weightsChanged(which: 'online' | 'target'): void {
+    if (this.simd === null) return;
+    const b = this.buffers;
+    const [group, copy] = which === 'online' ? [b.online, b.online64] : [b.target, b.target64];
+    this.simd.promote(at(group.whole), group.whole.length, at(copy));
   }
 
   private weightsOf(which: 'online' | 'target'): Weights {
-    return which === 'online' ? this.online : this.target;
+    return which === 'online' ? this.buffers.online.tensors : this.buffers.target.tensors;
+  }
+
+  /**
+   * Buffers for `capacity` rows: for the SIMD loops in a fresh instance's memory, sized by
+   * a dry run of the same layout (a memory that grew would detach every view of it).
+   */
+  private allocate(capacity: number): FusedBuffers {
+    const simd = this.kernels === 'wasm-simd';
+    const layout = (allocate: Float32Allocator): FusedBuffers => allocateBuffers(this.spec, this.sizes, this.hiddenActivation, capacity, simd, allocate);
+    if (simd) {
+      const instance = simdInstance(measureFloats(layout));
+      this.simd = instance.exports;
+      return layout(instance.allocate);
+    }
+    this.stateLists = this.sizes.slice(0, -1).map((width) => nonzeroRows(capacity, width));
+    return layout(plainAllocator);
   }
 
   private assertBatchShape(batch: TransitionBatch): void {
@@ -320,31 +418,53 @@ export class FusedLearner implements QLearner {
     if (shortArray) throw new RangeError(`trainStep: batch arrays are shorter than its size ${rows}`);
   }
 
-  /** (Re)allocate the batch buffers for `rows` rows; a no-op once large enough. */
+  /** Room for `rows` rows: a no-op once large enough, else new buffers that take over the weights and Adam's moments. */
   private ensureCapacity(rows: number): void {
-    if (rows <= this.capacity) return;
-    const widths = this.sizes.slice(1);
-    this.stateOutputs = layerBuffers(widths, rows);
-    this.nextOnlineOutputs = layerBuffers(widths, rows);
-    this.nextTargetOutputs = layerBuffers(widths, rows);
-    this.deltas = layerBuffers(widths, rows);
-    this.stateLists = this.sizes.slice(0, -1).map((width) => nonzeroRows(rows, width));
-    this.capacity = rows;
+    if (rows <= this.buffers.capacity) return;
+    const old = this.buffers;
+    const next = this.allocate(rows);
+    for (const group of ['online', 'target', 'firstMoments', 'secondMoments'] as const) next[group].whole.set(old[group].whole);
+    this.buffers = next;
+    this.weightsChanged('online');
+    this.weightsChanged('target');
   }
 
-  /** Forward, TD targets, loss (into scalars[LOSS]) and backward into `this.gradients`. */
+  /**
+   * Runs the online or target network on `rows` input rows into `outputs` (one array per
+   * layer). With `keepForBackward`, the JavaScript loops keep each layer's input lists and
+   * the SIMD loops keep the input rows in their memory (the batch's states).
+   */
+  private forward(network: 'online' | 'target', input: Float32Array, rows: number, outputs: readonly Float32Array[], keepForBackward: boolean): void {
+    const b = this.buffers;
+    const layers = network === 'online' ? b.onlineLayers : b.targetLayers;
+    const kernels64 = network === 'online' ? b.onlineKernels64 : b.targetKernels64;
+    const simd = this.simd;
+    if (simd === null) {
+      mlpForward(layers, input, rows, outputs, keepForBackward ? this.stateLists : null, this.scratch);
+      return;
+    }
+    const staged = keepForBackward ? b.states : b.nextStates;
+    if (input.buffer !== staged.buffer || input.byteOffset !== staged.byteOffset) staged.set(input.subarray(0, rows * this.spec.observationSize));
+    for (let l = 0; l < layers.length; l++) {
+      const layer = layers[l]!;
+      const layerInput = l === 0 ? staged : outputs[l - 1]!;
+      simd.dense_forward(at(layerInput), layer.inputSize, kernels64[l]!, at(layer.bias), layer.units, rows, at(outputs[l]!), layer.activation, at(b.list));
+    }
+  }
+
+  /** Forward, TD targets, loss (into scalars[LOSS]) and backward into the gradients. */
   private computeGradients(batch: TransitionBatch): void {
     const rows = batch.size;
     this.assertBatchShape(batch);
     this.ensureCapacity(rows);
-    mlpForward(this.onlineLayers, batch.states, rows, this.stateOutputs, this.stateLists, this.scratch);
-    mlpForward(this.targetLayers, batch.nextStates, rows, this.nextTargetOutputs, null, this.scratch);
-    if (this.options.doubleDqn) {
-      mlpForward(this.onlineLayers, batch.nextStates, rows, this.nextOnlineOutputs, null, this.scratch);
-    }
+    const b = this.buffers;
+    this.forward('online', batch.states, rows, b.stateOutputs, true);
+    this.forward('target', batch.nextStates, rows, b.nextTargetOutputs, false);
+    if (this.options.doubleDqn) this.forward('online', batch.nextStates, rows, b.nextOnlineOutputs, false);
 
     this.tdLossAndHeadDelta(batch, rows);
-    this.backward(batch.states, rows);
+    if (this.simd === null) this.backward(batch.states, rows);
+    else this.backwardSimd(this.simd, rows);
   }
 
   /**
@@ -356,21 +476,22 @@ export class FusedLearner implements QLearner {
   private tdLossAndHeadDelta(batch: TransitionBatch, rows: number): void {
     const actionCount = this.spec.actionCount;
     const last = this.layerCount - 1;
-    const q = this.stateOutputs[last]!;
-    const nextTargetQ = this.nextTargetOutputs[last]!;
-    const nextOnlineQ = this.nextOnlineOutputs[last]!;
-    const headDelta = this.deltas[last]!;
+    const b = this.buffers;
+    const q = b.stateOutputs[last]!;
+    const nextTargetQ = b.nextTargetOutputs[last]!;
+    const nextOnlineQ = b.nextOnlineOutputs[last]!;
+    const headDelta = b.deltas[last]!;
     const doubleDqn = this.options.doubleDqn;
     const huber = this.options.loss === 'huber';
     const gradPerSample = Math.fround(1 / rows); // d mean / d element
 
     let lossSum = 0;
-    for (let b = 0; b < rows; b++) {
-      const offset = b * actionCount;
+    for (let r = 0; r < rows; r++) {
+      const offset = r * actionCount;
       const nextValue = doubleDqn ? nextTargetQ[offset + argmaxRow(nextOnlineQ, offset, actionCount)]! : nextTargetQ[offset + argmaxRow(nextTargetQ, offset, actionCount)]!;
-      const notDone = Math.fround(1 - batch.terminals[b]!);
-      const target = Math.fround(batch.rewards[b]! + Math.fround(Math.fround(nextValue * this.gamma) * notDone));
-      const action = batch.actions[b]!;
+      const notDone = Math.fround(1 - batch.terminals[r]!);
+      const target = Math.fround(batch.rewards[r]! + Math.fround(Math.fround(nextValue * this.gamma) * notDone));
+      const action = batch.actions[r]!;
       if (!(action >= 0 && action < actionCount)) throw new RangeError(`trainStep: action ${action} out of range`);
 
       const diff = Math.fround(q[offset + action]! - target);
@@ -391,44 +512,98 @@ export class FusedLearner implements QLearner {
     this.scalars[LOSS] = Math.fround(lossSum);
   }
 
-  /** Backpropagates the head delta through all layers into `this.gradients`. */
+  /** Backpropagates the head delta through all layers into the gradients (JavaScript loops). */
   private backward(states: Float32Array, rows: number): void {
+    const b = this.buffers;
     for (let l = this.layerCount - 1; l >= 0; l--) {
       denseBackward(
-        this.onlineLayers[l]!,
-        l === 0 ? states : this.stateOutputs[l - 1]!,
+        b.onlineLayers[l]!,
+        l === 0 ? states : b.stateOutputs[l - 1]!,
         this.stateLists[l]!,
         rows,
-        this.deltas[l]!,
-        this.gradients[2 * l]!,
-        this.gradients[2 * l + 1]!,
-        l > 0 ? this.deltas[l - 1]! : null,
+        b.deltas[l]!,
+        b.gradients.tensors[2 * l]!,
+        b.gradients.tensors[2 * l + 1]!,
+        l > 0 ? b.deltas[l - 1]! : null,
         this.hiddenActivation,
         this.scratch,
       );
     }
   }
 
+  /** The same backward pass in the SIMD loops; the states are those forward() kept in memory. */
+  private backwardSimd(simd: SimdExports, rows: number): void {
+    const b = this.buffers;
+    for (let l = this.layerCount - 1; l >= 0; l--) {
+      const layer = b.onlineLayers[l]!;
+      const { inputSize, units } = layer;
+      const input = l === 0 ? b.states : b.stateOutputs[l - 1]!;
+      const delta = b.deltas[l]!;
+      simd.promote(at(delta), rows * units, at(b.delta64));
+      simd.kernel_gradient(at(input), inputSize, at(b.delta64), units, rows, at(b.gradients.tensors[2 * l]!), at(b.list));
+      simd.bias_gradient(at(delta), units, rows, at(b.gradients.tensors[2 * l + 1]!));
+      if (l > 0) {
+        const transposed = b.transposedKernels64[l]!;
+        simd.transpose(at(layer.kernel), inputSize, units, at(transposed));
+        simd.input_delta(at(delta), units, rows, at(transposed), inputSize, at(input), at(b.deltas[l - 1]!), this.hiddenActivation, at(b.list));
+      }
+    }
+  }
+
+  /** squaredNorms[t] = the sum of squares of gradient tensor t, rounded as tfjs' sum(square(g)). */
+  private gradientSquaredNorms(): void {
+    const { tensors } = this.buffers.gradients;
+    const { squaredNorms, simd } = this;
+    for (let t = 0; t < tensors.length; t++) {
+      const values = tensors[t]!;
+      if (simd !== null) {
+        squaredNorms[t] = simd.squared_norm(at(values), values.length);
+        continue;
+      }
+      let sum = 0;
+      for (let i = 0; i < values.length; i++) sum += Math.fround(values[i]! * values[i]!);
+      squaredNorms[t] = Math.fround(sum);
+    }
+  }
+
+  /** Multiplies gradient tensor t by clipFactors[t]; a factor of 1 leaves the tensor as it is, so it is skipped. */
+  private scaleGradients(): void {
+    const { tensors } = this.buffers.gradients;
+    const { clipFactors, simd } = this;
+    for (let t = 0; t < tensors.length; t++) {
+      const values = tensors[t]!;
+      const factor = clipFactors[t]!;
+      if (factor === 1) continue;
+      if (simd !== null) {
+        // Whole 4-lane groups: the padding after a tensor is zero and stays zero.
+        simd.scale(at(values), Math.ceil(values.length / 4) * 4, factor);
+        continue;
+      }
+      for (let i = 0; i < values.length; i++) values[i] = values[i]! * factor;
+    }
+  }
+
   /** Keras clipnorm per tensor, then (optionally) one scale for the global norm. */
   private clipGradients(): void {
-    const { gradients, squaredNorms, clipFactors, clipNorm, clipGlobalNorm } = this;
+    const { squaredNorms, clipFactors, clipNorm, clipGlobalNorm } = this;
+    const tensorCount = squaredNorms.length;
     if (clipNorm > 0) {
-      squaredNorms32(gradients, squaredNorms);
-      for (let t = 0; t < gradients.length; t++) {
+      this.gradientSquaredNorms();
+      for (let t = 0; t < tensorCount; t++) {
         const norm = Math.fround(Math.sqrt(squaredNorms[t]!));
         clipFactors[t] = norm > clipNorm ? Math.fround(clipNorm / norm) : 1;
       }
-      scaleTensors(gradients, clipFactors);
+      this.scaleGradients();
     }
     if (clipGlobalNorm > 0) {
-      squaredNorms32(gradients, squaredNorms);
+      this.gradientSquaredNorms();
       let total = 0;
-      for (let t = 0; t < gradients.length; t++) total = Math.fround(total + squaredNorms[t]!);
+      for (let t = 0; t < tensorCount; t++) total = Math.fround(total + squaredNorms[t]!);
       const norm = Math.fround(Math.sqrt(total));
       const coefficient = Math.fround(clipGlobalNorm / Math.fround(norm + Math.fround(GLOBAL_NORM_EPSILON)));
       if (coefficient < 1) {
-        for (let t = 0; t < gradients.length; t++) clipFactors[t] = coefficient;
-        scaleTensors(gradients, clipFactors);
+        for (let t = 0; t < tensorCount; t++) clipFactors[t] = coefficient;
+        this.scaleGradients();
       }
     }
   }
@@ -436,30 +611,44 @@ export class FusedLearner implements QLearner {
   /** One Adam step, op for op as tfjs' AdamOptimizer.applyGradients (float32 at every stage). */
   private applyAdam(): void {
     const f = Math.fround;
-    const beta1 = this.beta1;
-    const beta2 = this.beta2;
-    const oneMinusBeta1 = this.oneMinusBeta1;
-    const oneMinusBeta2 = this.oneMinusBeta2;
-    const epsilon = this.epsilon;
-    const negativeLearningRate = this.negativeLearningRate;
-    const scalars = this.scalars;
+    const { beta1, beta2, oneMinusBeta1, oneMinusBeta2, epsilon, negativeLearningRate, scalars } = this;
+    const { online, gradients, firstMoments, secondMoments } = this.buffers;
     const firstCorrection = f(1 - scalars[BETA1_POWER]!);
     const secondCorrection = f(1 - scalars[BETA2_POWER]!);
-    for (let t = 0; t < this.online.length; t++) {
-      const weights = this.online[t]!;
-      const gradient = this.gradients[t]!;
-      const m = this.firstMoments[t]!;
-      const v = this.secondMoments[t]!;
-      for (let i = 0; i < weights.length; i++) {
-        const g = gradient[i]!;
-        const newM = f(f(m[i]! * beta1) + f(g * oneMinusBeta1));
-        const newV = f(f(v[i]! * beta2) + f(f(g * g) * oneMinusBeta2));
-        m[i] = newM;
-        v[i] = newV;
-        const correctedM = f(newM / firstCorrection);
-        const correctedV = f(newV / secondCorrection);
-        const step = f(f(correctedM / f(f(Math.sqrt(correctedV)) + epsilon)) * negativeLearningRate);
-        weights[i] = step + weights[i]!;
+    if (this.simd !== null) {
+      this.simd.adam(
+        at(online.whole),
+        at(gradients.whole),
+        at(firstMoments.whole),
+        at(secondMoments.whole),
+        online.whole.length,
+        beta1,
+        beta2,
+        oneMinusBeta1,
+        oneMinusBeta2,
+        epsilon,
+        negativeLearningRate,
+        firstCorrection,
+        secondCorrection,
+      );
+      this.weightsChanged('online');
+    } else {
+      for (let t = 0; t < online.tensors.length; t++) {
+        const weights = online.tensors[t]!;
+        const gradient = gradients.tensors[t]!;
+        const m = firstMoments.tensors[t]!;
+        const v = secondMoments.tensors[t]!;
+        for (let i = 0; i < weights.length; i++) {
+          const g = gradient[i]!;
+          const newM = f(f(m[i]! * beta1) + f(g * oneMinusBeta1));
+          const newV = f(f(v[i]! * beta2) + f(f(g * g) * oneMinusBeta2));
+          m[i] = newM;
+          v[i] = newV;
+          const correctedM = f(newM / firstCorrection);
+          const correctedV = f(newV / secondCorrection);
+          const step = f(f(correctedM / f(f(Math.sqrt(correctedV)) + epsilon)) * negativeLearningRate);
+          weights[i] = step + weights[i]!;
+        }
       }
     }
     scalars[BETA1_POWER] = f(scalars[BETA1_POWER]! * beta1);

@@ -19,3 +19,4 @@ export async function createLearner(options: LearnerOptions, engine: EngineChoic
 }
 
 export { fusedSupports } from './fused.js';
+export { fusedKernelsDescription } from './simd-kernels.js';

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
+import { fusedKernelsDescription } from '../agent/index.js';
 import type { QLearner } from '../agent/learner.js';
 import { epsilonSchedule, learningRateSchedule } from '../agent/schedules.js';
 import { SummaryWriter } from '../tensorboard/index.js';
@@ -61,7 +62,7 @@ const YIELD_EVERY_MS = 50;
  * it is not loaded then (it costs ~90 MB and half a second per process, per sweep trial).
  */
 export async function runBackendLine(engine: 'fused' | 'tfjs'): Promise<string> {
-  if (engine === 'fused') return 'backend: fused engine (plain JavaScript; TensorFlow.js not loaded)';
+  if (engine === 'fused') return `backend: fused engine (${fusedKernelsDescription()}; TensorFlow.js not loaded)`;
   const { backendLine } = await import('../tf.js');
   return backendLine();
 }
