@@ -14,6 +14,7 @@ import {
   defaultRunConfig,
   fieldOf,
   numbersFromBigInts,
+  parseField,
   listText,
   resolveConfig,
   runConfigFields,
@@ -23,7 +24,7 @@ import {
 import { prepareRunDir, runBackendLine, train } from '../train/trainer.js';
 import { DivergedError } from '../train/duties.js';
 import { consoleOutput, type RunOutput } from '../train/run-output.js';
-import { evaluatePolicy, loadPolicy, viewPolicy } from '../train/playback.js';
+import { evaluatePolicy, loadPolicy, recordProblem, viewPolicy } from '../train/playback.js';
 import { recordPolicyToFile } from '../train/policy-gif.js';
 import { SnapshotError } from '../train/snapshot.js';
 import { ipcReporter } from '../train/run-messages.js';
@@ -32,7 +33,9 @@ import { PARENT_GONE, StopRequests } from '../util/signals.js';
 import { SWEEP_MANIFEST_FILE, folderContents } from '../util/run-folders.js';
 import { inexactIntegerReason, numberFromText } from '../util/numbers.js';
 import { numberTextOption, objectMemberFlag, repeatedFlag, yargs } from '../util/yargs.js';
-import { envSpec } from '../envs/index.js';
+import { EnvError, supportsExactResume } from '../envs/index.js';
+import { prepareEnv } from '../envs/load-env.js';
+import { checkEnv, formatCheckEnvReport } from '../envs/check-env.js';
 import { resolveEngine } from '../agent/index.js';
 
 const require = createRequire(import.meta.url);
@@ -50,6 +53,12 @@ export const commandOptions = {
   overwrite: { type: 'boolean', description: 'Replace an existing run folder of the same name', group: 'Input:' },
   'dry-run': { type: 'boolean', description: "Check the options (and --config or --resume's config.json), print the resolved configuration, and stop: nothing is trained or written", group: 'Input:' },
   resume: { type: 'string', description: 'Continue the run in this folder from its latest checkpoint, with its own config.json', group: 'Input:' },
+  'check-env': {
+    type: 'string',
+    description:
+      'Check an environment against the env contract (as the env option names it, e.g. ./envs/grid-world.ts:GridWorld): step it with random actions, list every problem and the features it supports; exit 1 when it has problems',
+    group: 'Input:',
+  },
   model: { type: 'string', description: 'A snapshot to use instead of training: its folder or model.json', group: 'Snapshot:' },
   view: { type: 'boolean', description: 'With --model: watch the policy play in the terminal', group: 'Snapshot:' },
   eval: { type: 'boolean', description: 'With --model: evaluate the policy (evalEpisodes or evalSteps) and print episode_return_avg', group: 'Snapshot:' },
@@ -303,6 +312,8 @@ async function playSnapshot(parsed: Record<string, unknown>, output: RunOutput):
   const fps = fpsFlag(parsed);
   const record = parsed.record !== undefined ? recordFile(parsed) : undefined;
   const policy = await loadPolicy(parsed.model as string, flags.env as string | undefined, config.engine);
+  const cannotRecord = record === undefined ? undefined : recordProblem(policy.env);
+  if (cannotRecord) throw new ConfigError(cannotRecord);
   output.line(await runBackendLine(policy.learner.engine));
   output.line(`Loaded ${policy.snapshot.modelJsonPath} (${policy.env.id}, hidden ${listText(policy.snapshot.spec.hiddenLayers)})`);
   if (record !== undefined) {
@@ -356,9 +367,23 @@ async function resumeRun(parsed: Record<string, unknown>, output: RunOutput): Pr
   const configPath = path.join(runDir, 'config.json');
   const config = resolveConfig({ values: await readConfigFile(configPath), source: configPath });
   if (parsed.dryRun) return printDryRun(config, runDir, output);
+  await prepareEnv(config.env);
   output.line(`Resuming ${runDir}`);
   printWarnings(config, output);
   return trainWithSignals(config, runDir, true, output);
+}
+
+/** --check-env <env>: checkEnv's report; exit 0 when the env has no problems, 1 when it has. Only --seed may come with it. */
+async function checkEnvCommand(parsed: Record<string, unknown>, output: RunOutput): Promise<number> {
+  const env = parsed.checkEnv;
+  if (typeof env !== 'string' || env === '') throw new ConfigError('--check-env needs an environment, e.g. --check-env ./envs/grid-world.ts:GridWorld');
+  const flags = flagValues(parsed);
+  const extra = Object.keys(flags).find((key) => key !== 'seed') ?? Object.keys(commandOptions).find((key) => key !== 'check-env' && parsed[camelCase(key)] !== undefined);
+  if (extra) throw new ConfigError(`--${extra} has no effect with --check-env (it only steps the env); give only --check-env and --seed`);
+  const seed = flags.seed === undefined ? 0 : (parseField('seed', flags.seed, 'command line') as number);
+  const report = await checkEnv(env, { seed });
+  for (const line of formatCheckEnvReport(report)) output.line(line);
+  return report.ok ? 0 : 1;
 }
 
 /**
@@ -376,6 +401,7 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
     checkUnknownFlags(parsed);
     const repeated = repeatedFlag(argv, ['hiddenLayers']);
     if (repeated) throw new ConfigError(`${repeated} is given more than once; give it once`);
+    if (parsed.checkEnv !== undefined) return await checkEnvCommand(parsed, output);
     checkOptionsApply(parsed);
     if (parsed.model !== undefined) {
       if (parsed.dryRun) throw new ConfigError('--dry-run checks the options of a training run (or --resume); with --model, drop it');
@@ -384,7 +410,10 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
     if (parsed.resume !== undefined) return await resumeRun(parsed, output);
     const config = await resolveRunConfig(parsed);
     printWarnings(config, output);
-    const env = envSpec(config.env);
+    const env = await prepareEnv(config.env);
+    if (!supportsExactResume(config.env)) {
+      output.line(`note: ${config.env} cannot save and restore its state (getState/setState), so this run cannot be resumed exactly: --resume will refuse it`);
+    }
     const engineUsed = resolveEngine({ observationSize: env.observationSize, actionCount: env.actionCount, hiddenLayers: config.hiddenLayers, activation: config.activation }, config.engine);
     if (parsed.dryRun) return printDryRun(config, path.join(config.logdir, config.name), output);
     const runInfo = {
@@ -399,9 +428,10 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     output.error(`error: ${message}`);
-    ipcReporter()({ type: 'failed', step: error instanceof DivergedError ? error.step : null, reason: message });
-    // A snapshot named by --model that cannot be used is an input error, like a bad --config file.
-    return error instanceof ConfigError || (parsed.model !== undefined && error instanceof SnapshotError) ? 2 : 1;
+    const failedAt = error instanceof DivergedError ? error.step : error instanceof EnvError ? (error.trainingStep ?? null) : null;
+    ipcReporter()({ type: 'failed', step: failedAt, reason: message });
+    // A snapshot named by --model that cannot be used is an input error, like a bad --config file; so is an env that cannot be loaded.
+    return error instanceof ConfigError || (error instanceof EnvError && error.input) || (parsed.model !== undefined && error instanceof SnapshotError) ? 2 : 1;
   }
 }
 

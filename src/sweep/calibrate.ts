@@ -15,6 +15,8 @@ import { createLearner, resolveEngine } from '../agent/index.js';
 import { ReplayBuffer } from '../agent/replay-buffer.js';
 import { envSpec, makeEnv } from '../envs/index.js';
 import { agentEnv } from '../envs/scaling.js';
+import { prepareEnv, prepareEnvs } from '../envs/load-env.js';
+import { canRenderRgb } from '../envs/render-rgb.js';
 import { saveCheckpoint } from '../train/checkpoint.js';
 import { defaultRunConfig, type RunConfig } from '../train/config.js';
 import { epsilonGreedy } from '../train/evaluate.js';
@@ -130,6 +132,8 @@ function timePerCall(body: () => void, budgetMs: number): number {
 
 /** A learner of `config`'s shape and a replay buffer to train it from, as a trial has them. */
 export async function gradientStepBench(config: RunConfig): Promise<{ step: () => void; dispose: () => void }> {
+  // The neighbour is a process of its own: a module or Python env is loaded here too.
+  await prepareEnv(config.env);
   const env = agentEnv(makeEnv(config.env), config.observationScaling);
   const learner = await createLearner(learnerOptions(config, env.observationSize, env.actionCount), config.engine);
   const replay = new ReplayBuffer(config.bufferSize, env.observationSize);
@@ -198,7 +202,8 @@ async function measureShape(config: RunConfig, budgetMs: number): Promise<ShapeC
     // The same seed and weights give the same episode every time, so frames per call are
     // constant; a few frames per episode are enough to time one (and keep this short).
     const record = (): number => recordEpisode(learner, gifEnv, { ...EVAL_GIF_OPTIONS, maxFrames: 8, seed: config.seed }).frames;
-    const gifFrame = timePerCall(record, budgetMs * 0.2) / record();
+    // An env without an RGB renderer draws no GIF (the run skips it), so frames cost nothing.
+    const gifFrame = canRenderRgb(gifEnv) ? timePerCall(record, budgetMs * 0.2) / record() : 0;
     return { envStep: envStepCost, greedyAction, gradientStep, targetUpdate, qValidationState, gifFrame };
   } finally {
     learner.dispose();
@@ -324,6 +329,8 @@ export interface CalibrateOptions {
 /** Measures the unit costs of every distinct shape among `configs`. */
 export async function calibrate(configs: readonly RunConfig[], options: CalibrateOptions = {}): Promise<Calibration> {
   const start = performance.now();
+  // Module and Python envs are measured as their trials run them, so they are loaded here first.
+  await prepareEnvs(configs.map((config) => config.env));
   const budgetMs = options.shapeBudgetMs ?? SHAPE_BUDGET_MS;
   const loadAverage = os.loadavg()[0] ?? 0;
   // Started first, so it has loaded by the time the shapes are measured.

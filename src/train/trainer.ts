@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { QLearner } from '../agent/learner.js';
+import { EnvError } from '../envs/errors.js';
 import { epsilonSchedule, learningRateSchedule } from '../agent/schedules.js';
 import { SummaryWriter } from '../tensorboard/index.js';
 import { type RunConfig, ConfigError, configToHparams, configToMarkdown } from './config.js';
@@ -204,6 +205,8 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
       learner,
     };
   } catch (error) {
+    // An env's failure says its call and episode step; the run adds where training was.
+    if (error instanceof EnvError) error.atTrainingStep(loop.step);
     try {
       writer.hparamsSessionEnd('failure');
       writer.close();
