@@ -4,6 +4,7 @@
  * env's own methods, not rlsweep's checked wrapper, so it sees what the env itself does.
  */
 import { Rng } from '../util/random.js';
+import { parseEnvRef } from './env-ref.js';
 import { EnvError } from './errors.js';
 import { makeEnv } from './index.js';
 import { prepareEnv } from './load-env.js';
@@ -59,6 +60,8 @@ export async function checkEnv(env: string | EnvContract, options: CheckEnvOptio
   let label: string;
   let wrapped: Env | undefined;
   let raw: EnvContract;
+  // Gymnasium's envs only warn when stepped after the end (its PassiveEnvChecker), so for them that is a note, not a problem.
+  const gymnasiumRules = typeof env === 'string' && parseEnvRef(env).kind === 'python';
   if (typeof env === 'string') {
     label = env;
     await prepareEnv(env);
@@ -82,7 +85,7 @@ export async function checkEnv(env: string | EnvContract, options: CheckEnvOptio
   }
   if (spec.maxEpisodeSteps === Infinity)
     report.notes.push('no maxEpisodeSteps: episodes end only when the env says so (terminated or truncated); evaluation by episodes never ends on an episode that does not');
-  const checker = new Checker(raw, spec, problem);
+  const checker = new Checker(raw, spec, problem, gymnasiumRules);
   try {
     checker.randomPlay(seed, stepBudget);
     report.stepsChecked = checker.stepsTaken;
@@ -130,6 +133,7 @@ class Checker {
     private readonly env: EnvContract,
     private readonly spec: EnvSpec,
     private readonly problem: (text: string) => void,
+    private readonly gymnasiumRules: boolean,
   ) {
     this.endSearchSteps = Number.isFinite(spec.maxEpisodeSteps) ? spec.maxEpisodeSteps + 1 : 10_000;
   }
@@ -256,7 +260,8 @@ class Checker {
         } catch {
           accepted = false;
         }
-        if (accepted)
+        if (accepted && this.gymnasiumRules) notes.push('step() after the episode ended was accepted, as Gymnasium envs do; rlsweep never steps a finished episode');
+        else if (accepted)
           this.problem(
             `step(0) after the episode ended (${result.terminated ? 'terminated' : 'truncated'}) was accepted; it must throw until reset() (rlsweep's wrapper refuses it, but other callers of the env would not know)`,
           );

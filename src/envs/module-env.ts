@@ -111,9 +111,10 @@ export class ModuleEnv implements Env {
       throw new RangeError(`${this.id}: invalid action ${String(action)}; expected an integer in [0, ${this.actionCount - 1}]`);
     }
     const call = `step(${action})`;
+    // Counted first, so that a failure names the step that failed.
+    this.elapsedSteps++;
     const output = this.call(call, () => this.inner.step(action));
     if (typeof output !== 'object' || output === null) throw this.failure(call, `returned ${String(output)}, not { observation, reward, terminated, truncated }`);
-    this.elapsedSteps++;
     this.copyObservation(output.observation, observation, call);
     const { reward, terminated } = output;
     if (typeof reward !== 'number' || !Number.isFinite(reward)) throw this.failure(call, `returned reward ${String(reward)}; rewards must be finite numbers`);

@@ -230,6 +230,8 @@ class PythonEnv implements EnvContract {
   }
 
   step(action: number): EnvStepOutput {
+    // The frame carries an int32; anything else would arrive as another action.
+    if (!Number.isInteger(action) || action < -(2 ** 31) || action >= 2 ** 31) throw new RangeError(`invalid action ${String(action)}; actions are integers`);
     this.stepBody.writeInt32LE(action, 0);
     const answer = this.bridge.call(Op.step, this.instance, this.stepBody, `step(${action})`);
     const flags = answer.readUInt8(8);
