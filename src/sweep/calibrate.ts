@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLearner, resolveEngine } from '../agent/index.js';
 import { ReplayBuffer } from '../agent/replay-buffer.js';
-import { envSpec, makeEnv } from '../envs/index.js';
+import { EnvError, envIds, envSpec, makeEnv } from '../envs/index.js';
 import { agentEnv } from '../envs/scaling.js';
 import { prepareEnv, prepareEnvs } from '../envs/load-env.js';
 import { canRenderRgb } from '../envs/render-rgb.js';
@@ -257,6 +257,16 @@ async function measureStartup(envId: string): Promise<number> {
   }
 }
 
+/** measureStartup, on a built-in env when a module env's run fails (its trials will say why; this is only the estimate). */
+async function measureStartupOf(envId: string): Promise<number> {
+  try {
+    return await measureStartup(envId);
+  } catch (error) {
+    if (envIds.includes(envId)) throw error;
+    return measureStartup(envIds[0]!);
+  }
+}
+
 /** A child process that trains a shape beside the calibration (src/sweep/calibrate-neighbour.ts). */
 class Neighbour {
   private readonly child: ChildProcess;
@@ -336,7 +346,7 @@ export async function calibrate(configs: readonly RunConfig[], options: Calibrat
   // Started first, so it has loaded by the time the shapes are measured.
   const neighbour = options.measureNeighbours !== false && os.availableParallelism() >= 2 && configs.length > 0 ? new Neighbour() : null;
   try {
-    const startupSeconds = options.measureStartup === false || !configs[0] ? 0 : await measureStartup(configs[0].env);
+    const startupSeconds = options.measureStartup === false || !configs[0] ? 0 : await measureStartupOf(configs[0].env);
     const checkpointByte = configs.some((config) => config.checkpointEvery > 0 && config.checkpointEvery < config.steps) ? await measureCheckpointByte(CHECKPOINT_PROBE_BYTES) : 0;
     const distinct = new Map<string, RunConfig>();
     for (const config of configs) if (!distinct.has(shapeKey(config))) distinct.set(shapeKey(config), config);
@@ -347,11 +357,23 @@ export async function calibrate(configs: readonly RunConfig[], options: Calibrat
     if (toMeasure[0]) await measureShape(toMeasure[0], budgetMs);
     const measured: Array<{ config: RunConfig; costs: UnitCosts }> = [];
     for (const config of toMeasure) {
-      const neighbourSlowdown = neighbour ? await measureNeighbourSlowdown(neighbour, config, budgetMs * 0.4) : 1;
-      const costs = { ...(await measureShape(config, budgetMs)), checkpointByte, startup: startupSeconds, neighbourSlowdown };
+      let costs: UnitCosts;
+      try {
+        const neighbourSlowdown = neighbour ? await measureNeighbourSlowdown(neighbour, config, budgetMs * 0.4) : 1;
+        costs = { ...(await measureShape(config, budgetMs)), checkpointByte, startup: startupSeconds, neighbourSlowdown };
+      } catch (error) {
+        // A module env that breaks fails its own trials when they run; the estimate prices them from the other shapes.
+        if (error instanceof EnvError) continue;
+        throw error;
+      }
       measured.push({ config, costs });
       shapes.set(shapeKey(config), costs);
       labels.set(shapeKey(config), shapeLabel(config));
+    }
+    // Every env failed while measuring: the estimate prices their trials as CartPole's of the same network.
+    if (measured.length === 0 && toMeasure[0]) {
+      const standIn = { ...toMeasure[0], env: 'CartPole-v1', observationScaling: 'none' as const };
+      measured.push({ config: standIn, costs: { ...(await measureShape(standIn, budgetMs)), checkpointByte, startup: startupSeconds, neighbourSlowdown: 1 } });
     }
     for (const [key, config] of distinct) {
       if (!shapes.has(key)) shapes.set(key, scaledFromNearest(config, measured));
