@@ -47,7 +47,7 @@ interface Step {
   truncated: boolean;
 }
 
-/** How many problems of one kind are listed before the rest are only counted. */
+/** At most this many problems are listed. */
 const MAX_PROBLEMS = 20;
 
 /**
@@ -72,8 +72,13 @@ export async function checkEnv(env: string | EnvContract, options: CheckEnvOptio
     label = typeof env.id === 'string' ? env.id : 'the env';
   }
   const report: CheckEnvReport = { env: label, ok: false, problems: [], notes: [], features: { exactResume: false, gif: false, textView: false }, stepsChecked: 0 };
+  // One line per kind of problem (its text without the numbers), so that a problem of every step does not hide the others.
+  const kinds = new Set<string>();
   const problem = (text: string): void => {
-    if (report.problems.length < MAX_PROBLEMS) report.problems.push(text);
+    const kind = text.replace(/-?\d+(\.\d+)?(e[-+]?\d+)?/g, '#');
+    if (kinds.has(kind) || report.problems.length >= MAX_PROBLEMS) return;
+    kinds.add(kind);
+    report.problems.push(text);
   };
   let spec: EnvSpec;
   try {
@@ -235,16 +240,18 @@ class Checker {
   }
 
   refusesBadActions(seed: number): void {
+    const accepted: string[] = [];
     for (const action of [-1, this.spec.actionCount, 0.5]) {
       this.reset(seed, `reset({ seed: ${seed} })`);
-      let accepted = true;
       try {
         this.env.step(action);
+        accepted.push(`step(${action})`);
       } catch {
-        accepted = false;
+        // Refused, as it must be.
       }
-      if (accepted) this.problem(`step(${action}) was accepted; actions are the integers 0..${this.spec.actionCount - 1}, and any other must throw`);
     }
+    if (accepted.length > 0)
+      this.problem(`${accepted.join(', ')} ${accepted.length > 1 ? 'were' : 'was'} accepted; actions are the integers 0..${this.spec.actionCount - 1}, and any other must throw`);
   }
 
   /** Whether an episode ended (so the check ran). */
