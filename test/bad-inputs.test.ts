@@ -492,6 +492,11 @@ function catalogue(): BadInput[] {
       },
       message: /env gym:CartPole-v1: .*no-python3 was not found; gym: envs need python3 .*set RLSWEEP_PYTHON/,
     },
+    {
+      what: 'Python env that gymnasium cannot make (or gymnasium not installed)',
+      call: () => run('--env', 'gym:NoSuchEnv-v0', '--logdir', logdir),
+      message: /env gym:NoSuchEnv-v0: cannot create it in Python: (RuntimeError: gymnasium is not installed for .*; install it with: .* -m pip install gymnasium|NameNotFound: .*NoSuchEnv)/,
+    },
     { what: 'env spelt gym: with nothing after it', call: () => run('--env', 'gym:', '--logdir', logdir), message: /"env" "gym:" names no Python env; write gym:<Gymnasium id>/ },
   ];
 
