@@ -5,7 +5,8 @@
  * and `loadPolicy` to act with a saved snapshot from another Node program.
  */
 import * as path from 'node:path';
-import { createLearner } from './agent/index.js';
+import { createLearner, resolveEngine } from './agent/index.js';
+import { packageVersion } from './cli/run.js';
 import type { QLearner } from './agent/learner.js';
 import { EnvError, supportsExactResume } from './envs/index.js';
 import { prepareEnv } from './envs/load-env.js';
@@ -13,7 +14,7 @@ import { type RunConfig, configWarnings, defaultRunConfig, resolveConfig } from 
 import { learnerOptions } from './train/run-state.js';
 import { type RunOutput, memoryOutput } from './train/run-output.js';
 import { loadSnapshot } from './train/snapshot.js';
-import { type TrainResult, prepareRunDir, train as trainInFolder } from './train/trainer.js';
+import { type TrainResult, prepareRunDir, runBackendLine, train as trainInFolder } from './train/trainer.js';
 
 export type { Env, EnvContract, EnvSnapshot, EnvSpec, EnvStepOutput, ResetOptions, StepResult, StepStatus } from './envs/index.js';
 export { BaseEnv, EnvError, envIds, envSpec, makeEnv, registerEnv } from './envs/index.js';
@@ -57,11 +58,14 @@ export async function train(options: Partial<RunConfig>, trainOptions: TrainOpti
   const memory = memoryOutput();
   const output = trainOptions.output ?? memory;
   for (const warning of configWarnings(config)) output.error(`warning: ${warning}`);
-  await prepareEnv(config.env);
+  const spec = await prepareEnv(config.env);
   if (!supportsExactResume(config.env)) output.line(`note: ${config.env} cannot save and restore its state (getState/setState), so this run cannot be resumed exactly`);
   const runDir = path.join(config.logdir, config.name);
   if (!trainOptions.resume) {
-    await prepareRunDir(config, { startedAt: new Date().toISOString() }, trainOptions.overwrite ?? false);
+    const engineUsed = resolveEngine({ observationSize: spec.observationSize, actionCount: spec.actionCount, hiddenLayers: config.hiddenLayers, activation: config.activation }, config.engine);
+    // The same run information as the CLI writes, so the folder is a run like any other.
+    const runInfo = { rlsweepVersion: packageVersion, backend: (await runBackendLine(engineUsed)).replace(/^backend: /, ''), engineUsed, startedAt: new Date().toISOString() };
+    await prepareRunDir(config, runInfo, trainOptions.overwrite ?? false);
   }
   const result = await trainInFolder(config, { runDir, output, resume: trainOptions.resume ?? false, ...(trainOptions.signal && { signal: trainOptions.signal }) });
   result.learner.dispose();

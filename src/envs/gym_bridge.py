@@ -129,6 +129,8 @@ class Server:
         if op == OP_GET_STATE:
             return json.dumps(env.unwrapped.get_state()).encode("utf-8")
         if op == OP_SET_STATE:
+            # Gymnasium's wrappers refuse step() before a first reset(); the state set next replaces what it drew.
+            env.reset()
             env.unwrapped.set_state(json.loads(body.decode("utf-8")))
             return b""
         raise RuntimeError("unknown request %d" % op)
