@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, wri
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkEnv } from '../src/envs/check-env.js';
+import { parseEnvRef } from '../src/envs/env-ref.js';
 import { makeEnv } from '../src/envs/index.js';
 import { prepareEnv } from '../src/envs/load-env.js';
 import { pythonExecutable } from '../src/envs/python-bridge.js';
@@ -52,6 +53,19 @@ describe('environments as modules (issue 18)', function () {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'rlsweep-custom-env-'));
   const logdir = path.join(tmp, 'runs');
   after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  describe('how the env option names an env', () => {
+    it('tells ids, modules and Python envs apart', () => {
+      expect(parseEnvRef('CartPole-v1')).to.deep.equal({ kind: 'id', id: 'CartPole-v1' });
+      expect(parseEnvRef('Pong-v0')).to.deep.equal({ kind: 'id', id: 'Pong-v0' });
+      expect(parseEnvRef('./envs/walk.ts:Walk')).to.deep.equal({ kind: 'module', specifier: './envs/walk.ts', exportName: 'Walk' });
+      expect(parseEnvRef('envs/walk.js')).to.deep.equal({ kind: 'module', specifier: 'envs/walk.js', exportName: 'default' });
+      expect(parseEnvRef('@lab/envs:GridWorld')).to.deep.equal({ kind: 'module', specifier: '@lab/envs', exportName: 'GridWorld' });
+      expect(parseEnvRef('gym:LunarLander-v3')).to.deep.equal({ kind: 'python', target: 'LunarLander-v3', file: undefined, className: undefined });
+      expect(parseEnvRef('gym:my_pkg:MyEnv-v0')).to.deep.equal({ kind: 'python', target: 'my_pkg:MyEnv-v0', file: undefined, className: undefined });
+      expect(parseEnvRef('gym:envs/walk.py:Walk')).to.deep.equal({ kind: 'python', target: 'envs/walk.py:Walk', file: 'envs/walk.py', className: 'Walk' });
+    });
+  });
 
   describe('checkEnv', () => {
     it('passes a built-in env, with every feature', async () => {

@@ -17,6 +17,11 @@ export const PYTHON_PREFIX = 'gym:';
 const MODULE_FILE = /\.(?:[cm]?[jt]s|tsx|jsx)$/;
 const EXPORT_NAME = /^[A-Za-z_$][\w$]*$/;
 
+/** Whether a module specifier is a file path (resolved against the working directory), not a package name. */
+export function isPathSpecifier(specifier: string): boolean {
+  return /^\.{0,2}\//.test(specifier) || MODULE_FILE.test(specifier);
+}
+
 export function parseEnvRef(text: string): EnvRef {
   if (text.startsWith(PYTHON_PREFIX)) {
     const target = text.slice(PYTHON_PREFIX.length);
@@ -25,8 +30,7 @@ export function parseEnvRef(text: string): EnvRef {
   }
   const colon = text.lastIndexOf(':');
   const [specifier, exportName] = colon > 0 && EXPORT_NAME.test(text.slice(colon + 1)) ? [text.slice(0, colon), text.slice(colon + 1)] : [text, undefined];
-  const pathLike = /^\.{0,2}\//.test(specifier) || MODULE_FILE.test(specifier);
-  if (pathLike || (exportName !== undefined && !/\s/.test(specifier))) return { kind: 'module', specifier, exportName: exportName ?? 'default' };
+  if (isPathSpecifier(specifier) || (exportName !== undefined && !/\s/.test(specifier))) return { kind: 'module', specifier, exportName: exportName ?? 'default' };
   return { kind: 'id', id: text };
 }
 

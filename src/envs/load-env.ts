@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseEnvRef, type EnvRef } from './env-ref.js';
+import { isPathSpecifier, parseEnvRef, type EnvRef } from './env-ref.js';
 import { EnvError } from './errors.js';
 import { envSpec, isRegisteredEnv, registerEnv, unknownIdMessage } from './index.js';
 import { startPythonEnv } from './python-bridge.js';
@@ -36,7 +36,7 @@ type ModuleRef = Extract<EnvRef, { kind: 'module' }>;
 
 /** The module's export as a function that makes a new env: a class is constructed, any other function called. */
 async function loadEnvFactory(ref: ModuleRef, text: string): Promise<() => EnvContract> {
-  const isPath = /^\.{0,2}\//.test(ref.specifier) || /\.(?:[cm]?[jt]s|tsx|jsx)$/.test(ref.specifier);
+  const isPath = isPathSpecifier(ref.specifier);
   const url = isPath ? pathToFileURL(path.resolve(ref.specifier)).href : ref.specifier;
   let module: Record<string, unknown>;
   try {
