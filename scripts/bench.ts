@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measureSweepScaling, type SweepFigures } from './sweep-scaling.js';
 import { SINGLE_THREAD_ENV, defaultRunEntry, tsxExecArgv } from '../src/sweep/executor.js';
+import { bridgeBenchLine } from './bench-env-bridge.js';
 import type { BenchSetup, ChildResult, ChildTask, Engine, EngineFigures, EnvFigures, LongRunFigures } from './bench-child.js';
 
 interface BenchPlan {
@@ -483,6 +484,8 @@ async function main(): Promise<void> {
   const plan = benchPlan(values.quick, !values['no-long']);
   const report = await runBench(plan, (line) => console.error(line));
   console.log(textReport(report));
+  // The Python env bridge's overhead per step (issue 18), measured in its own file.
+  console.log(`\n${await bridgeBenchLine(plan.envSeconds)}`);
   const files = await writeReport(report, values.out);
   console.log(`\nwrote ${files.join(', ')}`);
 }

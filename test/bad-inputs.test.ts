@@ -12,6 +12,10 @@ import { fingerprint, tinyRunFlags, runCommand as run, sweepCommand as sweep } f
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'rlsweep-bad-'));
 const logdir = path.join(tmp, 'runs');
 const file = (name: string): string => path.join(tmp, name);
+/** Test envs of the module contract, named as the env option names them (relative to the working directory). */
+const FIXTURE_ENVS = './test/fixtures/envs';
+/** Where runs of envs that break mid-run go: they write their folder, unlike the cases that fail before starting. */
+const envRuns = path.join(tmp, 'env-runs');
 
 const GOOD_SWEEP = ['name: bad', 'method: grid', 'seeds: [0]', 'parameters:', '  env: { value: CartPole-v1 }', '  steps: { value: 300 }', '  learningRate: { values: [0.001, 0.002] }'].join('\n');
 
@@ -590,6 +594,87 @@ function catalogue(): BadInput[] {
       call: s('k0.yaml', withLine('metric: { name: eval/return_mean, summary: mean_last_k, k: 0 }')),
       message: /k0\.yaml:8:\d+: "metric\.k" must be an integer >= 1, got 0/,
     },
+    // Environments as modules (issue 18): the module named in the error, a broken env's call and step too.
+    // Failures while running write their run into envRuns (checked whole in test/custom-env.test.ts), never into logdir.
+    {
+      what: 'env module that does not exist',
+      call: () => run('--env', `${FIXTURE_ENVS}/nope.ts:Walk`, '--logdir', logdir),
+      message: /env "\.\/test\/fixtures\/envs\/nope\.ts:Walk": cannot load the module: .*nope\.ts does not exist/,
+    },
+    {
+      what: 'env module without that export',
+      call: () => run('--env', `${FIXTURE_ENVS}/line-walk.ts:LineWlak`, '--logdir', logdir),
+      message: /line-walk\.ts has no export "LineWlak"; its exported classes and functions: LineWalk, /,
+    },
+    {
+      what: 'env export that is not an env',
+      call: () => run('--env', `${FIXTURE_ENVS}/line-walk.ts:NotAnEnv`, '--logdir', logdir),
+      message: /export "NotAnEnv" of .*line-walk\.ts is a number, not an env class or a function that returns a new env/,
+    },
+    {
+      what: 'env class without step()',
+      call: () => run('--env', `${FIXTURE_ENVS}/line-walk.ts:NoStep`, '--logdir', logdir),
+      message: /line-walk\.ts:NoStep is not an environment: it has no step\(\) method/,
+    },
+    { what: 'env module given to --check-env that does not exist', call: () => run('--check-env', `${FIXTURE_ENVS}/nope.ts:Walk`), message: /cannot load the module: .*nope\.ts does not exist/ },
+    {
+      what: 'sweep over an env module that does not exist',
+      call: s('env-module.yaml', GOOD_SWEEP.replace('CartPole-v1', `${FIXTURE_ENVS}/nope.ts:Walk`)),
+      message: /cannot load the module: .*nope\.ts does not exist/,
+    },
+    {
+      what: 'env that throws in reset',
+      code: 1,
+      call: () => run(...tinyRunFlags(envRuns, 'reset-throws', { env: `${FIXTURE_ENVS}/line-walk.ts:ThrowsInReset` })),
+      message: /env .*line-walk\.ts:ThrowsInReset: reset\(\{ seed: \d+ \}\) threw: no map loaded \(episode 1\)/,
+    },
+    {
+      what: 'env that throws in step',
+      code: 1,
+      call: () => run(...tinyRunFlags(envRuns, 'step-throws', { env: `${FIXTURE_ENVS}/line-walk.ts:ThrowsInStep` })),
+      message: /ThrowsInStep: step\([01]\) threw: the simulator lost its state \(episode 1, step 3\) \(at training step 3\)/,
+    },
+    {
+      what: 'env that returns NaN',
+      code: 1,
+      call: () => run(...tinyRunFlags(envRuns, 'nan', { env: `${FIXTURE_ENVS}/line-walk.ts:NaNObservation` })),
+      message: /NaNObservation: step\([01]\) returned observation\[0\] = NaN; observations must be finite numbers \(episode 1, step 3\) \(at training step 3\)/,
+    },
+    {
+      what: 'env that changes its observation length mid-run',
+      code: 1,
+      call: () => run(...tinyRunFlags(envRuns, 'length', { env: `${FIXTURE_ENVS}/line-walk.ts:WrongLength` })),
+      message: /WrongLength: step\([01]\) returned an observation of 3 values; the env declares observationSize 2 \(episode 1, step 3\) \(at training step 3\)/,
+    },
+    {
+      what: 'Python env that returns NaN',
+      code: 1,
+      call: () => run(...tinyRunFlags(envRuns, 'py-nan', { env: 'gym:test/fixtures/gym_line_walk.py:LineWalkNaN' })),
+      message: /gym_line_walk\.py:LineWalkNaN: step\([01]\) returned observation\[0\] = NaN; .* \(episode 1, step 3\) \(at training step 3\)/,
+    },
+    {
+      what: 'Python env class that does not exist',
+      call: () => run('--env', 'gym:test/fixtures/gym_line_walk.py:LineWalkk', '--logdir', logdir),
+      message: /cannot create it in Python: RuntimeError: .*gym_line_walk\.py has no class LineWalkk/,
+    },
+    {
+      what: 'Python env without python3',
+      call: async () => {
+        process.env.RLSWEEP_PYTHON = path.join(tmp, 'no-python3');
+        try {
+          return await run('--env', 'gym:CartPole-v1', '--logdir', logdir);
+        } finally {
+          delete process.env.RLSWEEP_PYTHON;
+        }
+      },
+      message: /env gym:CartPole-v1: .*no-python3 was not found; gym: envs need python3 .*set RLSWEEP_PYTHON/,
+    },
+    {
+      what: 'Python env that gymnasium cannot make (or gymnasium not installed)',
+      call: () => run('--env', 'gym:NoSuchEnv-v0', '--logdir', logdir),
+      message: /env gym:NoSuchEnv-v0: cannot create it in Python: (RuntimeError: gymnasium is not installed for .*; install it with: .* -m pip install gymnasium|NameNotFound: .*NoSuchEnv)/,
+    },
+    { what: 'env spelt gym: with nothing after it', call: () => run('--env', 'gym:', '--logdir', logdir), message: /"env" "gym:" names no Python env; write gym:<Gymnasium id>/ },
   ];
 
   /** A logdir outside the runs folder holding the adaptive sweep's folder with this journal. */

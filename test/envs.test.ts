@@ -341,7 +341,7 @@ describe('envs', () => {
         const env = makeEnv(id);
         env.reset({ seed: 2 });
         for (let i = 0; i < 30; i++) {
-          const frame = env.renderText();
+          const frame = env.renderText!();
           const lines = frame.split('\n');
           expect(lines, id).to.have.length(FRAME_HEIGHT);
           for (const line of lines) {
@@ -358,13 +358,13 @@ describe('envs', () => {
     it('shows the moving parts', () => {
       const mountainCar = makeEnv('MountainCar-v0');
       mountainCar.reset({ state: [-0.5, 0] });
-      expect(mountainCar.renderText()).to.include('@').and.include('>');
+      expect(mountainCar.renderText!()).to.include('@').and.include('>');
       const cartPole = makeEnv('CartPole-v1');
       cartPole.reset({ state: [0, 0, 0, 0] });
-      expect(cartPole.renderText()).to.include('[===]').and.include('|');
+      expect(cartPole.renderText!()).to.include('[===]').and.include('|');
       const acrobot = makeEnv('Acrobot-v1');
       acrobot.reset({ state: [Math.PI / 2, 0, 0, 0] });
-      const frame = acrobot.renderText();
+      const frame = acrobot.renderText!();
       expect(frame).to.include('O').and.include('*');
       // Both links horizontal, to the right of the pivot, on the pivot's line.
       const pivotLine = frame.split('\n').find((line) => line.includes('O'))!;

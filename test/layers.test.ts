@@ -21,6 +21,8 @@ const LAYERS: Record<string, number> = {
   sweep: 4,
   cli: 5,
   'run.ts': 6,
+  // The library entry point: what `import ... from 'rlsweep'` gives.
+  'index.ts': 6,
 };
 
 function sourceFiles(dir: string): string[] {

@@ -63,7 +63,7 @@ describe('observation scaling', () => {
       rawObservation.set(rawStep.observation);
       scaledObservation.set(into);
     }
-    expect(scaled.renderText()).to.equal(raw.renderText());
+    expect(scaled.renderText!()).to.equal(raw.renderText!());
     expect(agentEnv(raw, 'none')).to.equal(raw);
     expect(withScaledObservations(raw, scaling).observationHigh[0]).to.be.closeTo(1, 1e-12);
   });

@@ -15,6 +15,7 @@ import {
   defaultRunConfig,
   fieldOf,
   numbersFromBigInts,
+  parseField,
   listText,
   resolveConfig,
   runConfigFields,
@@ -24,7 +25,7 @@ import {
 import { prepareRunDir, runBackendLine, train } from '../train/trainer.js';
 import { DivergedError } from '../train/duties.js';
 import { consoleOutput, type RunOutput } from '../train/run-output.js';
-import { evaluatePolicy, loadPolicy, viewPolicy } from '../train/playback.js';
+import { evaluatePolicy, loadPolicy, recordProblem, viewPolicy } from '../train/playback.js';
 import { recordPolicyToFile } from '../train/policy-gif.js';
 import { SnapshotError } from '../train/snapshot.js';
 import { EXIT_PAUSED, ipcReporter } from '../train/run-messages.js';
@@ -33,7 +34,9 @@ import { PARENT_GONE, StopRequests } from '../util/signals.js';
 import { SWEEP_MANIFEST_FILE, folderContents } from '../util/run-folders.js';
 import { inexactIntegerReason, numberFromText } from '../util/numbers.js';
 import { numberTextOption, objectMemberFlag, repeatedFlag, yargs } from '../util/yargs.js';
-import { envSpec } from '../envs/index.js';
+import { EnvError, supportsExactResume } from '../envs/index.js';
+import { prepareEnv } from '../envs/load-env.js';
+import { checkEnv, formatCheckEnvReport } from '../envs/check-env.js';
 import { resolveEngine } from '../agent/index.js';
 
 const require = createRequire(import.meta.url);
@@ -56,6 +59,12 @@ export const commandOptions = {
   'stop-at-step': {
     ...numberTextOption(),
     description: `Pause after this environment step (1 to steps): evaluate if it is an evaluation step, save a checkpoint and a snapshot there and exit with code ${EXIT_PAUSED}; --resume continues exactly (again with --stop-at-step to pause later)`,
+    group: 'Input:',
+  },
+  'check-env': {
+    type: 'string',
+    description:
+      'Check an environment against the env contract (as the env option names it, e.g. ./envs/grid-world.ts:GridWorld): step it with random actions, list every problem and the features it supports; exit 1 when it has problems',
     group: 'Input:',
   },
   model: { type: 'string', description: 'A snapshot to use instead of training: its folder or model.json', group: 'Snapshot:' },
@@ -311,6 +320,8 @@ async function playSnapshot(parsed: Record<string, unknown>, output: RunOutput):
   const fps = fpsFlag(parsed);
   const record = parsed.record !== undefined ? recordFile(parsed) : undefined;
   const policy = await loadPolicy(parsed.model as string, flags.env as string | undefined, config.engine);
+  const cannotRecord = record === undefined ? undefined : recordProblem(policy.env);
+  if (cannotRecord) throw new ConfigError(cannotRecord);
   output.line(await runBackendLine(policy.learner.engine));
   output.line(`Loaded ${policy.snapshot.modelJsonPath} (${policy.env.id}, hidden ${listText(policy.snapshot.spec.hiddenLayers)})`);
   if (record !== undefined) {
@@ -371,9 +382,23 @@ async function resumeRun(parsed: Record<string, unknown>, output: RunOutput): Pr
   const config = resolveConfig({ values: await readConfigFile(configPath), source: configPath });
   const stopAtStep = stopAtStepFlag(parsed, config);
   if (parsed.dryRun) return printDryRun(config, runDir, output);
+  await prepareEnv(config.env);
   output.line(`Resuming ${runDir}`);
   printWarnings(config, output);
   return trainWithSignals(config, runDir, true, stopAtStep, output);
+}
+
+/** --check-env <env>: checkEnv's report; exit 0 when the env has no problems, 1 when it has. Only --seed may come with it. */
+async function checkEnvCommand(parsed: Record<string, unknown>, output: RunOutput): Promise<number> {
+  const env = parsed.checkEnv;
+  if (typeof env !== 'string' || env === '') throw new ConfigError('--check-env needs an environment, e.g. --check-env ./envs/grid-world.ts:GridWorld');
+  const flags = flagValues(parsed);
+  const extra = Object.keys(flags).find((key) => key !== 'seed') ?? Object.keys(commandOptions).find((key) => key !== 'check-env' && parsed[camelCase(key)] !== undefined);
+  if (extra) throw new ConfigError(`--${extra} has no effect with --check-env (it only steps the env); give only --check-env and --seed`);
+  const seed = flags.seed === undefined ? 0 : (parseField('seed', flags.seed, 'command line') as number);
+  const report = await checkEnv(env, { seed });
+  for (const line of formatCheckEnvReport(report)) output.line(line);
+  return report.ok ? 0 : 1;
 }
 
 /**
@@ -392,6 +417,7 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
     checkUnknownFlags(parsed);
     const repeated = repeatedFlag(argv, ['hiddenLayers']);
     if (repeated) throw new ConfigError(`${repeated} is given more than once; give it once`);
+    if (parsed.checkEnv !== undefined) return await checkEnvCommand(parsed, output);
     checkOptionsApply(parsed);
     if (parsed.model !== undefined) {
       if (parsed.dryRun) throw new ConfigError('--dry-run checks the options of a training run (or --resume); with --model, drop it');
@@ -401,7 +427,10 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
     const config = await resolveRunConfig(parsed);
     const stopAtStep = stopAtStepFlag(parsed, config);
     printWarnings(config, output);
-    const env = envSpec(config.env);
+    const env = await prepareEnv(config.env);
+    if (!supportsExactResume(config.env)) {
+      output.line(`note: ${config.env} cannot save and restore its state (getState/setState), so this run cannot be resumed exactly: --resume will refuse it`);
+    }
     const engineUsed = resolveEngine({ observationSize: env.observationSize, actionCount: env.actionCount, hiddenLayers: config.hiddenLayers, activation: config.activation }, config.engine);
     if (parsed.dryRun) return printDryRun(config, path.join(config.logdir, config.name), output);
     const runInfo = {
@@ -416,9 +445,10 @@ export async function runCli(argv: string[], output: RunOutput = consoleOutput()
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     output.error(`error: ${message}`);
-    ipcReporter()({ type: 'failed', step: error instanceof DivergedError ? error.step : null, reason: message });
-    // A snapshot named by --model that cannot be used is an input error, like a bad --config file.
-    return error instanceof ConfigError || (parsed.model !== undefined && error instanceof SnapshotError) ? 2 : 1;
+    const failedAt = error instanceof DivergedError ? error.step : error instanceof EnvError ? (error.trainingStep ?? null) : null;
+    ipcReporter()({ type: 'failed', step: failedAt, reason: message });
+    // A snapshot named by --model that cannot be used is an input error, like a bad --config file; so is an env that cannot be loaded.
+    return error instanceof ConfigError || (error instanceof EnvError && error.input) || (parsed.model !== undefined && error instanceof SnapshotError) ? 2 : 1;
   }
 }
 

@@ -20,6 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { ConfigError, suggestKey } from '../train/config.js';
+import { EnvError } from '../envs/errors.js';
 import { type SweepIo, consoleIo } from './sweep-io.js';
 import { inexactIntegerReason } from '../util/numbers.js';
 import type { Argv, MiddlewareFunction } from 'yargs';
@@ -470,7 +471,7 @@ export async function sweepMain(argv: string[], io: SweepIo = consoleIo): Promis
     try {
       exitCode = await work();
     } catch (error) {
-      if (error instanceof ConfigError || error instanceof SweepChangedError || error instanceof SweepLockedError) {
+      if (error instanceof ConfigError || error instanceof SweepChangedError || error instanceof SweepLockedError || (error instanceof EnvError && error.input)) {
         io.err(`error: ${error.message}`);
         exitCode = 2;
       } else {

@@ -44,7 +44,6 @@ export abstract class BaseEnv implements Env {
   protected abstract rewardFor(terminated: boolean): number;
   /** Writes the observation of the current state into `out` (rounded to float32 by the array). */
   protected abstract observeInto(out: Float32Array): void;
-  abstract renderText(): string;
 
   reset(options: ResetOptions = {}): Float32Array {
     const observation = new Float32Array(this.observationSize);

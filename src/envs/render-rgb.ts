@@ -229,13 +229,48 @@ export function renderFps(envId: string): number {
   return RENDER_FPS.get(envId) ?? 30;
 }
 
+/** Whether `renderRgb` can draw this env: a built-in scene, or the env's own renderRgb. */
+export function canRenderRgb(env: Env): boolean {
+  return DRAWERS.has(env.id) || typeof env.renderRgb === 'function';
+}
+
+/**
+ * Colours a GIF of this env uses: the built-in scenes' exact palette, or for an env's own
+ * renderer a 6x6x6 colour cube plus greys (pixels take the nearest), which fits a GIF's 255.
+ */
+export function paletteFor(env: Env): readonly Rgb[] {
+  return DRAWERS.has(env.id) ? RENDER_PALETTE : GENERAL_PALETTE;
+}
+
+const GENERAL_PALETTE: readonly Rgb[] = Object.freeze(buildGeneralPalette());
+
+function buildGeneralPalette(): Rgb[] {
+  const levels = [0, 51, 102, 153, 204, 255];
+  const colors: Rgb[] = [[255, 255, 255]];
+  for (const red of levels) for (const green of levels) for (const blue of levels) if (red + green + blue < 765) colors.push([red, green, blue]);
+  // Greys between the cube's levels, for smooth shading.
+  for (let grey = 25; grey < 255; grey += 51) colors.push([grey, grey, grey]);
+  return colors;
+}
+
 /** The env's current frame as row-major RGB bytes (3 per pixel, row 0 at the top). */
 export function renderRgb(env: Env, width: number, height: number, into?: Uint8Array): Uint8Array {
   const draw = DRAWERS.get(env.id);
-  if (!draw) throw new Error(`no RGB renderer for env "${env.id}"; known: ${[...DRAWERS.keys()].join(', ')}`);
+  if (!draw) {
+    if (env.renderRgb) return checkedFrame(env, env.renderRgb(width, height, into), width, height);
+    throw new Error(`env "${env.id}" cannot draw RGB frames: it is not a built-in env (${[...DRAWERS.keys()].join(', ')}) and has no renderRgb(width, height) method`);
+  }
   const canvas = new RgbCanvas(width, height, COLOR.background, into);
   draw(canvas, env.getState().state);
   return canvas.pixels;
+}
+
+function checkedFrame(env: Env, frame: Uint8Array, width: number, height: number): Uint8Array {
+  if (!(frame instanceof Uint8Array) || frame.length !== width * height * 3) {
+    const got = frame instanceof Uint8Array ? `${frame.length} bytes` : String(frame);
+    throw new Error(`env "${env.id}": renderRgb(${width}, ${height}) must return a Uint8Array of ${width * height * 3} bytes (RGB, row by row), got ${got}`);
+  }
+  return frame;
 }
 
 /** Scene colours by name, for tests that look for an object's pixels. */

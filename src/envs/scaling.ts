@@ -69,7 +69,10 @@ export function withScaledObservations(env: Env, scaling: ObservationScaling): E
     },
     getState: (): EnvSnapshot => env.getState(),
     setState: (saved: EnvSnapshot): void => env.setState(saved),
-    renderText: (): string => env.renderText(),
+    // Renderers draw the inner env's state; present only when the inner env has them.
+    ...(env.renderText && { renderText: (): string => env.renderText!() }),
+    ...(env.renderRgb && { renderRgb: (width: number, height: number, into?: Uint8Array): Uint8Array => env.renderRgb!(width, height, into) }),
+    ...(env.renderFps !== undefined && { renderFps: env.renderFps }),
   };
 }
 

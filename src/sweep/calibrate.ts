@@ -13,8 +13,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLearner, resolveEngine } from '../agent/index.js';
 import { ReplayBuffer } from '../agent/replay-buffer.js';
-import { envSpec, makeEnv } from '../envs/index.js';
+import { EnvError, envIds, envSpec, makeEnv } from '../envs/index.js';
 import { agentEnv } from '../envs/scaling.js';
+import { prepareEnv, prepareEnvs } from '../envs/load-env.js';
+import { canRenderRgb } from '../envs/render-rgb.js';
 import { saveCheckpoint } from '../train/checkpoint.js';
 import { defaultRunConfig, type RunConfig } from '../train/config.js';
 import { epsilonGreedy } from '../train/evaluate.js';
@@ -130,6 +132,8 @@ function timePerCall(body: () => void, budgetMs: number): number {
 
 /** A learner of `config`'s shape and a replay buffer to train it from, as a trial has them. */
 export async function gradientStepBench(config: RunConfig): Promise<{ step: () => void; dispose: () => void }> {
+  // The neighbour is a process of its own: a module or Python env is loaded here too.
+  await prepareEnv(config.env);
   const env = agentEnv(makeEnv(config.env), config.observationScaling);
   const learner = await createLearner(learnerOptions(config, env.observationSize, env.actionCount), config.engine);
   const replay = new ReplayBuffer(config.bufferSize, env.observationSize);
@@ -198,7 +202,8 @@ async function measureShape(config: RunConfig, budgetMs: number): Promise<ShapeC
     // The same seed and weights give the same episode every time, so frames per call are
     // constant; a few frames per episode are enough to time one (and keep this short).
     const record = (): number => recordEpisode(learner, gifEnv, { ...EVAL_GIF_OPTIONS, maxFrames: 8, seed: config.seed }).frames;
-    const gifFrame = timePerCall(record, budgetMs * 0.2) / record();
+    // An env without an RGB renderer draws no GIF (the run skips it), so frames cost nothing.
+    const gifFrame = canRenderRgb(gifEnv) ? timePerCall(record, budgetMs * 0.2) / record() : 0;
     return { envStep: envStepCost, greedyAction, gradientStep, targetUpdate, qValidationState, gifFrame };
   } finally {
     learner.dispose();
@@ -249,6 +254,16 @@ async function measureStartup(envId: string): Promise<number> {
     });
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** measureStartup, on a built-in env when a module env's run fails (its trials will say why; this is only the estimate). */
+async function measureStartupOf(envId: string): Promise<number> {
+  try {
+    return await measureStartup(envId);
+  } catch (error) {
+    if (envIds.includes(envId)) throw error;
+    return measureStartup(envIds[0]!);
   }
 }
 
@@ -324,12 +339,14 @@ export interface CalibrateOptions {
 /** Measures the unit costs of every distinct shape among `configs`. */
 export async function calibrate(configs: readonly RunConfig[], options: CalibrateOptions = {}): Promise<Calibration> {
   const start = performance.now();
+  // Module and Python envs are measured as their trials run them, so they are loaded here first.
+  await prepareEnvs(configs.map((config) => config.env));
   const budgetMs = options.shapeBudgetMs ?? SHAPE_BUDGET_MS;
   const loadAverage = os.loadavg()[0] ?? 0;
   // Started first, so it has loaded by the time the shapes are measured.
   const neighbour = options.measureNeighbours !== false && os.availableParallelism() >= 2 && configs.length > 0 ? new Neighbour() : null;
   try {
-    const startupSeconds = options.measureStartup === false || !configs[0] ? 0 : await measureStartup(configs[0].env);
+    const startupSeconds = options.measureStartup === false || !configs[0] ? 0 : await measureStartupOf(configs[0].env);
     const checkpointByte = configs.some((config) => config.checkpointEvery > 0 && config.checkpointEvery < config.steps) ? await measureCheckpointByte(CHECKPOINT_PROBE_BYTES) : 0;
     const distinct = new Map<string, RunConfig>();
     for (const config of configs) if (!distinct.has(shapeKey(config))) distinct.set(shapeKey(config), config);
@@ -340,11 +357,23 @@ export async function calibrate(configs: readonly RunConfig[], options: Calibrat
     if (toMeasure[0]) await measureShape(toMeasure[0], budgetMs);
     const measured: Array<{ config: RunConfig; costs: UnitCosts }> = [];
     for (const config of toMeasure) {
-      const neighbourSlowdown = neighbour ? await measureNeighbourSlowdown(neighbour, config, budgetMs * 0.4) : 1;
-      const costs = { ...(await measureShape(config, budgetMs)), checkpointByte, startup: startupSeconds, neighbourSlowdown };
+      let costs: UnitCosts;
+      try {
+        const neighbourSlowdown = neighbour ? await measureNeighbourSlowdown(neighbour, config, budgetMs * 0.4) : 1;
+        costs = { ...(await measureShape(config, budgetMs)), checkpointByte, startup: startupSeconds, neighbourSlowdown };
+      } catch (error) {
+        // A module env that breaks fails its own trials when they run; the estimate prices them from the other shapes.
+        if (error instanceof EnvError) continue;
+        throw error;
+      }
       measured.push({ config, costs });
       shapes.set(shapeKey(config), costs);
       labels.set(shapeKey(config), shapeLabel(config));
+    }
+    // Every env failed while measuring: the estimate prices their trials as CartPole's of the same network.
+    if (measured.length === 0 && toMeasure[0]) {
+      const standIn = { ...toMeasure[0], env: 'CartPole-v1', observationScaling: 'none' as const };
+      measured.push({ config: standIn, costs: { ...(await measureShape(standIn, budgetMs)), checkpointByte, startup: startupSeconds, neighbourSlowdown: 1 } });
     }
     for (const [key, config] of distinct) {
       if (!shapes.has(key)) shapes.set(key, scaledFromNearest(config, measured));

@@ -7,7 +7,7 @@
  */
 import { epsilonSchedule } from '../agent/schedules.js';
 import { envSpec } from '../envs/index.js';
-import { EVAL_GIF_OPTIONS, effectiveFrameSkip } from '../train/policy-gif.js';
+import { EVAL_GIF_OPTIONS, UNLIMITED_EPISODE_GIF_STEPS, effectiveFrameSkip } from '../train/policy-gif.js';
 import type { RunConfig } from '../train/config.js';
 
 /** The options that decide how much work a trial does. */
@@ -43,7 +43,8 @@ export interface EnvShape {
 
 export function envShapeOf(envId: string): EnvShape {
   const { maxEpisodeSteps, observationSize } = envSpec(envId);
-  return { maxEpisodeSteps, observationSize };
+  // A module env without a time limit: its GIFs stop at UNLIMITED_EPISODE_GIF_STEPS.
+  return { maxEpisodeSteps: Number.isFinite(maxEpisodeSteps) ? maxEpisodeSteps : UNLIMITED_EPISODE_GIF_STEPS, observationSize };
 }
 
 /** What a live estimate needs: each trial's unit costs, and how the trials share the cores. */

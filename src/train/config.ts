@@ -8,7 +8,8 @@
 import { z } from 'zod';
 import { closest, distance } from 'fastest-levenshtein';
 import { isPair, isScalar, visit, type Document, type Scalar } from 'yaml';
-import { envIds } from '../envs/index.js';
+import { envIds, isRegisteredEnv } from '../envs/index.js';
+import { envRefProblem, parseEnvRef } from '../envs/env-ref.js';
 import { inexactIntegerReason } from '../util/numbers.js';
 
 type FieldKind = 'number' | 'integer' | 'string' | 'boolean' | 'enum' | 'integerList';
@@ -70,7 +71,11 @@ const EVAL = 'Evaluation';
 const OUT = 'Logging and output';
 
 export const runConfigFields = {
-  env: text('Environment id (MountainCar-v0, CartPole-v0, CartPole-v1, Acrobot-v1)', 'MountainCar-v0', RUN),
+  env: text(
+    'Environment: a built-in id (MountainCar-v0, CartPole-v0, CartPole-v1, Acrobot-v1), a module and its export (./envs/grid-world.ts:GridWorld, path relative to the working directory), or a Python Gymnasium env (gym:LunarLander-v3, gym:file.py:ClassName)',
+    'MountainCar-v0',
+    RUN,
+  ),
   seed: count('Seed of every random stream (env, exploration, replay sampling, weight init)', 0, RUN, 0),
   steps: count('Total environment steps of training', 200_000, RUN),
   engine: oneOf(['auto', 'fused', 'tfjs'], 'auto', 'Q-network engine: fused (fast hand-written MLP), tfjs (TensorFlow.js), auto = fused when supported', RUN),
@@ -297,8 +302,13 @@ export function checkConfig(config: RunConfig, source: string): RunConfig {
   const fail = (message: string): never => {
     throw new ConfigError(`${source}: ${message}`);
   };
-  if (!envIds.includes(config.env)) {
-    fail(`"env" ${JSON.stringify(config.env)} is not a known environment${suggestKey(config.env, envIds)}; known: ${envIds.join(', ')}`);
+  const envProblem = envRefProblem(config.env);
+  if (envProblem) fail(`"env" ${envProblem}`);
+  // A module or Python env is loaded by the process that runs it (prepareEnv); an id must be known here.
+  if (parseEnvRef(config.env).kind === 'id' && !isRegisteredEnv(config.env)) {
+    fail(
+      `"env" ${JSON.stringify(config.env)} is not a known environment${suggestKey(config.env, envIds)}; known: ${envIds.join(', ')}; or a module and its export (./envs/grid-world.ts:GridWorld) or gym:<Gymnasium id>`,
+    );
   }
   if (config.batchSize > config.bufferSize) {
     fail(`batchSize (${config.batchSize}) must not exceed bufferSize (${config.bufferSize})`);

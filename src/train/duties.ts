@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { envSpec } from '../envs/index.js';
 import { agentEnv, boundsScaling } from '../envs/scaling.js';
+import { canRenderRgb } from '../envs/render-rgb.js';
 import { foldObservationScaling } from '../agent/fold-scaling.js';
 import type { Weights } from '../agent/learner.js';
 import type { EpsilonSchedule } from '../agent/schedules.js';
@@ -109,6 +110,8 @@ export function takeQValidationSet(context: RunContext): void {
 /** Every evalEvery steps from trainStart on: greedy episodes on the eval env, avg max-Q, weights, a GIF. */
 export function evaluation(context: RunContext): Duty {
   const { config, writer, output, report, loop, parts, factories } = context;
+  const drawsGif = config.evalGif && canRenderRgb(parts.evalEnv);
+  if (config.evalGif && !drawsGif) output.line(`eval/policy GIF skipped: ${config.env} has no RGB renderer (renderRgb)`);
   return {
     due: (step) => config.evalEvery > 0 && step >= config.trainStart && step % config.evalEvery === 0,
     run(step) {
@@ -125,7 +128,7 @@ export function evaluation(context: RunContext): Duty {
       writer.scalar('eval/return_std', result.returnStd, step);
       writer.scalar('eval/avg_max_q', avgMaxQ, step);
       logWeightHistograms(writer, parts.learner.getWeights('online'), step);
-      if (config.evalGif) logPolicyAnimation(writer, parts.learner, agentEnv(factories.makeEnv(config.env), config.observationScaling), config.seed, step);
+      if (drawsGif) logPolicyAnimation(writer, parts.learner, agentEnv(factories.makeEnv(config.env), config.observationScaling), config.seed, step);
       report({ type: 'evaluation', step, returnMean: result.returnMean, returnStd: result.returnStd, avgMaxQ });
       output.line(`episode ${loop.episode} step ${step} episode_return_avg ${result.returnMean.toFixed(3)} avg_max_q_value ${avgMaxQ.toFixed(3)}`);
     },

@@ -1,7 +1,9 @@
 /** Using a snapshot: watch it play in the terminal (--view) or evaluate it (--eval). */
 import * as path from 'node:path';
 import { readJson } from '../util/files.js';
-import { makeEnv, type Env } from '../envs/index.js';
+import { EnvError, makeEnv, type Env } from '../envs/index.js';
+import { prepareEnv } from '../envs/load-env.js';
+import { canRenderRgb } from '../envs/render-rgb.js';
 import { createLearner } from '../agent/index.js';
 import type { QLearner } from '../agent/learner.js';
 import { Rng, deriveSeed } from '../util/random.js';
@@ -30,13 +32,21 @@ export interface LoadedPolicy {
 
 export async function loadPolicy(snapshotPath: string, envFlag: string | undefined, engine: RunConfig['engine'] = 'auto'): Promise<LoadedPolicy> {
   const snapshot = await loadSnapshot(snapshotPath);
-  const env = makeEnv(await envIdFor(snapshot, envFlag));
+  const envId = await envIdFor(snapshot, envFlag);
+  // A module or Python env is loaded here, from --env or what the snapshot's run was trained on.
+  await prepareEnv(envId);
+  const env = makeEnv(envId);
   checkSnapshotFitsEnv(snapshot, env);
   const config: RunConfig = { ...defaultRunConfig(), hiddenLayers: [...snapshot.spec.hiddenLayers], activation: snapshot.spec.activation };
   const learner = await createLearner(learnerOptions(config, env.observationSize, env.actionCount), engine);
   learner.setWeights('online', snapshot.weights);
   learner.setWeights('target', snapshot.weights);
   return { learner, env, snapshot };
+}
+
+/** Why --record cannot draw this env, or undefined when it can. */
+export function recordProblem(env: Env): string | undefined {
+  return canRenderRgb(env) ? undefined : `--record draws the env as RGB frames, but ${env.id} has no renderRgb(width, height) method; use --view or --eval`;
 }
 
 export interface ViewOptions {
@@ -69,6 +79,8 @@ function returnsSoFar(returns: readonly number[]): string {
  */
 export async function viewPolicy(policy: LoadedPolicy, options: ViewOptions, output: RunOutput): Promise<number[]> {
   const { learner, env } = policy;
+  const renderText = env.renderText?.bind(env);
+  if (!renderText) throw new EnvError(`--view draws the env as text, but ${env.id} has no renderText() method; use --eval (or --record when it has renderRgb())`, true);
   const draw = options.drawFrame ?? terminalFrameWriter();
   const frameDelay = options.fps > 0 ? 1000 / options.fps : 0;
   const returns: number[] = [];
@@ -78,14 +90,14 @@ export async function viewPolicy(policy: LoadedPolicy, options: ViewOptions, out
     let episodeReturn = 0;
     let steps = 0;
     let ended = false;
-    draw(`${env.renderText()}${returnsSoFar(returns)}`);
+    draw(`${renderText()}${returnsSoFar(returns)}`);
     while (!ended && !options.signal?.aborted) {
       const result = env.step(learner.greedyAction(observation));
       episodeReturn += result.reward;
       steps++;
       observation = result.observation;
       ended = result.terminated || result.truncated;
-      draw(`${env.renderText()}\n${env.id}  episode ${episode}/${options.episodes}  step ${steps}  return ${episodeReturn}${returnsSoFar(returns)}`);
+      draw(`${renderText()}\n${env.id}  episode ${episode}/${options.episodes}  step ${steps}  return ${episodeReturn}${returnsSoFar(returns)}`);
       if (frameDelay > 0) await sleep(frameDelay);
     }
     if (!ended) {

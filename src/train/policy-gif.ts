@@ -4,7 +4,7 @@
  */
 import type { QLearner } from '../agent/learner.js';
 import type { Env } from '../envs/index.js';
-import { RENDER_PALETTE, renderFps, renderRgb } from '../envs/render-rgb.js';
+import { paletteFor, renderFps, renderRgb } from '../envs/render-rgb.js';
 import type { SummaryWriter } from '../tensorboard/index.js';
 import { writeFileAtomic } from '../util/files.js';
 import { deriveSeed } from '../util/random.js';
@@ -35,6 +35,9 @@ export interface RecordedEpisode {
 /** Size and frame budget of the eval/policy animation: a few tens of kB per evaluation. */
 export const EVAL_GIF_OPTIONS = { width: 160, height: 100, maxFrames: 120, frameSkip: 2 } as const;
 
+/** Steps a GIF records of an env without a time limit (maxEpisodeSteps Infinity), so a policy that never ends the episode cannot hang it. */
+export const UNLIMITED_EPISODE_GIF_STEPS = 1000;
+
 /** Seconds the last frame stays before the GIF loops. */
 const FINAL_FRAME_HOLD_MS = 1000;
 
@@ -51,12 +54,13 @@ export function effectiveFrameSkip(maxEpisodeSteps: number, maxFrames: number, f
 /** Plays one greedy episode on `env` (which it resets) and returns it as an animated GIF. */
 export function recordEpisode(learner: QLearner, env: Env, options: RecordOptions): RecordedEpisode {
   const { width, height } = options;
-  const skip = effectiveFrameSkip(env.maxEpisodeSteps, options.maxFrames, options.frameSkip);
+  const stepLimit = Number.isFinite(env.maxEpisodeSteps) ? env.maxEpisodeSteps : UNLIMITED_EPISODE_GIF_STEPS;
+  const skip = effectiveFrameSkip(stepLimit, options.maxFrames, options.frameSkip);
   const encoder = new AnimatedGifEncoder({
     width,
     height,
-    palette: RENDER_PALETTE,
-    frameDelayMs: Math.round((skip * 1000) / renderFps(env.id)),
+    palette: paletteFor(env),
+    frameDelayMs: Math.round((skip * 1000) / (env.renderFps ?? renderFps(env.id))),
     finalFrameDelayMs: FINAL_FRAME_HOLD_MS,
   });
   // One frame buffer for the whole episode: each frame is encoded before the next is drawn.
@@ -70,7 +74,7 @@ export function recordEpisode(learner: QLearner, env: Env, options: RecordOption
     episodeReturn += result.reward;
     steps++;
     observation = result.observation;
-    const done = result.terminated || result.truncated;
+    const done = result.terminated || result.truncated || steps >= stepLimit;
     if (done || steps % skip === 0) encoder.addFrame(renderRgb(env, width, height, frame));
     if (done) break;
   }

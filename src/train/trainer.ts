@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { fusedKernelsDescription } from '../agent/index.js';
 import type { QLearner } from '../agent/learner.js';
+import { EnvError } from '../envs/errors.js';
 import { epsilonSchedule, learningRateSchedule } from '../agent/schedules.js';
 import { SummaryWriter } from '../tensorboard/index.js';
 import { type RunConfig, ConfigError, checkStopAtStep, configToHparams, configToMarkdown } from './config.js';
@@ -222,6 +223,8 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<T
       learner,
     };
   } catch (error) {
+    // An env's failure says its call and episode step; the run adds where training was.
+    if (error instanceof EnvError) error.atTrainingStep(loop.step);
     try {
       writer.hparamsSessionEnd('failure');
       writer.close();
